@@ -1,0 +1,162 @@
+package query
+
+import (
+	"errors"
+	"sort"
+)
+
+// Run evaluates the query over docs (decoded JSON objects, in storage order)
+// and returns every result: the whole document for SELECT *, a projected
+// object, a VALUE, or a count (a float64, as encoding/json would decode it).
+func (q *Query) Run(docs []map[string]any) ([]any, error) {
+	if q == nil {
+		return nil, errors.New("run query: nil query")
+	}
+	roots := q.filter(docs)
+	if q.sel.agg {
+		return q.page([]any{q.aggregate(roots)}), nil
+	}
+	if q.orderBy != nil {
+		roots = q.sort(roots)
+	}
+	return q.project(roots), nil
+}
+
+// Eval reports whether the WHERE clause holds for doc; a query without WHERE
+// holds for every document.
+func (q *Query) Eval(doc map[string]any) (bool, error) {
+	if q == nil {
+		return false, errors.New("eval query: nil query")
+	}
+	return q.matches(doc), nil
+}
+
+func (q *Query) matches(root any) bool {
+	return q.where == nil || q.where.eval(root) == true
+}
+
+// filter returns the documents WHERE keeps. Without FROM the query runs
+// once, over no document.
+func (q *Query) filter(docs []map[string]any) []any {
+	if q.alias == "" {
+		docs = []map[string]any{nil}
+	}
+	roots := make([]any, 0, len(docs))
+	for _, d := range docs {
+		if q.matches(d) {
+			roots = append(roots, d)
+		}
+	}
+	return roots
+}
+
+// sort orders roots by the ORDER BY path, stably, dropping those whose sort
+// value is undefined, an array or an object.
+func (q *Query) sort(roots []any) []any {
+	type keyed struct {
+		root any
+		key  any
+	}
+	rows := make([]keyed, 0, len(roots))
+	for _, r := range roots {
+		if k := q.orderBy.path.eval(r); kindOf(k) > kindUndefined && kindOf(k) < kindArray {
+			rows = append(rows, keyed{root: r, key: k})
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		c := compareSortKeys(rows[i].key, rows[j].key)
+		if q.orderBy.desc {
+			return c > 0
+		}
+		return c < 0
+	})
+	out := make([]any, len(rows))
+	for i, r := range rows {
+		out[i] = r.root
+	}
+	return out
+}
+
+// compareSortKeys ranks null < false < true < numbers < strings.
+func compareSortKeys(a, b any) int {
+	ka, kb := kindOf(a), kindOf(b)
+	if ka != kb {
+		return int(ka) - int(kb)
+	}
+	return compareScalars(a, b)
+}
+
+// project builds the result of each root, skipping undefined VALUEs, and
+// applies OFFSET, LIMIT and TOP to the results as it goes.
+func (q *Query) project(roots []any) []any {
+	out := []any{}
+	skip := q.offset
+	for _, r := range roots {
+		if q.full(len(out)) {
+			break
+		}
+		v := q.result(r)
+		if v == undefined {
+			continue
+		}
+		if skip > 0 {
+			skip--
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func (q *Query) full(n int) bool {
+	return (q.top >= 0 && n >= q.top) || (q.limit >= 0 && n >= q.limit)
+}
+
+// page applies OFFSET, LIMIT and TOP to already computed results.
+func (q *Query) page(results []any) []any {
+	out := []any{}
+	for i, v := range results {
+		if i >= q.offset && !q.full(len(out)) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (q *Query) result(root any) any {
+	switch {
+	case q.sel.star:
+		return root
+	case q.sel.value != nil:
+		return q.sel.value.eval(root)
+	}
+	obj := make(map[string]any, len(q.sel.items))
+	for _, item := range q.sel.items {
+		if v := item.expr.eval(root); v != undefined {
+			obj[item.name] = v
+		}
+	}
+	return obj
+}
+
+// aggregate computes the single result of an aggregate query.
+func (q *Query) aggregate(roots []any) any {
+	if q.sel.value != nil {
+		return count(q.sel.value, roots)
+	}
+	obj := make(map[string]any, len(q.sel.items))
+	for _, item := range q.sel.items {
+		obj[item.name] = count(item.expr, roots)
+	}
+	return obj
+}
+
+func count(e expr, roots []any) float64 {
+	n := 0
+	for _, r := range roots {
+		if e.eval(r) == true {
+			n++
+		}
+	}
+	return float64(n)
+}
