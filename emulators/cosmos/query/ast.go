@@ -67,6 +67,18 @@ type callExpr struct {
 
 type arrayExpr struct{ elems []expr }
 
+// objectExpr is an object literal; props keep their written order.
+type objectExpr struct{ props []projection }
+
+func (e objectExpr) has(name string) bool {
+	for _, p := range e.props {
+		if p.name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // countExpr is the COUNT aggregate; it is evaluated per document to decide
 // whether the document counts, and only ever appears as a whole SELECT item.
 type countExpr struct{ arg expr }

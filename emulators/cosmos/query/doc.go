@@ -13,7 +13,8 @@
 //	           | operand (= | != | <> | < | <= | > | >=) operand
 //	           | operand [NOT] IN "(" expr {"," expr} ")"
 //	           | operand
-//	operand    = literal | @param | path | "(" expr ")" | "[" [expr {"," expr}] "]" | call
+//	operand    = literal | @param | path | call | "(" expr ")"
+//	           | "[" [expr {"," expr}] "]" | "{" [name ":" expr {"," name ":" expr}] "}"
 //	path       = alias { "." name | "[" (string | number | @param) "]" }
 //	call       = IS_DEFINED "(" expr ")"
 //	           | ARRAY_CONTAINS "(" expr "," expr ["," expr] ")"
@@ -26,8 +27,8 @@
 // document only when its condition is exactly true. A projected property that
 // is undefined is left out of the result object, and a SELECT VALUE that is
 // undefined produces no result at all. ORDER BY sorts null < false < true <
-// numbers < strings and leaves out documents whose sort value is undefined, an
-// array or an object.
+// numbers < strings < arrays < objects (arrays and objects keep storage order
+// among themselves) and leaves out documents whose sort value is undefined.
 //
 // Anything else — JOIN, GROUP BY, DISTINCT, subqueries, user-defined
 // functions, arithmetic, other system functions — makes Parse fail with a

@@ -58,8 +58,9 @@ func (e compareExpr) eval(root any) any {
 	case "=":
 		return boolOrUndefined(equal(l, r))
 	case "!=", "<>":
+		// Cosmos DB compares objects and arrays with = only.
 		eq, ok := equal(l, r)
-		return boolOrUndefined(!eq, ok)
+		return boolOrUndefined(!eq, ok && kindOf(l) < kindArray)
 	}
 	cmp, ok := order(l, r)
 	return boolOrUndefined(compareHolds(e.op, cmp), ok)
@@ -116,6 +117,21 @@ func (e arrayExpr) eval(root any) any {
 		}
 	}
 	return out
+}
+
+// eval leaves undefined properties out.
+func (e objectExpr) eval(root any) any {
+	return buildObject(e.props, root)
+}
+
+func buildObject(props []projection, root any) map[string]any {
+	obj := make(map[string]any, len(props))
+	for _, p := range props {
+		if v := p.expr.eval(root); v != undefined {
+			obj[p.name] = v
+		}
+	}
+	return obj
 }
 
 // eval reports whether the current document counts.

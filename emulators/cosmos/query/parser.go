@@ -208,10 +208,15 @@ func (p *parser) selectValue(q *Query) error {
 
 func (p *parser) selectItems(q *Query) error {
 	names := map[string]bool{}
+	anonymous := 0
 	for {
-		item, err := p.projection(len(q.sel.items))
+		item, err := p.projection()
 		if err != nil {
 			return err
+		}
+		if item.name == "" {
+			anonymous++
+			item.name = fmt.Sprintf("$%d", anonymous)
 		}
 		if names[item.name] {
 			return errorAt(p.peek().pos, "duplicate projection name %q", item.name)
@@ -240,9 +245,9 @@ func (p *parser) checkAggregates(q *Query) error {
 	return nil
 }
 
-// projection parses `expr [[AS] name]`; unnamed non-path items are named
-// $1, $2, ... by position, as Cosmos DB does.
-func (p *parser) projection(index int) (projection, error) {
+// projection parses `expr [[AS] name]`. An unnamed path is named after its
+// last property; other unnamed items get "" and are numbered by the caller.
+func (p *parser) projection() (projection, error) {
 	e, err := p.selectExpr()
 	if err != nil {
 		return projection{}, err
@@ -251,7 +256,7 @@ func (p *parser) projection(index int) (projection, error) {
 	if err != nil || name != "" {
 		return projection{expr: e, name: name}, err
 	}
-	return projection{expr: e, name: inferName(e, index)}, nil
+	return projection{expr: e, name: inferName(e)}, nil
 }
 
 func (p *parser) projectionAlias() (string, error) {
@@ -267,16 +272,16 @@ func (p *parser) projectionAlias() (string, error) {
 	return "", nil
 }
 
-func inferName(e expr, index int) string {
-	if path, ok := e.(*pathExpr); ok {
-		if len(path.steps) == 0 {
-			return path.root
-		}
-		if key, ok := path.steps[len(path.steps)-1].(string); ok {
-			return key
-		}
+func inferName(e expr) string {
+	path, ok := e.(*pathExpr)
+	if !ok {
+		return ""
 	}
-	return fmt.Sprintf("$%d", index+1)
+	if len(path.steps) == 0 {
+		return path.root
+	}
+	key, _ := path.steps[len(path.steps)-1].(string)
+	return key
 }
 
 // selectExpr parses a SELECT item, which alone may be the COUNT aggregate.

@@ -93,7 +93,7 @@ func (p *parser) exprList(close string) ([]expr, error) {
 // unsupportedOps are operators Cosmos DB has and this package does not.
 var unsupportedOps = map[string]bool{
 	"+": true, "-": true, "*": true, "/": true, "%": true, "||": true, "??": true,
-	"?": true, "&": true, "|": true, "^": true, "<<": true, ">>": true, ":": true,
+	"?": true, "&": true, "|": true, "^": true, "<<": true, ">>": true,
 }
 
 // operand parses a primary expression and rejects a following arithmetic,
@@ -145,11 +145,40 @@ func (p *parser) punctPrimary() (expr, error) {
 		}
 		return nil, errorAt(t.pos, "unsupported operator %q", t.text)
 	case "{":
-		return nil, errorAt(t.pos, "object literals are not supported")
+		return p.object()
 	case "~", "!":
 		return nil, errorAt(t.pos, "unsupported operator %q", t.text)
 	}
 	return nil, p.unexpected(t, "an expression")
+}
+
+// object parses `{ [name ":" expr {"," name ":" expr}] }`, the "{"
+// consumed; a name is an identifier or a string.
+func (p *parser) object() (expr, error) {
+	obj := objectExpr{}
+	if p.acceptPunct("}") {
+		return obj, nil
+	}
+	for {
+		t := p.next()
+		if t.kind != tokIdent && t.kind != tokString {
+			return nil, p.unexpected(t, "a property name in an object literal")
+		}
+		if obj.has(t.text) {
+			return nil, errorAt(t.pos, "duplicate property %q in object literal", t.text)
+		}
+		if err := p.expectPunct(":"); err != nil {
+			return nil, err
+		}
+		v, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		obj.props = append(obj.props, projection{expr: v, name: t.text})
+		if !p.acceptPunct(",") {
+			return obj, p.expectPunct("}")
+		}
+	}
 }
 
 func (p *parser) parenthesized(open token) (expr, error) {

@@ -51,7 +51,7 @@ func (q *Query) filter(docs []map[string]any) []any {
 }
 
 // sort orders roots by the ORDER BY path, stably, dropping those whose sort
-// value is undefined, an array or an object.
+// value is undefined.
 func (q *Query) sort(roots []any) []any {
 	type keyed struct {
 		root any
@@ -59,7 +59,7 @@ func (q *Query) sort(roots []any) []any {
 	}
 	rows := make([]keyed, 0, len(roots))
 	for _, r := range roots {
-		if k := q.orderBy.path.eval(r); kindOf(k) > kindUndefined && kindOf(k) < kindArray {
+		if k := q.orderBy.path.eval(r); kindOf(k) != kindUndefined {
 			rows = append(rows, keyed{root: r, key: k})
 		}
 	}
@@ -77,11 +77,15 @@ func (q *Query) sort(roots []any) []any {
 	return out
 }
 
-// compareSortKeys ranks null < false < true < numbers < strings.
+// compareSortKeys ranks null < false < true < numbers < strings < arrays <
+// objects; arrays and objects tie with their own kind.
 func compareSortKeys(a, b any) int {
 	ka, kb := kindOf(a), kindOf(b)
-	if ka != kb {
+	switch {
+	case ka != kb:
 		return int(ka) - int(kb)
+	case ka >= kindArray:
+		return 0
 	}
 	return compareScalars(a, b)
 }
@@ -130,13 +134,7 @@ func (q *Query) result(root any) any {
 	case q.sel.value != nil:
 		return q.sel.value.eval(root)
 	}
-	obj := make(map[string]any, len(q.sel.items))
-	for _, item := range q.sel.items {
-		if v := item.expr.eval(root); v != undefined {
-			obj[item.name] = v
-		}
-	}
-	return obj
+	return buildObject(q.sel.items, root)
 }
 
 // aggregate computes the single result of an aggregate query.
