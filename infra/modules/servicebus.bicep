@@ -1,0 +1,98 @@
+// Service Bus: a Standard namespace (topics and sessions need Standard) with
+// SAS keys disabled, the order-events topic with duplicate detection, and its
+// subscriptions. The app only publishes, so its identity gets
+// "Azure Service Bus Data Sender" on the topic and nothing else.
+
+@description('Namespace name: 6-50 letters, digits and hyphens, starting with a letter.')
+@minLength(6)
+@maxLength(50)
+param namespaceName string
+
+@description('Azure region.')
+param location string
+
+@description('Tags for every resource.')
+param tags object = {}
+
+@description('Topic every order event is published to.')
+param topicName string = 'order-events'
+
+@description('How long the topic remembers MessageIds to drop duplicates (ISO 8601). Publishers set MessageId to the event id.')
+param duplicateDetectionWindow string = 'PT10M'
+
+@description('Time to live of a message on the topic (ISO 8601).')
+param messageTimeToLive string = 'P14D'
+
+@description('Subscriptions: name, requiresSession, maxDeliveryCount. Expired messages are dead-lettered on all of them.')
+param subscriptions array = [
+  {
+    name: 'audit'
+    requiresSession: true
+    maxDeliveryCount: 10
+  }
+  {
+    name: 'analytics'
+    requiresSession: false
+    maxDeliveryCount: 10
+  }
+]
+
+@description('Principal id of the app identity (gets Azure Service Bus Data Sender on the topic).')
+param senderPrincipalId string
+
+// Azure Service Bus Data Sender (Azure built-in role).
+var serviceBusDataSender = '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
+
+resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
+  name: namespaceName
+  location: location
+  tags: tags
+  sku: {
+    name: 'Standard'
+    tier: 'Standard'
+  }
+  properties: {
+    disableLocalAuth: true
+    minimumTlsVersion: '1.2'
+    publicNetworkAccess: 'Enabled'
+  }
+}
+
+resource topic 'Microsoft.ServiceBus/namespaces/topics@2022-10-01-preview' = {
+  parent: namespace
+  name: topicName
+  properties: {
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: duplicateDetectionWindow
+    defaultMessageTimeToLive: messageTimeToLive
+    enableBatchedOperations: true
+    supportOrdering: true
+  }
+}
+
+resource subscription 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2022-10-01-preview' = [for s in subscriptions: {
+  parent: topic
+  name: s.name
+  properties: {
+    requiresSession: s.requiresSession
+    maxDeliveryCount: s.maxDeliveryCount
+    deadLetteringOnMessageExpiration: true
+    deadLetteringOnFilterEvaluationExceptions: true
+    lockDuration: 'PT1M'
+  }
+}]
+
+resource sender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(topic.id, senderPrincipalId, serviceBusDataSender)
+  scope: topic
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', serviceBusDataSender)
+    principalId: senderPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+output namespaceName string = namespace.name
+// serviceBusEndpoint is https://<name>.servicebus.<cloud suffix>:443/ — keep the host only.
+output fullyQualifiedNamespace string = split(replace(namespace.properties.serviceBusEndpoint, 'https://', ''), ':')[0]
+output topicName string = topic.name
