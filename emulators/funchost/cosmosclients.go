@@ -1,0 +1,67 @@
+package funchost
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
+)
+
+// cosmosClients keeps one azcosmos client per connection setting.
+type cosmosClients map[string]*azcosmos.Client
+
+// connect builds the clients every cosmosDBTrigger needs; a missing or
+// malformed connection setting is a start-up error naming the binding.
+func connectCosmos(fns []*function, settings *appSettings) (cosmosClients, error) {
+	clients := cosmosClients{}
+	var errs []error
+	for _, f := range fns {
+		if f.Cosmos == nil {
+			continue
+		}
+		for _, conn := range []string{f.Cosmos.Connection, f.Cosmos.LeaseConnection} {
+			if _, ok := clients[conn]; ok {
+				continue
+			}
+			c, err := newCosmosClient(conn, settings)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: binding %q (cosmosDBTrigger): %w", f.File, f.Cosmos.Name, err))
+				continue
+			}
+			clients[conn] = c
+		}
+	}
+	return clients, errors.Join(errs...)
+}
+
+func newCosmosClient(conn string, settings *appSettings) (*azcosmos.Client, error) {
+	cs, ok := settings.lookup(conn)
+	if !ok || cs == "" {
+		if ep, _ := settings.lookup(conn + "__accountEndpoint"); ep != "" {
+			return nil, fmt.Errorf("connection %q: identity-based connections (%s__accountEndpoint) are not supported by the local host; set %s to a connection string", conn, conn, conn)
+		}
+		return nil, fmt.Errorf("connection %q: app setting %s is not set (want AccountEndpoint=...;AccountKey=...;)", conn, conn)
+	}
+	if !strings.Contains(cs, "AccountEndpoint=") {
+		return nil, fmt.Errorf("connection %q: app setting %s is not a Cosmos DB connection string (AccountEndpoint=...;AccountKey=...;)", conn, conn)
+	}
+	c, err := azcosmos.NewClientFromConnectionString(cs, nil)
+	if err != nil {
+		return nil, fmt.Errorf("connection %q: %w", conn, err)
+	}
+	return c, nil
+}
+
+// statusCode is the HTTP status of a Cosmos DB error, or 0.
+func statusCode(err error) int {
+	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		return re.StatusCode
+	}
+	return 0
+}
+
+func isNotFound(err error) bool { return statusCode(err) == http.StatusNotFound }

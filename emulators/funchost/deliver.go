@@ -1,0 +1,90 @@
+package funchost
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// deliver invokes the function with one page of documents, retrying as
+// the function's retry policy says. It returns true when the checkpoint
+// may advance: after a success, after a failure with no retry policy (the
+// batch is lost, as on Azure), or after the last retry. It returns false
+// when ctx ended or the lease is no longer safely ours.
+func (l *listener) deliver(ctx context.Context, hl *heldLease, docs [][]byte) bool {
+	data := map[string]json.RawMessage{l.t.Name: documentsValue(docs)}
+	p := l.fn.Retry
+	var rc *retryContext
+	var bo *backoff
+	if p != nil {
+		rc, bo = &retryContext{MaxRetryCount: p.MaxRetryCount}, newBackoff(p)
+	}
+	for attempt := 0; ; attempt++ {
+		if !hl.valid() {
+			return false
+		}
+		exc := l.invokeOnce(ctx, data, rc, len(docs))
+		switch {
+		case ctx.Err() != nil:
+			return false
+		case exc == nil, p == nil:
+			return true
+		case p.MaxRetryCount != -1 && attempt == p.MaxRetryCount:
+			l.con.printf("%s: all %d retries failed; the checkpoint moves past these %d documents", l.fn.Name, p.MaxRetryCount, len(docs))
+			return true
+		}
+		rc.RetryCount, rc.Exception = attempt+1, exc
+		d := bo.next()
+		l.con.printf("%s: retry %d of %s in %s", l.fn.Name, attempt+1, retryLimit(p), d)
+		if !sleep(ctx, d) {
+			return false
+		}
+	}
+}
+
+func retryLimit(p *retryPolicy) string {
+	if p.MaxRetryCount == -1 {
+		return "unlimited"
+	}
+	return fmt.Sprint(p.MaxRetryCount)
+}
+
+// invokeOnce sends one invocation and prints its line.
+func (l *listener) invokeOnce(ctx context.Context, data map[string]json.RawMessage, rc *retryContext, n int) *dotnetException {
+	meta := map[string]json.RawMessage{"sys": newSysMetadata(l.fn.Name)}
+	if rc != nil {
+		meta["RetryContext"] = mustJSON(rc)
+	}
+	id := uuid.NewString()
+	start := time.Now()
+	_, exc := l.inv.invoke(ctx, l.fn.Name, id, invocationRequest{Data: data, Metadata: meta})
+	outcome := fmt.Sprintf("Succeeded, Documents=%d", n)
+	if exc != nil {
+		outcome = fmt.Sprintf("Failed, Documents=%d, Error=%q", n, exceptionText(exc))
+	}
+	l.con.invoked(l.fn.Name, id, time.Since(start), outcome)
+	return exc
+}
+
+// documentsValue encodes the documents the way the real host does: the
+// trigger value is the JSON array as a string, serialised once more into
+// Data, so Data.documents is a JSON string holding a JSON string.
+func documentsValue(docs [][]byte) json.RawMessage {
+	var arr bytes.Buffer
+	arr.WriteByte('[')
+	for i, d := range docs {
+		if i > 0 {
+			arr.WriteByte(',')
+		}
+		if err := json.Compact(&arr, d); err != nil {
+			arr.Write(d)
+		}
+	}
+	arr.WriteByte(']')
+	once := mustJSON(arr.String())
+	return mustJSON(string(once))
+}

@@ -1,0 +1,188 @@
+package funchost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Config configures a local host.
+type Config struct {
+	ScriptRoot    string            // staged app dir: host.json, <Function>/function.json, handler binary
+	Addr          string            // default "127.0.0.1:7071"; "127.0.0.1:0" allowed
+	Settings      map[string]string // app settings, override local.settings.json and are passed to the handler env
+	FeedPollDelay time.Duration     // 0 = use function.json
+	Log           io.Writer         // console output
+}
+
+// DefaultAddr is where Core Tools serves.
+const DefaultAddr = "127.0.0.1:7071"
+
+// Host is a running local Functions host.
+type Host struct {
+	cfg      Config
+	id       string
+	hc       hostConfig
+	settings *appSettings
+	fns      []*function
+	rt       *router
+	cosmos   cosmosClients
+	con      *console
+	proc     *handlerProc
+	inv      *invoker
+
+	mu        sync.Mutex
+	srv       *http.Server
+	ln        net.Listener
+	listeners []*listener
+	started   bool
+	closed    bool
+}
+
+// New loads and validates host.json, local.settings.json and every
+// function.json; every problem found is reported in one error.
+func New(cfg Config) (*Host, error) {
+	if cfg.ScriptRoot == "" {
+		return nil, errors.New("funchost: Config.ScriptRoot is required")
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = DefaultAddr
+	}
+	if cfg.Log == nil {
+		cfg.Log = os.Stdout
+	}
+	h := &Host{cfg: cfg, id: uuid.NewString(), con: &console{w: cfg.Log}}
+	if err := h.load(); err != nil {
+		return nil, fmt.Errorf("funchost: %s: %w", cfg.ScriptRoot, err)
+	}
+	return h, nil
+}
+
+func (h *Host) load() error {
+	var err error
+	if h.hc, err = loadHostJSON(h.cfg.ScriptRoot); err != nil {
+		return err
+	}
+	if h.settings, err = loadAppSettings(h.cfg.ScriptRoot, h.cfg.Settings); err != nil {
+		return err
+	}
+	if h.fns, err = loadFunctions(h.cfg.ScriptRoot, h.hc, h.settings); err != nil {
+		return err
+	}
+	if h.rt, err = newRouter(h.hc.RoutePrefix, h.fns); err != nil {
+		return err
+	}
+	if h.cosmos, err = connectCosmos(h.fns, h.settings); err != nil {
+		return err
+	}
+	if _, err := os.Stat(h.hc.Executable); err != nil {
+		return fmt.Errorf("host.json: customHandler.description.defaultExecutablePath: %w", err)
+	}
+	return nil
+}
+
+// Start starts the handler, the HTTP listener and every change feed
+// listener, and returns once all are ready.
+func (h *Host) Start(ctx context.Context) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.started {
+		return errors.New("funchost: Start called twice")
+	}
+	h.started = true
+	if err := h.start(ctx); err != nil {
+		h.shutdown()
+		return fmt.Errorf("funchost: start: %w", err)
+	}
+	h.banner()
+	return nil
+}
+
+func (h *Host) start(ctx context.Context) error {
+	proc, err := newHandlerProc(h.hc, h.settings, h.con)
+	if err != nil {
+		return err
+	}
+	h.proc = proc
+	h.inv = &invoker{proc: proc, client: &http.Client{}, timeout: h.hc.FunctionTimeout, con: h.con}
+	if err := proc.start(ctx); err != nil {
+		return err
+	}
+	if err := h.serveHTTP(); err != nil {
+		return err
+	}
+	for _, f := range h.fns {
+		if f.Cosmos == nil {
+			continue
+		}
+		l := newListener(h, f, h.id)
+		if err := l.start(ctx); err != nil {
+			return err
+		}
+		h.listeners = append(h.listeners, l)
+	}
+	return nil
+}
+
+func (h *Host) serveHTTP() error {
+	ln, err := net.Listen("tcp", h.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", h.cfg.Addr, err)
+	}
+	client := &http.Client{
+		Transport:     &http.Transport{DisableCompression: true, Proxy: nil},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	h.ln = ln
+	h.srv = &http.Server{Handler: &httpFront{h: h, rt: h.rt, forward: h.hc.Forwarding, client: client}, ReadHeaderTimeout: 30 * time.Second}
+	go h.srv.Serve(ln) //nolint:errcheck // returns ErrServerClosed on Close
+	return nil
+}
+
+// URL is the base URL of the HTTP listener, e.g. "http://127.0.0.1:7071".
+func (h *Host) URL() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ln == nil {
+		return "http://" + h.cfg.Addr
+	}
+	return "http://" + h.ln.Addr().String()
+}
+
+// Close stops the change feed listeners (releasing their leases), the
+// HTTP listener and the handler process.
+func (h *Host) Close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil
+	}
+	h.closed = true
+	return h.shutdown()
+}
+
+func (h *Host) shutdown() error {
+	var errs []error
+	for _, l := range h.listeners {
+		l.stop()
+	}
+	if h.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := h.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop HTTP listener: %w", err))
+		}
+	}
+	if h.proc != nil {
+		errs = append(errs, h.proc.close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,209 @@
+package funchost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
+)
+
+// listener is the change feed processor of one cosmosDBTrigger function:
+// one lease per feed range, one worker per lease this host holds.
+type listener struct {
+	fn        *function
+	t         *cosmosTrigger
+	feed      *azcosmos.ContainerClient
+	leases    *leaseStore
+	leaseDB   *azcosmos.DatabaseClient
+	pollDelay time.Duration
+	startedAt time.Time
+	inv       *invoker
+	con       *console
+
+	ranges []azcosmos.FeedRange
+	mu     sync.Mutex
+	held   map[string]bool // lease ids with a running worker
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func newListener(h *Host, f *function, owner string) *listener {
+	t := f.Cosmos
+	poll := t.FeedPollDelay
+	if h.cfg.FeedPollDelay > 0 {
+		poll = h.cfg.FeedPollDelay
+	}
+	leaseDB, _ := h.cosmos[t.LeaseConnection].NewDatabase(t.LeaseDatabase) // only fails on an empty id
+	leases, _ := leaseDB.NewContainer(t.LeaseContainer)
+	feedDB, _ := h.cosmos[t.Connection].NewDatabase(t.Database)
+	feed, _ := feedDB.NewContainer(t.Container)
+	return &listener{
+		fn: f, t: t, feed: feed, leaseDB: leaseDB, pollDelay: poll, inv: h.inv, con: h.con,
+		leases: &leaseStore{c: leases, owner: owner + "/" + f.Name, ttl: t.LeaseExpiration},
+		held:   map[string]bool{},
+	}
+}
+
+// start checks the containers, reads the feed ranges and begins taking
+// leases in the background.
+func (l *listener) start(ctx context.Context) error {
+	if err := l.checkContainers(ctx); err != nil {
+		return fmt.Errorf("%s: binding %q (cosmosDBTrigger): %w", l.fn.File, l.t.Name, err)
+	}
+	ranges, err := l.feed.ReadFeedRanges(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: read feed ranges of %s/%s: %w", l.fn.File, l.t.Database, l.t.Container, err)
+	}
+	sort.Slice(ranges, func(i, j int) bool { return ranges[i].MinInclusive < ranges[j].MinInclusive })
+	l.ranges, l.startedAt = ranges, time.Now().UTC()
+	runCtx, cancel := context.WithCancel(context.Background())
+	l.cancel = cancel
+	l.wg.Add(1)
+	go l.acquireLoop(runCtx)
+	return nil
+}
+
+func (l *listener) checkContainers(ctx context.Context) error {
+	if _, err := l.feed.Read(ctx, nil); err != nil {
+		return fmt.Errorf("monitored container %s/%s: %w", l.t.Database, l.t.Container, err)
+	}
+	resp, err := l.leases.c.Read(ctx, nil)
+	if isNotFound(err) && l.t.CreateLeaseContainer {
+		return l.createLeaseContainer(ctx)
+	}
+	if isNotFound(err) {
+		return fmt.Errorf("lease container %s/%s does not exist; create it (partition key /id) or set createLeaseContainerIfNotExists", l.t.LeaseDatabase, l.t.LeaseContainer)
+	}
+	if err != nil {
+		return fmt.Errorf("lease container %s/%s: %w", l.t.LeaseDatabase, l.t.LeaseContainer, err)
+	}
+	if p := resp.ContainerProperties.PartitionKeyDefinition.Paths; len(p) != 1 || p[0] != "/id" {
+		return fmt.Errorf("lease container %s/%s must be partitioned on /id, not %v", l.t.LeaseDatabase, l.t.LeaseContainer, p)
+	}
+	return nil
+}
+
+func (l *listener) createLeaseContainer(ctx context.Context) error {
+	props := azcosmos.ContainerProperties{ID: l.t.LeaseContainer,
+		PartitionKeyDefinition: azcosmos.PartitionKeyDefinition{Paths: []string{"/id"}}}
+	_, err := l.leaseDB.CreateContainer(ctx, props, nil)
+	if err != nil && statusCode(err) != http.StatusConflict {
+		return fmt.Errorf("create lease container %s/%s: %w", l.t.LeaseDatabase, l.t.LeaseContainer, err)
+	}
+	return nil
+}
+
+// stop ends every worker and releases the leases this host holds.
+func (l *listener) stop() {
+	if l.cancel != nil {
+		l.cancel()
+	}
+	l.wg.Wait()
+}
+
+// acquireLoop takes free or expired leases every leaseAcquireInterval.
+func (l *listener) acquireLoop(ctx context.Context) {
+	defer l.wg.Done()
+	for {
+		l.acquireAll(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(l.t.LeaseAcquire):
+		}
+	}
+}
+
+func (l *listener) acquireAll(ctx context.Context) {
+	for i, r := range l.ranges {
+		seed := l.seed(i, r)
+		if l.isHeld(seed.ID) || ctx.Err() != nil {
+			continue
+		}
+		hl, err := l.leases.acquire(ctx, seed)
+		if err != nil && ctx.Err() == nil {
+			l.con.printf("%s: %v", l.fn.Name, err)
+		}
+		if hl == nil {
+			continue
+		}
+		l.setHeld(seed.ID, true)
+		l.wg.Add(1)
+		go l.work(ctx, hl, r)
+	}
+}
+
+// seed is the lease document for range i before anyone has owned it.
+func (l *listener) seed(i int, r azcosmos.FeedRange) leaseDoc {
+	token := strconv.Itoa(i)
+	return leaseDoc{
+		ID: l.t.LeasePrefix + token, LeaseToken: token, Version: 1,
+		FeedRange: leaseRange{Min: r.MinInclusive, Max: r.MaxExclusive},
+		Monitored: l.t.Database + "/" + l.t.Container,
+	}
+}
+
+func (l *listener) isHeld(id string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.held[id]
+}
+
+func (l *listener) setHeld(id string, held bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.held[id] = held
+}
+
+// work processes one leased range until shutdown or until the lease is lost.
+func (l *listener) work(parent context.Context, hl *heldLease, r azcosmos.FeedRange) {
+	defer l.wg.Done()
+	id := hl.snapshot().ID
+	defer l.setHeld(id, false)
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	go l.keepLease(ctx, cancel, hl)
+	l.con.printf("%s: lease %s acquired", l.fn.Name, id)
+	l.process(ctx, hl, r)
+	if parent.Err() != nil { // shutdown: hand the lease back right away
+		rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer rcancel()
+		if err := hl.release(rctx); err != nil {
+			l.con.printf("%s: release lease %s: %v", l.fn.Name, id, err)
+		}
+	}
+}
+
+// keepLease renews the lease and cancels the worker when it is lost or
+// about to expire without a successful renewal.
+func (l *listener) keepLease(ctx context.Context, cancel context.CancelFunc, hl *heldLease) {
+	tick := time.NewTicker(l.t.LeaseRenew)
+	defer tick.Stop()
+	for {
+		deadline := time.Until(hl.snapshot().ExpiresAt.Add(-l.t.LeaseExpiration / 10))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(deadline):
+			l.con.printf("%s: lease %s expired before it could be renewed; stopping", l.fn.Name, hl.snapshot().ID)
+			cancel()
+			return
+		case <-tick.C:
+		}
+		err := hl.renew(ctx)
+		if errors.Is(err, errLeaseLost) {
+			l.con.printf("%s: %v; stopping", l.fn.Name, err)
+			cancel()
+			return
+		}
+		if err != nil && ctx.Err() == nil {
+			l.con.printf("%s: renew lease: %v", l.fn.Name, err)
+		}
+	}
+}
