@@ -1,0 +1,74 @@
+package cosmos
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const defaultFeedPageSize = 100
+
+// changeFeed serves GET docs with "A-IM: Incremental Feed": the latest
+// version of every item changed after the If-None-Match continuation (an
+// LSN), optionally since If-Modified-Since and for one partition key.
+// The etag header is the continuation; 304 means nothing new.
+func (s *Server) changeFeed(w http.ResponseWriter, r *http.Request, rt route) error {
+	c, err := s.store.container(rt.db, rt.coll)
+	if err != nil {
+		return err
+	}
+	q, err := parseFeedQuery(r)
+	if err != nil {
+		return err
+	}
+	page, err := c.readFeed(q)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("etag", `"`+strconv.FormatUint(page.next, 10)+`"`)
+	h.Set(hdrLSN, strconv.FormatUint(page.next, 10))
+	if len(page.docs) == 0 {
+		writeJSON(w, http.StatusNotModified, "1", nil)
+		return nil
+	}
+	items := make([][]byte, len(page.docs))
+	for i, d := range page.docs {
+		items[i] = d.body
+	}
+	h.Set(hdrItemCount, strconv.Itoa(len(items)))
+	writeJSON(w, http.StatusOK, charge(1, 0), feedBody(c.rid, "Documents", items))
+	return nil
+}
+
+func parseFeedQuery(r *http.Request) (feedQuery, error) {
+	q := feedQuery{maxItems: maxItemCount(r, defaultFeedPageSize)}
+	if inm := strings.Trim(r.Header.Get("If-None-Match"), `"`); inm != "" && inm != "*" {
+		lsn, err := strconv.ParseUint(inm, 10, 64)
+		if err != nil {
+			return q, errBadRequest("The change feed continuation %q is invalid.", inm)
+		}
+		q.after = lsn
+	}
+	if ims := r.Header.Get(hdrIfModifiedSince); ims != "" {
+		t, err := parseHTTPTime(ims)
+		if err != nil {
+			return q, errBadRequest("If-Modified-Since %q is not an RFC 1123 time.", ims)
+		}
+		q.sinceNs = t.UnixNano()
+	}
+	pk, _, err := parsePKHeader(r.Header.Get(hdrPartitionKey))
+	q.pk = pk
+	return q, err
+}
+
+// parseHTTPTime accepts RFC 1123 times in GMT or with the "UTC" suffix the
+// SDK sends.
+func parseHTTPTime(v string) (time.Time, error) {
+	t, err := time.Parse(time.RFC1123, v)
+	if err != nil {
+		return http.ParseTime(v)
+	}
+	return t, nil
+}

@@ -1,0 +1,39 @@
+// Package cosmos is an embedded emulator of the Azure Cosmos DB for NoSQL
+// REST protocol: the subset that the azcosmos SDK (v1.5.0) uses for
+// databases, containers, partition key ranges, items, patch, transactional
+// batches, queries and the incremental change feed.
+//
+// Tests start one in-process with Start(Options{}) and talk to it through
+// the real SDK using Endpoint and Key; cmd/cosmos-emulator runs it as a
+// standalone binary.
+//
+// # Model
+//
+// Every container has one partition key range ("0", covering the whole
+// hash space) and a logical sequence number (LSN) that every committed item
+// write advances. The change feed is the list of the latest version of every
+// live item in LSN order; its continuation (the etag header) is the last LSN
+// read. Deletes do not appear in the change feed, as in Cosmos DB's
+// "latest version" mode.
+//
+// # Durability and fsync policy
+//
+// With Options.DataDir empty all state lives in memory and is lost on Close.
+//
+// With Options.DataDir set, state is kept in a bbolt file (cosmos.db) in that
+// directory and every mutation (database, container, item, batch) is written
+// through a single committer goroutine that groups all writes waiting at
+// that moment into one bbolt transaction, which bbolt fsyncs (fdatasync)
+// before it returns. A write is acknowledged to the client only after the
+// transaction holding it has been fsynced, so every acknowledged write
+// survives kill -9 or power loss. A transactional batch is always written in
+// one bbolt transaction, so it is durable all or nothing.
+//
+// A write is applied in memory before it is fsynced, so point reads and
+// queries may observe it a moment before it is acknowledged. The change feed
+// never does: it serves only writes whose group has been fsynced, so a
+// change feed continuation never points past what a restart recovers.
+//
+// If a commit fails (disk full, I/O error) the emulator refuses every later
+// write with 503, because its memory no longer matches its disk.
+package cosmos

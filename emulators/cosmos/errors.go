@@ -1,0 +1,73 @@
+package cosmos
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+)
+
+// apiError is a failure answered to the client in Cosmos DB's error shape.
+type apiError struct {
+	status  int
+	message string
+}
+
+func (e *apiError) Error() string {
+	return fmt.Sprintf("%d %s: %s", e.status, errorCode(e.status), e.message)
+}
+
+func newError(status int, format string, args ...any) *apiError {
+	return &apiError{status: status, message: fmt.Sprintf(format, args...)}
+}
+
+func errBadRequest(format string, args ...any) *apiError {
+	return newError(http.StatusBadRequest, format, args...)
+}
+
+func errNotFound() *apiError {
+	return newError(http.StatusNotFound, "Entity with the specified id does not exist in the system.")
+}
+
+func errConflict() *apiError {
+	return newError(http.StatusConflict, "Entity with the specified id already exists in the system.")
+}
+
+func errPrecondition() *apiError {
+	return newError(http.StatusPreconditionFailed, "Operation cannot be performed because one of the specified precondition is not met.")
+}
+
+// errorCodes are the "code" strings Cosmos DB puts in error bodies.
+var errorCodes = map[int]string{
+	http.StatusBadRequest:            "BadRequest",
+	http.StatusUnauthorized:          "Unauthorized",
+	http.StatusForbidden:             "Forbidden",
+	http.StatusNotFound:              "NotFound",
+	http.StatusMethodNotAllowed:      "MethodNotAllowed",
+	http.StatusConflict:              "Conflict",
+	http.StatusPreconditionFailed:    "PreconditionFailed",
+	http.StatusRequestEntityTooLarge: "RequestEntityTooLarge",
+	http.StatusFailedDependency:      "FailedDependency",
+	http.StatusInternalServerError:   "InternalServerError",
+	http.StatusServiceUnavailable:    "ServiceUnavailable",
+}
+
+func errorCode(status int) string {
+	if code, ok := errorCodes[status]; ok {
+		return code
+	}
+	return http.StatusText(status)
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	e, ok := err.(*apiError)
+	if !ok {
+		e = newError(http.StatusInternalServerError, "%v", err)
+	}
+	body, _ := json.Marshal(map[string]string{"code": errorCode(e.status), "message": e.message})
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("x-ms-substatus", "0")
+	h.Set(hdrRequestCharge, "0")
+	w.WriteHeader(e.status)
+	_, _ = w.Write(body)
+}

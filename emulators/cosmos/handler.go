@@ -1,0 +1,94 @@
+package cosmos
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+)
+
+type handlerFunc func(s *Server, w http.ResponseWriter, r *http.Request, rt route) error
+
+// handlers maps "kind method" to its handler.
+var handlers = map[string]handlerFunc{
+	"account GET":  (*Server).getAccount,
+	"dbs POST":     (*Server).createDatabase,
+	"dbs GET":      (*Server).listDatabases,
+	"db GET":       (*Server).readDatabase,
+	"db DELETE":    (*Server).deleteDatabase,
+	"colls POST":   (*Server).createContainer,
+	"colls GET":    (*Server).listContainers,
+	"coll GET":     (*Server).readContainer,
+	"coll PUT":     (*Server).replaceContainer,
+	"coll DELETE":  (*Server).deleteContainer,
+	"pkranges GET": (*Server).readPKRanges,
+	"docs POST":    (*Server).postDocs,
+	"docs GET":     (*Server).getDocs,
+	"doc GET":      (*Server).readItem,
+	"doc PUT":      (*Server).replaceItem,
+	"doc DELETE":   (*Server).deleteItem,
+	"doc PATCH":    (*Server).patchItem,
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := s.serve(w, r); err != nil {
+		writeError(w, err)
+	}
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) error {
+	rt, err := parseRoute(r.URL.EscapedPath())
+	if err != nil {
+		return err
+	}
+	if err := s.auth.verify(r, rt); err != nil {
+		return err
+	}
+	h, ok := handlers[rt.kind+" "+r.Method]
+	if !ok {
+		return newError(http.StatusMethodNotAllowed, "%s is not supported on %s.", r.Method, r.URL.Path)
+	}
+	return h(s, w, r, rt)
+}
+
+// readBody reads a request body of at most a document's maximum size.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxDocumentSize+64*1024+1))
+	if err != nil {
+		return nil, errBadRequest("Cannot read the request body: %v.", err)
+	}
+	if len(body) > maxDocumentSize+64*1024 {
+		return nil, newError(http.StatusRequestEntityTooLarge, "Request size is too large.")
+	}
+	return body, nil
+}
+
+func decodeJSON(r *http.Request, v any) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return errBadRequest("The request body is not valid JSON: %v.", err)
+	}
+	return nil
+}
+
+func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, _ route) error {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	endpoint := scheme + "://" + r.Host + "/"
+	region := []map[string]string{{"name": "South Central US", "databaseAccountEndpoint": endpoint}}
+	body, _ := json.Marshal(map[string]any{
+		"_self": "", "id": "localhost", "_rid": r.Host, "media": "//media/", "addresses": "//addresses/",
+		"_dbs": "//dbs/", "writableLocations": region, "readableLocations": region,
+		"enableMultipleWriteLocations": false,
+		"userConsistencyPolicy":        map[string]string{"defaultConsistencyLevel": "Session"},
+		"systemReplicationPolicy":      map[string]int{"minReplicaSetSize": 1, "maxReplicasetSize": 1},
+		"readPolicy":                   map[string]int{"primaryReadCoefficient": 1, "secondaryReadCoefficient": 1},
+		"queryEngineConfiguration":     "{}",
+	})
+	writeJSON(w, http.StatusOK, "0", body)
+	return nil
+}

@@ -1,0 +1,79 @@
+package cosmos
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+)
+
+const (
+	hdrRequestCharge   = "x-ms-request-charge"
+	hdrActivityID      = "x-ms-activity-id"
+	hdrSessionToken    = "x-ms-session-token"
+	hdrPartitionKey    = "x-ms-documentdb-partitionkey"
+	hdrPKRangeID       = "x-ms-documentdb-partitionkeyrangeid"
+	hdrIsUpsert        = "x-ms-documentdb-is-upsert"
+	hdrIsQuery         = "x-ms-documentdb-query"
+	hdrIsQueryAlt      = "x-ms-documentdb-isquery"
+	hdrIsBatch         = "x-ms-cosmos-is-batch-request"
+	hdrMaxItemCount    = "x-ms-max-item-count"
+	hdrContinuation    = "x-ms-continuation"
+	hdrItemCount       = "x-ms-item-count"
+	hdrChangeFeed      = "A-IM"
+	hdrIfModifiedSince = "If-Modified-Since"
+	hdrDate            = "x-ms-date"
+	hdrLSN             = "lsn"
+	hdrPrefer          = "Prefer"
+	contentTypeJSON    = "application/json"
+	contentTypeQuery   = "application/query+json"
+)
+
+// charge is the request charge reported for an operation, in RU.
+func charge(base float64, bytes int) string {
+	return strconv.FormatFloat(base+float64(bytes)/1024, 'f', 2, 64)
+}
+
+func activityID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// writeJSON answers a status and a JSON body with the usual headers.
+func writeJSON(w http.ResponseWriter, status int, ru string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", contentTypeJSON)
+	h.Set(hdrRequestCharge, ru)
+	h.Set(hdrActivityID, activityID())
+	h.Set("x-ms-gatewayversion", "version=2.14.0")
+	h.Set("x-ms-serviceversion", "version=2.14.0.0")
+	w.WriteHeader(status)
+	if len(body) > 0 {
+		_, _ = w.Write(body)
+	}
+}
+
+// feedBody encodes a list response: {"_rid":..., "<name>":[...], "_count":n}.
+func feedBody(rid, name string, items [][]byte) []byte {
+	size := 64 + len(rid) + len(name)
+	for _, it := range items {
+		size += len(it) + 1
+	}
+	out := make([]byte, 0, size)
+	out = append(out, `{"_rid":"`...)
+	out = append(out, rid...)
+	out = append(out, `","`...)
+	out = append(out, name...)
+	out = append(out, `":[`...)
+	for i, it := range items {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, it...)
+	}
+	out = append(out, `],"_count":`...)
+	out = strconv.AppendInt(out, int64(len(items)), 10)
+	return append(out, '}')
+}

@@ -1,0 +1,161 @@
+package cosmos
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+func (s *Server) postDocs(w http.ResponseWriter, r *http.Request, rt route) error {
+	switch {
+	case isTrue(r.Header.Get(hdrIsQuery)) || isTrue(r.Header.Get(hdrIsQueryAlt)) ||
+		strings.HasPrefix(r.Header.Get("Content-Type"), contentTypeQuery):
+		return s.query(w, r, rt)
+	case isTrue(r.Header.Get(hdrIsBatch)):
+		return s.batch(w, r, rt)
+	case isTrue(r.Header.Get(hdrIsUpsert)):
+		return s.writeItem(w, r, rt, "Upsert")
+	}
+	return s.writeItem(w, r, rt, "Create")
+}
+
+func (s *Server) getDocs(w http.ResponseWriter, r *http.Request, rt route) error {
+	if strings.EqualFold(r.Header.Get(hdrChangeFeed), "Incremental Feed") {
+		return s.changeFeed(w, r, rt)
+	}
+	return s.readFeed(w, r, rt)
+}
+
+func isTrue(v string) bool { return strings.EqualFold(v, "true") }
+
+// partitionKey returns the request's partition key header; when it is
+// absent, fallback (the body) supplies it, else the request is invalid.
+func partitionKey(r *http.Request, c *container, fallback map[string]any) (string, error) {
+	pk, ok, err := parsePKHeader(r.Header.Get(hdrPartitionKey))
+	switch {
+	case err != nil:
+		return "", err
+	case ok:
+		return pk, nil
+	case fallback != nil:
+		return c.pk.keyOf(fallback), nil
+	}
+	return "", errBadRequest("PartitionKey value must be supplied for this operation.")
+}
+
+func (s *Server) writeItem(w http.ResponseWriter, r *http.Request, rt route, kind string) error {
+	c, err := s.store.container(rt.db, rt.coll)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	v, id, err := decodeItem(body)
+	if err != nil {
+		return err
+	}
+	pk, err := partitionKey(r, c, v)
+	if err != nil {
+		return err
+	}
+	if kind == "Replace" && id != rt.id {
+		return errBadRequest("The id in the body (%q) does not match the id in the request (%q).", id, rt.id)
+	}
+	op := itemOp{kind: kind, id: id, value: v, ifMatch: r.Header.Get("If-Match")}
+	return s.executeOne(w, r, c, pk, op)
+}
+
+func (s *Server) replaceItem(w http.ResponseWriter, r *http.Request, rt route) error {
+	return s.writeItem(w, r, rt, "Replace")
+}
+
+func (s *Server) deleteItem(w http.ResponseWriter, r *http.Request, rt route) error {
+	return s.pointOp(w, r, rt, itemOp{kind: "Delete", id: rt.id, ifMatch: r.Header.Get("If-Match")})
+}
+
+func (s *Server) patchItem(w http.ResponseWriter, r *http.Request, rt route) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	spec, perr := decodePatch(body)
+	if perr != nil {
+		return perr
+	}
+	return s.pointOp(w, r, rt, itemOp{kind: "Patch", id: rt.id, patch: spec, ifMatch: r.Header.Get("If-Match")})
+}
+
+func (s *Server) pointOp(w http.ResponseWriter, r *http.Request, rt route, op itemOp) error {
+	c, err := s.store.container(rt.db, rt.coll)
+	if err != nil {
+		return err
+	}
+	pk, err := partitionKey(r, c, nil)
+	if err != nil {
+		return err
+	}
+	return s.executeOne(w, r, c, pk, op)
+}
+
+func (s *Server) executeOne(w http.ResponseWriter, r *http.Request, c *container, pk string, op itemOp) error {
+	results, err := c.execute(pk, []itemOp{op})
+	if err != nil {
+		return err
+	}
+	res := results[0]
+	if res.err != nil {
+		return res.err
+	}
+	minimal := strings.Contains(r.Header.Get(hdrPrefer), "return=minimal")
+	lsn := c.durable.Load()
+	if res.doc != nil {
+		lsn = res.doc.lsn
+	}
+	writeItem(w, res.status, res.doc, lsn, true, minimal)
+	return nil
+}
+
+func (s *Server) readItem(w http.ResponseWriter, r *http.Request, rt route) error {
+	c, err := s.store.container(rt.db, rt.coll)
+	if err != nil {
+		return err
+	}
+	pk, err := partitionKey(r, c, nil)
+	if err != nil {
+		return err
+	}
+	d, err := c.read(pk, rt.id)
+	if err != nil {
+		return err
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && (inm == "*" || inm == d.etag) {
+		w.Header().Set("etag", d.etag)
+		writeJSON(w, http.StatusNotModified, "1", nil)
+		return nil
+	}
+	writeItem(w, http.StatusOK, d, d.lsn, false, false)
+	return nil
+}
+
+// writeItem answers one item; d is nil for a delete.
+func writeItem(w http.ResponseWriter, status int, d *document, lsn uint64, write, minimal bool) {
+	h := w.Header()
+	h.Set(hdrSessionToken, "0:-1#"+strconv.FormatUint(lsn, 10))
+	if d == nil {
+		writeJSON(w, status, "5.00", nil)
+		return
+	}
+	h.Set("etag", d.etag)
+	h.Set(hdrLSN, strconv.FormatUint(d.lsn, 10))
+	var body []byte
+	if !minimal {
+		body = d.body
+	}
+	ru := "1.00"
+	if write {
+		ru = charge(5, len(d.body))
+	}
+	writeJSON(w, status, ru, body)
+}

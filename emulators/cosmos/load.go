@@ -1,0 +1,148 @@
+package cosmos
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// openStore opens (or creates) the data directory's store and loads it.
+func openStore(dir string) (*store, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	db, err := bolt.Open(filepath.Join(dir, "cosmos.db"), 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s := newStore()
+	if err := db.Update(func(tx *bolt.Tx) error { return s.load(tx) }); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("load store: %w", err)
+	}
+	s.journal = newJournal(db)
+	for _, d := range s.dbs {
+		for _, c := range d.colls {
+			c.journal = s.journal
+		}
+	}
+	return s, nil
+}
+
+func (s *store) load(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bucketMeta, bucketDBs, bucketColls, bucketLSN} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return err
+		}
+	}
+	if v := tx.Bucket(bucketMeta).Get(keyRID); len(v) == 4 {
+		s.ridSeq = binary.BigEndian.Uint32(v)
+	}
+	err := tx.Bucket(bucketDBs).ForEach(func(k, v []byte) error {
+		return s.loadDatabase(string(k), v)
+	})
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketColls).ForEach(func(k, v []byte) error {
+		return s.loadContainer(tx, string(k), v)
+	})
+}
+
+func (s *store) loadDatabase(id string, v []byte) error {
+	if len(v) < 4 {
+		return fmt.Errorf("database %s: short record", id)
+	}
+	d := newDatabase(id, binary.BigEndian.Uint32(v), 0)
+	d.body = slices.Clone(v[4:])
+	var props struct {
+		ETag string `json:"_etag"`
+	}
+	_ = json.Unmarshal(d.body, &props)
+	d.etag = props.ETag
+	s.dbs[id] = d
+	return nil
+}
+
+func (s *store) loadContainer(tx *bolt.Tx, key string, v []byte) error {
+	dbID, id, _ := strings.Cut(key, "\x00")
+	d, ok := s.dbs[dbID]
+	if !ok || len(v) < 4 {
+		return fmt.Errorf("container %s: orphan or short record", key)
+	}
+	var props map[string]any
+	if err := json.Unmarshal(v[4:], &props); err != nil {
+		return fmt.Errorf("container %s: %w", key, err)
+	}
+	c, err := newContainer(d, binary.BigEndian.Uint32(v), props, 0)
+	if err != nil {
+		return fmt.Errorf("container %s: %w", key, err)
+	}
+	c.body = slices.Clone(v[4:])
+	if err := c.loadItems(tx); err != nil {
+		return fmt.Errorf("container %s: %w", key, err)
+	}
+	d.colls[id] = c
+	return nil
+}
+
+func (c *container) loadItems(tx *bolt.Tx) error {
+	if v := tx.Bucket(bucketLSN).Get([]byte(c.rid)); len(v) == 8 {
+		c.lsn = binary.BigEndian.Uint64(v)
+	}
+	b := tx.Bucket(itemsBucket(c))
+	if b == nil {
+		return nil
+	}
+	var docs []*document
+	err := b.ForEach(func(k, v []byte) error {
+		d, err := decodeRecord(string(k), v)
+		docs = append(docs, d)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(docs, func(a, b *document) int { return cmpLSN(a, b) })
+	for _, d := range docs {
+		c.docs[d.key()] = d
+		c.feed.append(d)
+		c.lsn = max(c.lsn, d.lsn)
+	}
+	c.durable.Store(c.lsn)
+	return nil
+}
+
+func cmpLSN(a, b *document) int {
+	switch {
+	case a.lsn < b.lsn:
+		return -1
+	case a.lsn > b.lsn:
+		return 1
+	}
+	return 0
+}
+
+func decodeRecord(key string, v []byte) (*document, error) {
+	if len(v) < 16 {
+		return nil, fmt.Errorf("item %q: short record", key)
+	}
+	d := &document{lsn: binary.BigEndian.Uint64(v[:8]), atNs: int64(binary.BigEndian.Uint64(v[8:16]))}
+	d.pk, d.id = splitDocKey(key)
+	d.body = slices.Clone(v[16:])
+	if err := json.Unmarshal(d.body, &d.value); err != nil {
+		return nil, fmt.Errorf("item %q: %w", key, err)
+	}
+	d.rid, _ = d.value["_rid"].(string)
+	d.etag, _ = d.value["_etag"].(string)
+	ts, _ := d.value["_ts"].(float64)
+	d.ts = int64(ts)
+	return d, nil
+}

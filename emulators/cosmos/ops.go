@@ -1,0 +1,140 @@
+package cosmos
+
+import (
+	"cmp"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// itemOp is one item operation: a point request or one of a batch.
+type itemOp struct {
+	kind    string // Create, Replace, Upsert, Delete, Read, Patch
+	id      string
+	value   map[string]any // Create, Replace, Upsert
+	patch   *patchSpec     // Patch
+	ifMatch string
+	invalid *apiError // set when the operation could not be decoded
+}
+
+// opResult is the outcome of one itemOp.
+type opResult struct {
+	status int
+	doc    *document // the version written or read; nil for Delete
+	err    *apiError
+}
+
+// execute runs the operations on one partition key atomically: if one
+// fails, none is applied and the others answer 424. It returns once the
+// writes are durable.
+func (c *container) execute(pk string, ops []itemOp) ([]opResult, error) {
+	p, results, err := c.apply(pk, ops)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.wait(); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+func (c *container) apply(pk string, ops []itemOp) (*pending, []opResult, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.deleted {
+		return nil, nil, errContainerGone(c.id)
+	}
+	st := &stage{c: c, pk: pk, lsn: c.lsn, now: time.Now(), changed: map[string]*document{}}
+	results := make([]opResult, len(ops))
+	for i, op := range ops {
+		results[i] = st.run(op)
+		if results[i].err != nil {
+			return nil, failDependents(results, i), nil
+		}
+	}
+	return c.commit(st), results, nil
+}
+
+// failDependents marks every operation but the failed one 424.
+func failDependents(results []opResult, failed int) []opResult {
+	for i := range results {
+		if i != failed {
+			results[i] = opResult{status: http.StatusFailedDependency, err: newError(http.StatusFailedDependency,
+				"Operation failed because another operation in the batch failed.")}
+		}
+	}
+	return results
+}
+
+// stage is a batch's view of a partition: the committed items overlaid
+// with the batch's own changes, which are kept until commit.
+type stage struct {
+	c       *container
+	pk      string
+	lsn     uint64
+	now     time.Time
+	changed map[string]*document // nil value: deleted
+	order   []string
+}
+
+func (s *stage) current(id string) *document {
+	key := docKey(s.pk, id)
+	if d, ok := s.changed[key]; ok {
+		return d
+	}
+	return s.c.docs[key]
+}
+
+func (s *stage) set(key string, d *document) {
+	if _, ok := s.changed[key]; !ok {
+		s.order = append(s.order, key)
+	}
+	s.changed[key] = d
+}
+
+// put writes a new version of an item with the given rid ("" = new item).
+func (s *stage) put(v map[string]any, id, rid string) (*document, *apiError) {
+	if got := s.c.pk.keyOf(v); got != s.pk {
+		return nil, errBadRequest("PartitionKey extracted from document doesn't match the one specified in the header.")
+	}
+	s.lsn++
+	if rid == "" {
+		rid = itemRID(s.c.ridBytes, s.lsn)
+	}
+	d := &document{id: id, pk: s.pk, rid: rid, lsn: s.lsn, etag: itemETag(s.c.num, s.lsn),
+		ts: s.now.Unix(), atNs: s.now.UnixNano()}
+	if err := seal(v, d, s.c.self()+"docs/"+rid+"/"); err != nil {
+		s.lsn--
+		return nil, err.(*apiError)
+	}
+	s.set(d.key(), d)
+	return d, nil
+}
+
+// commit applies a successful stage to the container and queues it for
+// the journal. The caller holds c.mu.
+func (c *container) commit(st *stage) *pending {
+	if len(st.order) == 0 {
+		return nil
+	}
+	c.lsn = st.lsn
+	var added []*document
+	for _, key := range st.order {
+		if old, ok := c.docs[key]; ok {
+			c.feed.kill(old.lsn)
+		}
+		d := st.changed[key]
+		if d == nil {
+			delete(c.docs, key)
+			continue
+		}
+		c.docs[key] = d
+		added = append(added, d)
+	}
+	slices.SortFunc(added, func(a, b *document) int { return cmp.Compare(a.lsn, b.lsn) })
+	for _, d := range added {
+		c.feed.append(d)
+	}
+	lsn := c.lsn
+	return c.journal.submit(persistItems(c, st), func() { c.durable.Store(lsn) })
+}

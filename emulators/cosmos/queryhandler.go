@@ -1,0 +1,132 @@
+package cosmos
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/ordersflow/orderpipeline/emulators/cosmos/query"
+)
+
+// queryRequest is the body of a query: {"query": ..., "parameters": [...]}.
+type queryRequest struct {
+	Query      string `json:"query"`
+	Parameters []struct {
+		Name  string `json:"name"`
+		Value any    `json:"value"`
+	} `json:"parameters"`
+}
+
+const defaultPageSize = 100
+
+func (s *Server) query(w http.ResponseWriter, r *http.Request, rt route) error {
+	c, err := s.store.container(rt.db, rt.coll)
+	if err != nil {
+		return err
+	}
+	var req queryRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	params := make(map[string]any, len(req.Parameters))
+	for _, p := range req.Parameters {
+		params[p.Name] = p.Value
+	}
+	q, err := query.Parse(req.Query, params)
+	if err != nil {
+		return errBadRequest("Query is invalid: %v", err)
+	}
+	pk, _, err := parsePKHeader(r.Header.Get(hdrPartitionKey))
+	if err != nil {
+		return err
+	}
+	docs, err := c.snapshot(pk)
+	if err != nil {
+		return err
+	}
+	results, err := q.Run(docs)
+	if err != nil {
+		return errBadRequest("Query cannot be executed: %v", err)
+	}
+	items := make([][]byte, len(results))
+	for i, v := range results {
+		if items[i], err = json.Marshal(v); err != nil {
+			return err
+		}
+	}
+	return writePage(w, r, c.rid, items)
+}
+
+// readFeed lists a container's items (GET docs without A-IM).
+func (s *Server) readFeed(w http.ResponseWriter, r *http.Request, rt route) error {
+	c, err := s.store.container(rt.db, rt.coll)
+	if err != nil {
+		return err
+	}
+	pk, _, err := parsePKHeader(r.Header.Get(hdrPartitionKey))
+	if err != nil {
+		return err
+	}
+	page, err := c.readFeed(feedQuery{pk: pk, maxItems: -1})
+	if err != nil {
+		return err
+	}
+	items := make([][]byte, len(page.docs))
+	for i, d := range page.docs {
+		items[i] = d.body
+	}
+	return writePage(w, r, c.rid, items)
+}
+
+// writePage answers one page of a whole result, paged by
+// x-ms-max-item-count and an opaque x-ms-continuation offset.
+func writePage(w http.ResponseWriter, r *http.Request, rid string, items [][]byte) error {
+	start, err := pageStart(r.Header.Get(hdrContinuation))
+	if err != nil {
+		return err
+	}
+	start = min(start, len(items))
+	end := len(items)
+	if n := maxItemCount(r, defaultPageSize); n > 0 {
+		end = min(start+n, end)
+	}
+	if end < len(items) {
+		w.Header().Set(hdrContinuation, pageToken(end))
+	}
+	w.Header().Set(hdrItemCount, strconv.Itoa(end-start))
+	writeJSON(w, http.StatusOK, charge(2.5, 0), feedBody(rid, "Documents", items[start:end]))
+	return nil
+}
+
+// maxItemCount reads x-ms-max-item-count; -1 (or 0) means no limit.
+func maxItemCount(r *http.Request, def int) int {
+	v := r.Header.Get(hdrMaxItemCount)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return -1
+	}
+	return n
+}
+
+const pageTokenPrefix = "emulator-offset:"
+
+func pageToken(offset int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(pageTokenPrefix + strconv.Itoa(offset)))
+}
+
+func pageStart(token string) (int, error) {
+	if token == "" {
+		return 0, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	n, convErr := strconv.Atoi(strings.TrimPrefix(string(raw), pageTokenPrefix))
+	if err != nil || convErr != nil || !strings.HasPrefix(string(raw), pageTokenPrefix) || n < 0 {
+		return 0, errBadRequest("The continuation token %q is invalid.", token)
+	}
+	return n, nil
+}

@@ -1,0 +1,106 @@
+package cosmos
+
+import "net/http"
+
+// run executes one operation against the stage.
+func (s *stage) run(op itemOp) opResult {
+	if op.invalid != nil {
+		return failed(op.invalid)
+	}
+	switch op.kind {
+	case "Create":
+		return s.create(op)
+	case "Replace":
+		return s.replace(op)
+	case "Upsert":
+		return s.upsert(op)
+	case "Delete":
+		return s.remove(op)
+	case "Read":
+		return s.readOne(op)
+	case "Patch":
+		return s.patchOne(op)
+	}
+	return failed(errBadRequest("Unknown operation type %q.", op.kind))
+}
+
+func failed(err *apiError) opResult { return opResult{status: err.status, err: err} }
+
+func written(status int, d *document, err *apiError) opResult {
+	if err != nil {
+		return failed(err)
+	}
+	return opResult{status: status, doc: d}
+}
+
+func (s *stage) create(op itemOp) opResult {
+	if s.current(op.id) != nil {
+		return failed(errConflict())
+	}
+	d, err := s.put(op.value, op.id, "")
+	return written(http.StatusCreated, d, err)
+}
+
+// existing returns the current version, checking existence and If-Match.
+func (s *stage) existing(op itemOp) (*document, *apiError) {
+	cur := s.current(op.id)
+	if cur == nil {
+		return nil, errNotFound()
+	}
+	if op.ifMatch != "" && op.ifMatch != "*" && op.ifMatch != cur.etag {
+		return nil, errPrecondition()
+	}
+	return cur, nil
+}
+
+func (s *stage) replace(op itemOp) opResult {
+	cur, err := s.existing(op)
+	if err != nil {
+		return failed(err)
+	}
+	if id, _ := op.value["id"].(string); id != op.id {
+		return failed(errBadRequest("The id in the body (%q) does not match the id in the request (%q).", id, op.id))
+	}
+	d, err := s.put(op.value, op.id, cur.rid)
+	return written(http.StatusOK, d, err)
+}
+
+func (s *stage) upsert(op itemOp) opResult {
+	if s.current(op.id) == nil {
+		if op.ifMatch != "" {
+			return failed(errPrecondition())
+		}
+		return s.create(op)
+	}
+	return s.replace(op)
+}
+
+func (s *stage) remove(op itemOp) opResult {
+	cur, err := s.existing(op)
+	if err != nil {
+		return failed(err)
+	}
+	s.set(cur.key(), nil)
+	return opResult{status: http.StatusNoContent}
+}
+
+func (s *stage) readOne(op itemOp) opResult {
+	cur := s.current(op.id)
+	if cur == nil {
+		return failed(errNotFound())
+	}
+	return opResult{status: http.StatusOK, doc: cur}
+}
+
+func (s *stage) patchOne(op itemOp) opResult {
+	cur, err := s.existing(op)
+	if err != nil {
+		return failed(err)
+	}
+	v, err := op.patch.apply(cur.value, s.c.pk)
+	if err != nil {
+		return failed(err)
+	}
+	d, err := s.put(v, op.id, cur.rid)
+	return written(http.StatusOK, d, err)
+}

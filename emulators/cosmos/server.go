@@ -1,0 +1,119 @@
+package cosmos
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+)
+
+// DefaultKey is the well-known key of the Cosmos DB emulator.
+const DefaultKey = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
+
+// Options configure an emulator.
+type Options struct {
+	Addr              string // "127.0.0.1:0" if empty
+	DataDir           string // "" = in memory
+	TLS               bool
+	CertFile, KeyFile string // optional, with TLS
+	Key               string // "" = well-known emulator key
+}
+
+// Server is a running emulator.
+type Server struct {
+	opts      Options
+	store     *store
+	auth      *authenticator
+	http      *http.Server
+	listener  net.Listener
+	clientTLS *tls.Config
+	serveErr  chan error
+}
+
+// Start opens the store and serves on Options.Addr until Close.
+func Start(opts Options) (*Server, error) {
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	if opts.Key == "" {
+		opts.Key = DefaultKey
+	}
+	auth, err := newAuthenticator(opts.Key)
+	if err != nil {
+		return nil, fmt.Errorf("decode key: %w", err)
+	}
+	st := newStore()
+	if opts.DataDir != "" {
+		if st, err = openStore(opts.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	s := &Server{opts: opts, store: st, auth: auth, serveErr: make(chan error, 1)}
+	if err := s.listen(); err != nil {
+		_ = st.journal.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) listen() error {
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.opts.Addr, err)
+	}
+	s.listener = ln
+	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
+	if !s.opts.TLS {
+		go func() { s.serveErr <- s.http.Serve(ln) }()
+		return nil
+	}
+	serverTLS, clientTLS, err := loadOrCreateCert(s.opts, ln.Addr().(*net.TCPAddr).IP)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	s.http.TLSConfig, s.clientTLS = serverTLS, clientTLS
+	go func() { s.serveErr <- s.http.ServeTLS(ln, "", "") }()
+	return nil
+}
+
+// Endpoint is the account endpoint, e.g. "http://127.0.0.1:41234/".
+func (s *Server) Endpoint() string {
+	scheme := "http"
+	if s.opts.TLS {
+		scheme = "https"
+	}
+	return scheme + "://" + s.listener.Addr().String() + "/"
+}
+
+// Key is the account key that signs requests.
+func (s *Server) Key() string { return s.opts.Key }
+
+// ConnectionString is "AccountEndpoint=<endpoint>;AccountKey=<key>;".
+func (s *Server) ConnectionString() string {
+	return "AccountEndpoint=" + s.Endpoint() + ";AccountKey=" + s.Key() + ";"
+}
+
+// TLSConfig is a client configuration that trusts the server's
+// certificate, or nil when the server does not serve TLS.
+func (s *Server) TLSConfig() *tls.Config {
+	if s.clientTLS == nil {
+		return nil
+	}
+	return s.clientTLS.Clone()
+}
+
+// Close stops the listener, waits for requests in flight, flushes and
+// closes the store.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	errShutdown := s.http.Shutdown(ctx)
+	if err := <-s.serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		errShutdown = errors.Join(errShutdown, err)
+	}
+	return errors.Join(errShutdown, s.store.journal.close())
+}
