@@ -92,7 +92,7 @@ var topicName = 'order-events'
 module identity 'modules/identity.bicep' = {
   name: 'identity'
   params: {
-    name: 'id-orderpipeline-${environmentName}-${token}'
+    name: 'id-${environmentName}-${token}'
     location: location
     tags: allTags
   }
@@ -101,8 +101,8 @@ module identity 'modules/identity.bicep' = {
 module monitoring 'modules/monitoring.bicep' = {
   name: 'monitoring'
   params: {
-    logAnalyticsName: 'log-orderpipeline-${environmentName}-${token}'
-    appInsightsName: 'appi-orderpipeline-${environmentName}-${token}'
+    logAnalyticsName: 'log-${environmentName}-${token}'
+    appInsightsName: 'appi-${environmentName}-${token}'
     location: location
     tags: allTags
     publisherPrincipalId: identity.outputs.principalId
@@ -124,7 +124,7 @@ module storage 'modules/storage.bicep' = {
 module cosmos 'modules/cosmos.bicep' = {
   name: 'cosmos'
   params: {
-    accountName: 'cosmos-orderpipeline-${environmentName}-${token}'
+    accountName: 'cosmos-${environmentName}-${token}'
     location: location
     tags: allTags
     capacityMode: cosmosCapacityMode
@@ -136,7 +136,7 @@ module cosmos 'modules/cosmos.bicep' = {
 module serviceBus 'modules/servicebus.bicep' = {
   name: 'servicebus'
   params: {
-    namespaceName: 'sb-orderpipeline-${environmentName}-${token}'
+    namespaceName: 'sb-${environmentName}-${token}'
     location: location
     tags: allTags
     topicName: topicName
@@ -148,8 +148,8 @@ module serviceBus 'modules/servicebus.bicep' = {
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   params: {
-    name: 'func-orderpipeline-${environmentName}-${token}'
-    planName: 'plan-orderpipeline-${environmentName}-${token}'
+    name: 'func-${environmentName}-${token}'
+    planName: 'plan-${environmentName}-${token}'
     location: location
     tags: allTags
     hostingPlan: hostingPlan
