@@ -292,10 +292,16 @@ func (p *parser) selectExpr() (expr, error) {
 	}
 	p.i += 2
 	arg, err := p.expr()
+	if err == nil {
+		err = p.expectPunct(")")
+	}
 	if err != nil {
 		return nil, err
 	}
-	return countExpr{arg: arg}, p.expectPunct(")")
+	if next := p.peek(); next.kind == tokPunct && next.text != "," {
+		return nil, errorAt(t.pos, "COUNT is supported only as a whole SELECT item")
+	}
+	return countExpr{arg: arg}, nil
 }
 
 func (p *parser) fromClause(q *Query) error {

@@ -62,8 +62,12 @@ func (p *parser) comparison() (expr, error) {
 }
 
 func (p *parser) in(x expr, negate bool) (expr, error) {
+	open := p.peek()
 	if err := p.expectPunct("("); err != nil {
 		return nil, err
+	}
+	if isKeyword(p.peek(), "SELECT") {
+		return nil, errorAt(open.pos, "subqueries are not supported")
 	}
 	list, err := p.exprList(")")
 	if err == nil && len(list) == 0 {
