@@ -29,8 +29,8 @@ func readBicep(path string) (bicepFile, error) {
 	return bicepFile{path: path, lines: strings.Split(stripComments(string(b)), "\n")}, nil
 }
 
-// stripComments blanks // and /* */ comments outside '...' and '''...'''
-// strings, keeping newlines.
+// stripComments blanks // and /* */ comments outside single-quoted and
+// triple-quoted strings, keeping newlines.
 func stripComments(src string) string {
 	var out strings.Builder
 	for i := 0; i < len(src); {
