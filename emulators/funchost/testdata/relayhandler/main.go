@@ -1,0 +1,60 @@
+// Command relayhandler is the custom handler the funchost tests run: it
+// answers GET /, relays every other request to $RELAY_URL (the test's
+// server) with X-Handler-Pid added, and has three test hooks reachable
+// through a catch-all HTTP function: .../__exit exits with status 3,
+// .../__env?name=X returns the environment variable X, .../__pid the pid.
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+)
+
+func main() {
+	port := os.Getenv("FUNCTIONS_CUSTOMHANDLER_PORT")
+	fmt.Printf("relay handler listening on port %s\n", port)
+	err := http.ListenAndServe("127.0.0.1:"+port, http.HandlerFunc(serve))
+	fmt.Fprintln(os.Stderr, err)
+	os.Exit(1)
+}
+
+func serve(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == "/" && r.Method == http.MethodGet:
+		io.WriteString(w, "ok")
+	case strings.HasSuffix(r.URL.Path, "/__exit"):
+		os.Exit(3)
+	case strings.HasSuffix(r.URL.Path, "/__env"):
+		io.WriteString(w, os.Getenv(r.URL.Query().Get("name")))
+	case strings.HasSuffix(r.URL.Path, "/__pid"):
+		io.WriteString(w, strconv.Itoa(os.Getpid()))
+	default:
+		relay(w, r)
+	}
+}
+
+func relay(w http.ResponseWriter, r *http.Request) {
+	out, err := http.NewRequestWithContext(r.Context(), r.Method, os.Getenv("RELAY_URL")+r.URL.RequestURI(), r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	out.ContentLength = r.ContentLength
+	out.Header = r.Header.Clone()
+	out.Header.Set("X-Handler-Pid", strconv.Itoa(os.Getpid()))
+	resp, err := http.DefaultTransport.RoundTrip(out)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	for k, vs := range resp.Header {
+		w.Header()[k] = vs
+	}
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
+}
