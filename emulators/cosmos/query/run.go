@@ -8,6 +8,7 @@ import (
 // Run evaluates the query over docs (decoded JSON objects, in storage order)
 // and returns every result: the whole document for SELECT *, a projected
 // object, a VALUE, or a count (a float64, as encoding/json would decode it).
+// Results share maps and slices with docs: treat both as read-only.
 func (q *Query) Run(docs []map[string]any) ([]any, error) {
 	if q == nil {
 		return nil, errors.New("run query: nil query")

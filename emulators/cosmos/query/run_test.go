@@ -220,6 +220,10 @@ func TestRunParameters(t *testing.T) {
 			name: "OFFSET LIMIT", query: `SELECT VALUE c.id FROM c OFFSET @o LIMIT @l`,
 			params: map[string]any{"@o": 3.0, "@l": 5.0}, want: `["4","5"]`,
 		},
+		{
+			name: "Go slice", query: `SELECT VALUE c.id FROM c WHERE ARRAY_CONTAINS(@ids, c.id)`,
+			params: map[string]any{"@ids": []string{"2", "3"}}, want: `["2","3"]`,
+		},
 		{name: "same parameter twice", query: `SELECT VALUE c.id FROM c WHERE c.id = @x OR c.status = @x`, params: map[string]any{"@x": "2"}, want: `["2"]`},
 	})
 }

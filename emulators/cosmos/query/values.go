@@ -2,6 +2,7 @@ package query
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 )
 
@@ -157,4 +158,30 @@ func compareBools(a, b bool) int {
 		return -1
 	}
 	return 1
+}
+
+// jsonValue returns v as encoding/json would decode it. Values that already
+// are JSON kinds are returned as they are; others (a []string, a struct) go
+// through a JSON round trip.
+func jsonValue(v any) (any, error) {
+	if kindOf(v) != kindUndefined {
+		return v, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("value of type %T is not JSON: %w", v, err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("value of type %T is not JSON: %w", v, err)
+	}
+	return out, nil
+}
+
+// formatValue renders v as JSON for error messages.
+func formatValue(v any) string {
+	if b, err := json.Marshal(v); err == nil {
+		return string(b)
+	}
+	return fmt.Sprintf("%v", v)
 }
