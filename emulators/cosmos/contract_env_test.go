@@ -54,8 +54,12 @@ func startTarget(t *testing.T, name string, opts cosmos.Options) target {
 	t.Helper()
 	srv, err := cosmos.Start(opts)
 	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, srv.Close()) })
-	return target{name: name, endpoint: srv.Endpoint(), key: srv.Key(), http: httpClient(srv.TLSConfig())}
+	hc := httpClient(srv.TLSConfig())
+	t.Cleanup(func() {
+		hc.CloseIdleConnections() // else an HTTP/2 shutdown waits for GOAWAY
+		require.NoError(t, srv.Close())
+	})
+	return target{name: name, endpoint: srv.Endpoint(), key: srv.Key(), http: hc}
 }
 
 func httpClient(tlsCfg *tls.Config) *http.Client {

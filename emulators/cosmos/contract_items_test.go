@@ -94,3 +94,10 @@ func TestContractItemCRUD(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, statusOf(err))
 	})
 }
+
+func responseError(t *testing.T, err error) *azcore.ResponseError {
+	t.Helper()
+	var re *azcore.ResponseError
+	require.ErrorAs(t, err, &re)
+	return re
+}

@@ -8,8 +8,7 @@ import (
 
 func (s *Server) postDocs(w http.ResponseWriter, r *http.Request, rt route) error {
 	switch {
-	case isTrue(r.Header.Get(hdrIsQuery)) || isTrue(r.Header.Get(hdrIsQueryAlt)) ||
-		strings.HasPrefix(r.Header.Get("Content-Type"), contentTypeQuery):
+	case isQuery(r):
 		return s.query(w, r, rt)
 	case isTrue(r.Header.Get(hdrIsBatch)):
 		return s.batch(w, r, rt)

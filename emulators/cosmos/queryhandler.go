@@ -26,17 +26,9 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, rt route) error {
 	if err != nil {
 		return err
 	}
-	var req queryRequest
-	if err := decodeJSON(r, &req); err != nil {
-		return err
-	}
-	params := make(map[string]any, len(req.Parameters))
-	for _, p := range req.Parameters {
-		params[p.Name] = p.Value
-	}
-	q, err := query.Parse(req.Query, params)
+	q, err := parseQuery(r)
 	if err != nil {
-		return errBadRequest("Query is invalid: %v", err)
+		return err
 	}
 	pk, _, err := parsePKHeader(r.Header.Get(hdrPartitionKey))
 	if err != nil {
@@ -46,17 +38,65 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, rt route) error {
 	if err != nil {
 		return err
 	}
+	items, err := runQuery(q, docs)
+	if err != nil {
+		return err
+	}
+	return writePage(w, r, c.rid, "Documents", items)
+}
+
+func isQuery(r *http.Request) bool {
+	return isTrue(r.Header.Get(hdrIsQuery)) || isTrue(r.Header.Get(hdrIsQueryAlt)) ||
+		strings.HasPrefix(r.Header.Get("Content-Type"), contentTypeQuery)
+}
+
+func parseQuery(r *http.Request) (*query.Query, error) {
+	var req queryRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return nil, err
+	}
+	params := make(map[string]any, len(req.Parameters))
+	for _, p := range req.Parameters {
+		params[p.Name] = p.Value
+	}
+	q, err := query.Parse(req.Query, params)
+	if err != nil {
+		return nil, errBadRequest("Query is invalid: %v", err)
+	}
+	return q, nil
+}
+
+func runQuery(q *query.Query, docs []map[string]any) ([][]byte, error) {
 	results, err := q.Run(docs)
 	if err != nil {
-		return errBadRequest("Query cannot be executed: %v", err)
+		return nil, errBadRequest("Query cannot be executed: %v", err)
 	}
 	items := make([][]byte, len(results))
 	for i, v := range results {
 		if items[i], err = json.Marshal(v); err != nil {
+			return nil, err
+		}
+	}
+	return items, nil
+}
+
+// queryResources answers a query over databases or containers.
+func queryResources(w http.ResponseWriter, r *http.Request, name string, bodies [][]byte) error {
+	q, err := parseQuery(r)
+	if err != nil {
+		return err
+	}
+	docs := make([]map[string]any, len(bodies))
+	for i, b := range bodies {
+		if err := json.Unmarshal(b, &docs[i]); err != nil {
 			return err
 		}
 	}
-	return writePage(w, r, c.rid, items)
+	items, err := runQuery(q, docs)
+	if err != nil {
+		return err
+	}
+	return writePage(w, r, "", name, items)
 }
 
 // readFeed lists a container's items (GET docs without A-IM).
@@ -77,12 +117,12 @@ func (s *Server) readFeed(w http.ResponseWriter, r *http.Request, rt route) erro
 	for i, d := range page.docs {
 		items[i] = d.body
 	}
-	return writePage(w, r, c.rid, items)
+	return writePage(w, r, c.rid, "Documents", items)
 }
 
 // writePage answers one page of a whole result, paged by
 // x-ms-max-item-count and an opaque x-ms-continuation offset.
-func writePage(w http.ResponseWriter, r *http.Request, rid string, items [][]byte) error {
+func writePage(w http.ResponseWriter, r *http.Request, rid, name string, items [][]byte) error {
 	start, err := pageStart(r.Header.Get(hdrContinuation))
 	if err != nil {
 		return err
@@ -96,7 +136,7 @@ func writePage(w http.ResponseWriter, r *http.Request, rid string, items [][]byt
 		w.Header().Set(hdrContinuation, pageToken(end))
 	}
 	w.Header().Set(hdrItemCount, strconv.Itoa(end-start))
-	writeJSON(w, http.StatusOK, charge(2.5, 0), feedBody(rid, "Documents", items[start:end]))
+	writeJSON(w, http.StatusOK, charge(2.5, 0), feedBody(rid, name, items[start:end]))
 	return nil
 }
 

@@ -5,6 +5,9 @@ import (
 )
 
 func (s *Server) createDatabase(w http.ResponseWriter, r *http.Request, _ route) error {
+	if isQuery(r) {
+		return queryResources(w, r, "Databases", s.store.listDatabases())
+	}
 	var props struct {
 		ID string `json:"id"`
 	}
@@ -44,6 +47,13 @@ func (s *Server) deleteDatabase(w http.ResponseWriter, _ *http.Request, rt route
 }
 
 func (s *Server) createContainer(w http.ResponseWriter, r *http.Request, rt route) error {
+	if isQuery(r) {
+		bodies, err := s.store.listContainers(rt.db)
+		if err != nil {
+			return err
+		}
+		return queryResources(w, r, "DocumentCollections", bodies)
+	}
 	var props map[string]any
 	if err := decodeJSON(r, &props); err != nil {
 		return err

@@ -1,0 +1,105 @@
+package cosmos_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestContractDatabases(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, e *env) {
+		ctx := testCtx(t)
+		_, err := e.client.CreateDatabase(ctx, azcosmos.DatabaseProperties{ID: e.db.ID()}, nil)
+		assert.Equal(t, http.StatusConflict, statusOf(err), "create an existing database")
+
+		read, err := e.db.Read(ctx, nil)
+		require.NoError(t, err)
+		assert.Equal(t, e.db.ID(), read.DatabaseProperties.ID)
+		assert.NotEmpty(t, read.DatabaseProperties.ResourceID)
+
+		q := azcosmos.QueryDatabasesOptions{QueryParameters: []azcosmos.QueryParameter{{Name: "@id", Value: e.db.ID()}}}
+		pager := e.client.NewQueryDatabasesPager("SELECT * FROM root r WHERE r.id = @id", &q)
+		var ids []string
+		for pager.More() {
+			page, err := pager.NextPage(ctx)
+			require.NoError(t, err)
+			for _, d := range page.Databases {
+				ids = append(ids, d.ID)
+			}
+		}
+		assert.Equal(t, []string{e.db.ID()}, ids)
+
+		gone, err := e.client.NewDatabase("missing-" + randomID())
+		require.NoError(t, err)
+		_, err = gone.Read(ctx, nil)
+		assert.Equal(t, http.StatusNotFound, statusOf(err))
+		_, err = gone.Delete(ctx, nil)
+		assert.Equal(t, http.StatusNotFound, statusOf(err))
+	})
+}
+
+func TestContractContainers(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, e *env) {
+		ctx := testCtx(t)
+		c := e.container(t, "/customer/id")
+		props := azcosmos.ContainerProperties{ID: c.ID(), PartitionKeyDefinition: azcosmos.PartitionKeyDefinition{Paths: []string{"/customer/id"}}}
+		_, err := e.db.CreateContainer(ctx, props, nil)
+		assert.Equal(t, http.StatusConflict, statusOf(err), "create an existing container")
+
+		read, err := c.Read(ctx, nil)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"/customer/id"}, read.ContainerProperties.PartitionKeyDefinition.Paths)
+
+		doc := map[string]any{"id": "n1", "customer": map[string]any{"id": "cust-1"}}
+		pk := azcosmos.NewPartitionKeyString("cust-1")
+		_, err = c.CreateItem(ctx, pk, mustJSON(t, doc), nil)
+		require.NoError(t, err, "nested partition key path")
+		_, err = c.ReadItem(ctx, pk, "n1", nil)
+		require.NoError(t, err)
+		_, err = c.CreateItem(ctx, azcosmos.NewPartitionKeyString("other"), mustJSON(t, map[string]any{"id": "n2", "customer": map[string]any{"id": "cust-1"}}), nil)
+		assert.Equal(t, http.StatusBadRequest, statusOf(err), "partition key header differs from the document")
+
+		ranges, err := c.ReadFeedRanges(ctx, nil)
+		require.NoError(t, err)
+		assert.NotEmpty(t, ranges)
+
+		pager := e.db.NewQueryContainersPager("SELECT * FROM root r", nil)
+		var ids []string
+		for pager.More() {
+			page, err := pager.NextPage(ctx)
+			require.NoError(t, err)
+			for _, p := range page.Containers {
+				ids = append(ids, p.ID)
+			}
+		}
+		assert.Contains(t, ids, c.ID())
+
+		_, err = c.Delete(ctx, nil)
+		require.NoError(t, err)
+		_, err = c.Read(ctx, nil)
+		assert.Equal(t, http.StatusNotFound, statusOf(err))
+	})
+}
+
+func TestContractErrorShape(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, e *env) {
+		c := e.container(t, "/orderId")
+		_, err := c.ReadItem(testCtx(t), azcosmos.NewPartitionKeyString("x"), "missing", nil)
+		require.Error(t, err)
+		body := errorBody(t, err)
+		assert.Equal(t, "NotFound", body["code"])
+		assert.NotEmpty(t, body["message"])
+	})
+}
+
+func errorBody(t *testing.T, err error) map[string]any {
+	t.Helper()
+	re := responseError(t, err)
+	var body map[string]any
+	require.NoError(t, json.NewDecoder(re.RawResponse.Body).Decode(&body))
+	return body
+}
