@@ -1,0 +1,137 @@
+// Package sbemu starts and stops the project's Service Bus emulator (a Node
+// process under emulators/servicebus) for tests and local tools.
+package sbemu
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+const (
+	readyPrefix = "SERVICEBUS_CONNECTION_STRING="
+	stopGrace   = 5 * time.Second
+)
+
+// Emulator is a running emulator process.
+type Emulator struct {
+	cmd      *exec.Cmd
+	connStr  string
+	done     chan struct{}
+	waitErr  error
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// Start runs `npm --prefix <repo>/emulators/servicebus start --silent -- --port 0 --config <configPath>`
+// in its own process group, waits for the SERVICEBUS_CONNECTION_STRING= line
+// and forwards the emulator's stderr to logw (which may be nil).
+func Start(ctx context.Context, repoRoot, configPath string, logw io.Writer) (*Emulator, error) {
+	dir := filepath.Join(repoRoot, "emulators", "servicebus")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "rhea")); err != nil {
+		return nil, fmt.Errorf("service bus emulator dependencies missing in %s (run: npm --prefix emulators/servicebus ci): %w", dir, err)
+	}
+	absConfig, err := filepath.Abs(configPath)
+	if err != nil {
+		return nil, fmt.Errorf("resolve config %s: %w", configPath, err)
+	}
+	if _, err := os.Stat(absConfig); err != nil {
+		return nil, fmt.Errorf("service bus emulator config: %w", err)
+	}
+	if logw == nil {
+		logw = io.Discard
+	}
+	cmd := exec.Command("npm", "--prefix", dir, "start", "--silent", "--", "--port", "0", "--config", absConfig)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Stderr = logw
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("service bus emulator stdout: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start service bus emulator: %w", err)
+	}
+	e := &Emulator{cmd: cmd, done: make(chan struct{})}
+	ready := make(chan string, 1)
+	go e.readStdout(stdout, ready, logw)
+	go func() {
+		e.waitErr = cmd.Wait()
+		close(e.done)
+	}()
+	select {
+	case e.connStr = <-ready:
+		return e, nil
+	case <-e.done:
+		return nil, fmt.Errorf("service bus emulator exited before it was ready: %v", e.waitErr)
+	case <-ctx.Done():
+		_ = e.Stop()
+		return nil, fmt.Errorf("wait for service bus emulator: %w", ctx.Err())
+	}
+}
+
+func (e *Emulator) readStdout(r io.Reader, ready chan<- string, logw io.Writer) {
+	sc := bufio.NewScanner(r)
+	sent := false
+	for sc.Scan() {
+		line := sc.Text()
+		if !sent && strings.HasPrefix(line, readyPrefix) {
+			ready <- strings.TrimPrefix(line, readyPrefix)
+			sent = true
+			continue
+		}
+		fmt.Fprintf(logw, "servicebus-emulator stdout: %s\n", line)
+	}
+}
+
+// ConnectionString is the UseDevelopmentEmulator=true connection string.
+func (e *Emulator) ConnectionString() string { return e.connStr }
+
+// PID is the process id of the emulator's process group leader.
+func (e *Emulator) PID() int { return e.cmd.Process.Pid }
+
+// Stop sends SIGTERM to the process group, waits, and sends SIGKILL after 5 s.
+func (e *Emulator) Stop() error {
+	e.stopOnce.Do(func() {
+		pgid := e.cmd.Process.Pid
+		if err := syscall.Kill(-pgid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+			e.stopErr = fmt.Errorf("stop service bus emulator: %w", err)
+		}
+		select {
+		case <-e.done:
+		case <-time.After(stopGrace):
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			<-e.done
+		}
+		// npm exits once node has; make sure nothing of the group survives.
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	})
+	return e.stopErr
+}
+
+// RepoRoot finds the module root by walking up from the working directory to go.mod.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find repo root: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("find repo root: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}

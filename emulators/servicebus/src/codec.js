@@ -1,0 +1,149 @@
+'use strict';
+// Splits AMQP 1.0 messages into sections so the broker can keep the client's
+// properties, application properties and body byte-for-byte and only rewrite
+// the header and message annotations on delivery.
+
+const types = require('rhea/lib/types.js');
+const rheaMessage = require('rhea/lib/message.js');
+
+// rhea's own decoder, captured before server.js replaces it for transfers.
+const decode = rheaMessage.decode;
+
+const HEADER = 0x70;
+const DELIVERY_ANNOTATIONS = 0x71;
+const MESSAGE_ANNOTATIONS = 0x72;
+const PROPERTIES = 0x73;
+const APPLICATION_PROPERTIES = 0x74;
+const DATA = 0x75;
+const BATCH_FORMAT = 0x80013700;
+
+function sectionCode(s) {
+  if (!s.descriptor) throw new Error('message section is not described');
+  const v = s.descriptor.value;
+  if (typeof v === 'number') return v;
+  switch (String(v)) {
+    case 'amqp:header:list': return HEADER;
+    case 'amqp:delivery-annotations:map': return DELIVERY_ANNOTATIONS;
+    case 'amqp:message-annotations:map': return MESSAGE_ANNOTATIONS;
+    case 'amqp:properties:list': return PROPERTIES;
+    case 'amqp:application-properties:map': return APPLICATION_PROPERTIES;
+    default: return Number(v);
+  }
+}
+
+// typedPairs turns an encoded map into [keyTyped, valueTyped] pairs keyed by the
+// key's plain value.
+function typedPairs(mapTyped) {
+  const out = new Map();
+  const items = mapTyped.value || [];
+  for (let i = 0; i + 1 < items.length; i += 2) {
+    out.set(String(types.unwrap(items[i])), [items[i], items[i + 1]]);
+  }
+  return out;
+}
+
+// parse decodes one encoded message into the parts the broker needs.
+function parse(buf) {
+  const r = new types.Reader(buf);
+  const m = {
+    header: {}, annotations: new Map(), properties: {}, propsRaw: null, appRaw: null, bodyRaw: null,
+  };
+  let bodyStart = -1;
+  while (r.remaining()) {
+    const start = r.position;
+    const s = r.read();
+    const code = sectionCode(s);
+    const raw = buf.subarray(start, r.position);
+    if (code === HEADER) {
+      m.header = decode(raw);
+    } else if (code === DELIVERY_ANNOTATIONS) {
+      // delivery annotations are hop-by-hop: dropped
+    } else if (code === MESSAGE_ANNOTATIONS) {
+      m.annotations = typedPairs(s);
+    } else if (code === PROPERTIES) {
+      m.propsRaw = raw;
+      m.properties = decode(raw);
+    } else if (code === APPLICATION_PROPERTIES) {
+      m.appRaw = raw;
+    } else {
+      bodyStart = start;
+      break;
+    }
+  }
+  m.bodyRaw = bodyStart >= 0 ? buf.subarray(bodyStart) : Buffer.alloc(0);
+  return m;
+}
+
+// parseBatch returns the encoded messages inside a batch envelope
+// (message format 0x80013700: one data section per message).
+function parseBatch(buf) {
+  const r = new types.Reader(buf);
+  const out = [];
+  while (r.remaining()) {
+    const s = r.read();
+    if (sectionCode(s) === DATA) out.push(s.value);
+  }
+  return out;
+}
+
+function annotationValue(parsed, key) {
+  const p = parsed.annotations.get(key);
+  return p ? types.unwrap(p[1]) : undefined;
+}
+
+function writeMap(w, code, pairs) {
+  const items = [];
+  for (const [k, v] of pairs) items.push(k, v);
+  w.write(types.described(types.wrap_ulong(code), types.Map32(items)));
+}
+
+// encode produces the wire form of a stored message with the given broker
+// annotations ([name, typed] pairs) and optional delivery annotations.
+function encode(parsed, header, brokerAnnotations, deliveryAnnotations, appRaw) {
+  const w = new types.Writer();
+  w.write(rheaMessage.header(header).described());
+  if (deliveryAnnotations && deliveryAnnotations.length) {
+    writeMap(w, DELIVERY_ANNOTATIONS, deliveryAnnotations.map(([k, v]) => [types.wrap_symbol(k), v]));
+  }
+  const pairs = [];
+  const own = new Set();
+  for (const [k, v] of brokerAnnotations) {
+    own.add(k);
+    pairs.push([types.wrap_symbol(k), v]);
+  }
+  for (const [k, pair] of parsed.annotations) {
+    if (!own.has(k)) pairs.push(pair);
+  }
+  if (pairs.length) writeMap(w, MESSAGE_ANNOTATIONS, pairs);
+  const parts = [w.toBuffer()];
+  if (parsed.propsRaw) parts.push(parsed.propsRaw);
+  const app = appRaw === undefined ? parsed.appRaw : appRaw;
+  if (app) parts.push(app);
+  parts.push(parsed.bodyRaw);
+  return Buffer.concat(parts);
+}
+
+// withAppProperties returns a re-encoded application-properties section with
+// the given plain values set (used for dead-letter reasons and properties-to-modify).
+function withAppProperties(appRaw, values) {
+  let pairs = new Map();
+  if (appRaw) {
+    const s = new types.Reader(appRaw).read();
+    pairs = typedPairs(s);
+  }
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined) continue;
+    pairs.set(k, [types.wrap_string(k), v && v.toRheaTyped ? v : types.wrap(v)]);
+  }
+  const w = new types.Writer();
+  writeMap(w, APPLICATION_PROPERTIES, pairs.values());
+  return w.toBuffer();
+}
+
+function appProperty(appRaw, key) {
+  if (!appRaw) return undefined;
+  const p = typedPairs(new types.Reader(appRaw).read()).get(key);
+  return p ? types.unwrap(p[1]) : undefined;
+}
+
+module.exports = { decode, parse, parseBatch, encode, annotationValue, withAppProperties, appProperty, BATCH_FORMAT };

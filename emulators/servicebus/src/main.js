@@ -1,0 +1,69 @@
+'use strict';
+// Entry point: node src/main.js --port 0 --config FILE
+// Prints exactly one line on stdout when ready:
+//   SERVICEBUS_CONNECTION_STRING=Endpoint=sb://127.0.0.1:PORT;...;UseDevelopmentEmulator=true;
+// Everything else goes to stderr.
+
+const { loadConfig } = require('./config.js');
+const { Broker } = require('./broker.js');
+const { Server } = require('./server.js');
+
+const HOST = '127.0.0.1';
+
+function usage(msg) {
+  process.stderr.write(`servicebus-emulator: ${msg}\nusage: npm --prefix emulators/servicebus start --silent -- --port 0 --config FILE\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const args = { port: 5672, config: process.env.SERVICEBUS_EMULATOR_CONFIG || '' };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      if (i + 1 >= argv.length) usage(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--port') args.port = Number(next());
+    else if (a.startsWith('--port=')) args.port = Number(a.slice(7));
+    else if (a === '--config') args.config = next();
+    else if (a.startsWith('--config=')) args.config = a.slice(9);
+    else usage(`unknown argument ${a}`);
+  }
+  if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) usage('--port must be 0..65535');
+  if (!args.config) usage('--config is required');
+  return args;
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const log = (line) => process.stderr.write(`servicebus-emulator: ${line}\n`);
+  let config;
+  try {
+    config = loadConfig(args.config);
+  } catch (err) {
+    log(err.message);
+    process.exit(1);
+  }
+  const broker = new Broker(config);
+  const server = new Server(broker, log);
+  let listener;
+  try {
+    listener = await server.listen(HOST, args.port);
+  } catch (err) {
+    log(`listen on ${HOST}:${args.port}: ${err.message}`);
+    process.exit(1);
+  }
+  const { port } = listener.address();
+  const entities = [...config.queues.map((q) => q.name), ...config.topics.flatMap((t) => [t.name, ...t.subscriptions.map((s) => `${t.name}/Subscriptions/${s.name}`)])];
+  log(`listening on ${HOST}:${port}, namespace ${config.namespace}, entities: ${entities.join(', ') || '(none)'}`);
+  process.stdout.write(`SERVICEBUS_CONNECTION_STRING=Endpoint=sb://${HOST}:${port};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;\n`);
+  const stop = (sig) => {
+    log(`${sig}: shutting down`);
+    listener.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main();

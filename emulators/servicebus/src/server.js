@@ -1,0 +1,451 @@
+'use strict';
+// AMQP 1.0 wiring: links to entities, $cbs and $management request/response
+// links, settlement, sessions. Speaks what the azservicebus SDK expects.
+
+const rhea = require('rhea');
+const types = require('rhea/lib/types.js');
+const rheaMessage = require('rhea/lib/message.js');
+const codec = require('./codec.js');
+const { BrokerError, lockLost } = require('./broker.js');
+
+// rhea decodes every format-0 transfer; the broker wants the bytes, so the
+// decode step hands them through and request links decode on demand.
+const decodeMessage = codec.decode;
+rheaMessage.decode = (buf) => ({ raw: buf });
+
+const SESSION_FILTER = 'com.microsoft:session-filter';
+const SESSION_FILTER_CODE = 0x137000000c;
+const MAX_MESSAGE_SIZE = 1024 * 1024;
+const DEFAULT_ACCEPT_SESSION_TIMEOUT_MS = 60_000;
+const TICKS_AT_EPOCH = 621355968000000000n;
+
+function ticks(ms) {
+  const b = Buffer.alloc(8);
+  b.writeBigInt64BE(BigInt(Math.round(ms)) * 10000n + TICKS_AT_EPOCH);
+  return types.Long(b);
+}
+
+function amqpError(err) {
+  if (err instanceof BrokerError) return { condition: err.condition, description: err.message };
+  return { condition: 'amqp:internal-error', description: String(err && err.message ? err.message : err) };
+}
+
+function connState(conn) {
+  if (!conn.sb) {
+    conn.sb = { replyLinks: new Map(), consumersByName: new Map(), consumers: new Set() };
+  }
+  return conn.sb;
+}
+
+function filterValue(source) {
+  const f = source && source.filter;
+  if (!f || typeof f !== 'object' || !(SESSION_FILTER in f)) return { present: false };
+  let v = f[SESSION_FILTER];
+  while (v && typeof v === 'object' && 'value' in v && !Buffer.isBuffer(v)) v = v.value;
+  return { present: true, id: v === undefined || v === null ? null : String(v) };
+}
+
+function isRequestAddress(addr) {
+  return addr === '$cbs' || /\/\$management$/i.test(addr) || addr === '$management';
+}
+
+class Server {
+  constructor(broker, log) {
+    this.broker = broker;
+    this.log = log;
+    const opts = {
+      id: 'servicebus-emulator',
+      autoaccept: false,
+      treat_modified_as_released: false,
+      container_id: 'servicebus-emulator',
+      max_frame_size: 65536,
+    };
+    this.opts = opts;
+    const c = rhea.create_container(opts);
+    c.sasl_server_mechanisms.enable_anonymous();
+    c.sasl_server_mechanisms.enable_plain(() => true);
+    c.on('sender_open', (ctx) => this.guard(() => this.onSenderOpen(ctx), ctx.sender));
+    c.on('receiver_open', (ctx) => this.guard(() => this.onReceiverOpen(ctx), ctx.receiver));
+    c.on('message', (ctx) => this.guard(() => this.onMessage(ctx)));
+    c.on('sender_flow', (ctx) => {
+      const consumer = ctx.sender.consumer;
+      if (consumer) consumer.entity.pump();
+    });
+    c.on('accepted', (ctx) => this.onOutcome(ctx, 'completed'));
+    c.on('released', (ctx) => this.onOutcome(ctx, 'abandoned'));
+    c.on('modified', (ctx) => {
+      const st = ctx.delivery.remote_state || {};
+      this.onOutcome(ctx, st.undeliverable_here ? 'defered' : 'abandoned', { properties: st.message_annotations });
+    });
+    c.on('rejected', (ctx) => {
+      const err = (ctx.delivery.remote_state && ctx.delivery.remote_state.error) || {};
+      const info = { ...(err.info || {}) };
+      const reason = info.DeadLetterReason;
+      const description = info.DeadLetterErrorDescription;
+      delete info.DeadLetterReason;
+      delete info.DeadLetterErrorDescription;
+      this.onOutcome(ctx, 'suspended', { reason, description, properties: info });
+    });
+    c.on('sender_close', (ctx) => this.dropConsumer(ctx.sender));
+    c.on('sender_error', () => {});
+    c.on('receiver_error', () => {});
+    c.on('session_error', () => {});
+    c.on('connection_error', () => {});
+    c.on('disconnected', (ctx) => this.dropConnection(ctx.connection));
+    c.on('connection_close', (ctx) => this.dropConnection(ctx.connection));
+    c.on('error', (err) => this.log(`amqp error: ${err && err.message}`));
+    this.container = c;
+  }
+
+  listen(host, port) {
+    return new Promise((resolve, reject) => {
+      const server = this.container.listen({ ...this.opts, host, port, noDelay: true });
+      server.on('connection', (sock) => sock.setNoDelay(true));
+      server.once('error', reject);
+      server.once('listening', () => resolve(server));
+      this.server = server;
+    });
+  }
+
+  guard(fn, link) {
+    try {
+      fn();
+    } catch (err) {
+      this.log(`error: ${err.stack || err}`);
+      if (link) this.refuse(link, err);
+    }
+  }
+
+  // refuse answers an attach with no terminus and detaches with the error, the
+  // way Service Bus reports a failed link.
+  refuse(link, err) {
+    link.local.attach.source = null;
+    link.local.attach.target = null;
+    link.close(amqpError(err));
+  }
+
+  onSenderOpen(ctx) {
+    const link = ctx.sender;
+    const remote = link.remote.attach;
+    const src = remote.source || {};
+    const tgt = remote.target || {};
+    const address = src.address || '';
+    link.local.attach.snd_settle_mode = remote.snd_settle_mode;
+    link.local.attach.rcv_settle_mode = remote.rcv_settle_mode;
+    if (isRequestAddress(address)) {
+      link.set_source({ address });
+      link.set_target({ address: tgt.address });
+      connState(ctx.connection).replyLinks.set(tgt.address, link);
+      link.replyAddress = tgt.address;
+      return;
+    }
+    const { kind, entity } = this.broker.resolve(address);
+    if (kind === 'topic') throw new BrokerError(400, 'amqp:not-allowed', `cannot receive from topic ${address}; receive from a subscription`);
+    const filter = filterValue(src);
+    if (entity.requiresSession && !filter.present) {
+      throw new BrokerError(400, 'amqp:not-allowed',
+        `It is not possible for an entity that requires sessions to create a non-sessionful message receiver (${address}).`);
+    }
+    if (!entity.requiresSession && filter.present) {
+      throw new BrokerError(400, 'amqp:not-allowed', `The entity ${address} does not require sessions; a session receiver cannot be created.`);
+    }
+    const consumer = {
+      link, entity, peekLock: remote.rcv_settle_mode === 1, session: null, closed: false, conn: ctx.connection,
+      lost: (err) => {
+        consumer.closed = true;
+        if (link.is_open()) link.close(amqpError(err));
+      },
+    };
+    const st = connState(ctx.connection);
+    link.consumer = consumer;
+    st.consumers.add(consumer);
+    st.consumersByName.set(link.name, consumer);
+    if (!filter.present) {
+      link.set_source({ address });
+      link.set_target({ address: tgt.address });
+      entity.addConsumer(consumer);
+      return;
+    }
+    const now = Date.now();
+    const s = entity.acquireSession(consumer, filter.id, now);
+    if (s) {
+      this.openSessionLink(consumer, address, tgt.address);
+      return;
+    }
+    // accept-next-session with nothing available: hold the attach until a
+    // session has messages or the client's timeout passes.
+    link.state.local_open = false;
+    link.state.open_requests--;
+    const props = remote.properties || {};
+    let timeout = Number(props['com.microsoft:timeout']);
+    if (!Number.isFinite(timeout) || timeout <= 0) timeout = DEFAULT_ACCEPT_SESSION_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      cancel();
+      consumer.waiting = null;
+      link.open();
+      this.refuse(link, new BrokerError(408, 'com.microsoft:timeout', 'No sessions available to accept within the timeout.'));
+    }, timeout);
+    const cancel = entity.waitForSession(consumer, () => {
+      clearTimeout(timer);
+      consumer.waiting = null;
+      if (consumer.closed) {
+        entity.removeConsumer(consumer);
+        return;
+      }
+      link.open();
+      this.openSessionLink(consumer, address, tgt.address);
+    });
+    consumer.waiting = () => {
+      clearTimeout(timer);
+      cancel();
+    };
+  }
+
+  openSessionLink(consumer, address, target) {
+    const { link, entity, session } = consumer;
+    link.local.attach.source = rhea.terminus.source({
+      address,
+      filter: { [SESSION_FILTER]: types.described(types.wrap_ulong(SESSION_FILTER_CODE), types.wrap_string(session.id)) },
+    }).described();
+    link.set_target({ address: target });
+    link.local.attach.properties = { 'com.microsoft:locked-until-utc': ticks(session.lockedUntil) };
+    link.connection._register();
+    entity.addConsumer(consumer);
+  }
+
+  onReceiverOpen(ctx) {
+    const link = ctx.receiver;
+    const remote = link.remote.attach;
+    const tgt = remote.target || {};
+    const src = remote.source || {};
+    const address = tgt.address || '';
+    link.local.attach.rcv_settle_mode = 0;
+    if (isRequestAddress(address)) {
+      link.set_target({ address });
+      link.set_source({ address: src.address });
+      link.requestAddress = address;
+      return;
+    }
+    const { kind, entity } = this.broker.resolve(address);
+    if (kind !== 'queue' && kind !== 'topic') {
+      throw new BrokerError(400, 'amqp:not-allowed', `cannot send to ${address}`);
+    }
+    link.set_target({ address });
+    link.set_source({ address: src.address });
+    link.local.attach.max_message_size = MAX_MESSAGE_SIZE;
+    link.local.attach.properties = { 'com.microsoft:max-message-batch-size': types.wrap_ulong(MAX_MESSAGE_SIZE) };
+    link.sbTarget = entity;
+  }
+
+  onMessage(ctx) {
+    const link = ctx.receiver;
+    if (link.requestAddress) {
+      this.onRequest(ctx);
+      return;
+    }
+    const target = link.sbTarget;
+    const d = ctx.delivery;
+    if (!target) {
+      d.reject({ condition: 'amqp:not-found', description: 'link has no entity' });
+      return;
+    }
+    let buffers;
+    try {
+      buffers = ctx.format === codec.BATCH_FORMAT ? codec.parseBatch(ctx.message) : [ctx.message.raw];
+      const parsed = buffers.map(codec.parse);
+      for (const p of parsed) target.checkSendable(p);
+      const now = Date.now();
+      for (const p of parsed) target.accept(p, now);
+    } catch (err) {
+      if (!(err instanceof BrokerError)) this.log(`send to ${link.sbTarget.path}: ${err.stack || err}`);
+      d.reject(amqpError(err));
+      return;
+    }
+    d.accept();
+  }
+
+  onOutcome(ctx, status, opts = {}) {
+    const d = ctx.delivery;
+    if (!d.msg || d.remote_settled_handled) return;
+    d.remote_settled_handled = true;
+    const msg = d.msg;
+    const entity = msg.entity;
+    let reply;
+    try {
+      if (entity.locks.get(d.lockHex) !== msg) throw lockLost();
+      entity.lockedMessage(d.lockHex, d.consumer);
+      entity.settle(msg, status, opts);
+      reply = status === 'completed' ? rheaMessage.accepted().described()
+        : status === 'suspended' ? rheaMessage.rejected({}).described()
+          : status === 'defered' ? rheaMessage.modified({ undeliverable_here: true }).described()
+            : rheaMessage.released().described();
+    } catch (err) {
+      if (!(err instanceof BrokerError)) this.log(`settle: ${err.stack || err}`);
+      reply = rheaMessage.rejected({ error: amqpError(err) }).described();
+    }
+    if (!d.remote_settled) d.update(true, reply);
+    else d.settled = true;
+  }
+
+  dropConsumer(link) {
+    const c = link.consumer;
+    if (!c || c.dropped) return;
+    c.dropped = true;
+    c.closed = true;
+    if (c.waiting) c.waiting();
+    c.entity.removeConsumer(c);
+    const st = connState(c.conn);
+    st.consumers.delete(c);
+    if (st.consumersByName.get(link.name) === c) st.consumersByName.delete(link.name);
+  }
+
+  dropConnection(conn) {
+    const st = conn.sb;
+    if (!st) return;
+    for (const c of [...st.consumers]) this.dropConsumer(c.link);
+    st.replyLinks.clear();
+  }
+
+  onRequest(ctx) {
+    const link = ctx.receiver;
+    ctx.delivery.accept();
+    const req = decodeMessage(ctx.message.raw);
+    const props = req;
+    const app = req.application_properties || {};
+    const st = connState(ctx.connection);
+    const replyLink = st.replyLinks.get(props.reply_to);
+    if (!replyLink) {
+      this.log(`request on ${link.requestAddress} with unknown reply-to ${props.reply_to}`);
+      return;
+    }
+    let status = 200;
+    let description = 'OK';
+    let body;
+    let condition;
+    try {
+      const res = this.handleRequest(link.requestAddress, app, req.body, st) || {};
+      status = res.status || 200;
+      if (status === 202) description = 'Accepted';
+      if (status === 204) description = 'No Content';
+      body = res.body;
+    } catch (err) {
+      if (!(err instanceof BrokerError)) this.log(`${app.operation}: ${err.stack || err}`);
+      status = err instanceof BrokerError ? err.status : 500;
+      description = err.message;
+      condition = amqpError(err).condition;
+    }
+    const appProps = { 'status-code': types.wrap_int(status), 'status-description': description };
+    if (condition) appProps['error-condition'] = types.wrap_symbol(condition);
+    replyLink.send({
+      message_id: `${props.message_id}-reply`,
+      correlation_id: props.message_id,
+      application_properties: appProps,
+      body: body === undefined ? null : body,
+    });
+  }
+
+  handleRequest(address, app, body, st) {
+    const op = app.operation;
+    if (address === '$cbs') {
+      if (op !== 'put-token') throw new BrokerError(400, 'amqp:not-implemented', `unsupported $cbs operation ${op}`);
+      return { status: 202 };
+    }
+    const entityPath = address.replace(/\/?\$management$/i, '');
+    const { kind, entity } = this.broker.resolve(entityPath);
+    const consumer = app['associated-link-name'] ? st.consumersByName.get(app['associated-link-name']) : undefined;
+    const b = body || {};
+    const now = Date.now();
+    switch (op) {
+      case 'com.microsoft:schedule-message':
+        return this.schedule(kind, entity, b, now);
+      case 'com.microsoft:cancel-scheduled-message':
+        for (const seq of b['sequence-numbers'] || []) entity.cancelScheduled(Number(seq));
+        return { status: 200, body: types.wrap_map({}) };
+    }
+    if (kind === 'topic') throw new BrokerError(400, 'amqp:not-allowed', `operation ${op} is not valid on topic ${entityPath}`);
+    switch (op) {
+      case 'com.microsoft:renew-lock': {
+        const times = (b['lock-tokens'] || []).map((t) => entity.renewLock(Buffer.from(t).toString('hex'), consumer));
+        return { body: types.wrap_map({ expirations: types.wrap_array(times, 0x83) }) };
+      }
+      case 'com.microsoft:peek-message': {
+        const from = Number(b['from-sequence-number'] || 0);
+        const count = Number(b['message-count'] || 1);
+        const msgs = entity.peek(from, count, consumer && consumer.session);
+        if (msgs.length === 0) return { status: 204 };
+        return {
+          body: types.wrap_map({
+            messages: types.wrap_list(msgs.map((m) => types.wrap_map({ message: types.wrap_binary(entity.encode(m, {})) }))),
+          }),
+        };
+      }
+      case 'com.microsoft:receive-by-sequence-number': {
+        const peekLock = Number(b['receiver-settle-mode']) === 1;
+        const got = entity.receiveDeferred(b['sequence-numbers'] || [], peekLock, consumer);
+        return {
+          body: types.wrap_map({
+            messages: types.wrap_list(got.map(({ msg, payload }) => {
+              const item = { message: types.wrap_binary(payload) };
+              if (peekLock) item['lock-token'] = types.wrap_uuid(msg.lockToken);
+              return types.wrap_map(item);
+            })),
+          }),
+        };
+      }
+      case 'com.microsoft:update-disposition': {
+        const status = b['disposition-status'];
+        for (const t of b['lock-tokens'] || []) {
+          const msg = entity.lockedMessage(Buffer.from(t).toString('hex'), consumer);
+          entity.settle(msg, status, {
+            reason: b['deadletter-reason'], description: b['deadletter-description'], properties: b['properties-to-modify'],
+          });
+        }
+        return { body: types.wrap_map({}) };
+      }
+      case 'com.microsoft:renew-session-lock': {
+        const s = entity.sessionFor(b['session-id'], consumer);
+        s.lockedUntil = now + entity.props.lockDurationMs;
+        return { body: types.wrap_map({ expiration: types.wrap_timestamp(s.lockedUntil) }) };
+      }
+      case 'com.microsoft:get-session-state': {
+        const s = entity.sessionFor(b['session-id'], consumer);
+        return { body: types.wrap_map({ 'session-state': s.state ? types.wrap_binary(s.state) : null }) };
+      }
+      case 'com.microsoft:set-session-state': {
+        const s = entity.sessionFor(b['session-id'], consumer);
+        const v = b['session-state'];
+        s.state = v === undefined || v === null ? null : Buffer.from(v);
+        return { body: types.wrap_map({}) };
+      }
+      case 'com.microsoft:get-message-sessions': {
+        const ids = [];
+        for (const s of entity.sessions.values()) if (s.count > 0 || s.state) ids.push(s.id);
+        const skip = Number(b.skip || 0);
+        const top = Number(b.top || 100);
+        const page = ids.slice(skip, skip + top);
+        if (page.length === 0) return { status: 204 };
+        return { body: types.wrap_map({ skip: types.wrap_int(skip + page.length), 'sessions-ids': types.wrap_list(page) }) };
+      }
+      default:
+        throw new BrokerError(501, 'com.microsoft:not-implemented', `operation ${op} is not supported by the emulator`);
+    }
+  }
+
+  schedule(kind, entity, b, now) {
+    const seqs = [];
+    for (const item of b.messages || []) {
+      const parsed = codec.parse(Buffer.from(item.message));
+      entity.checkSendable(parsed);
+      const sched = codec.annotationValue(parsed, 'x-opt-scheduled-enqueue-time');
+      const at = sched instanceof Date ? sched.getTime() : Number(sched || 0);
+      if (kind === 'topic') {
+        seqs.push(entity.schedule(parsed, at, now));
+      } else {
+        seqs.push(entity.store(parsed, now).seq);
+      }
+    }
+    return { body: types.wrap_map({ 'sequence-numbers': types.wrap_array(seqs, 0x81) }) };
+  }
+}
+
+module.exports = { Server };
