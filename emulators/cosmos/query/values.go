@@ -82,7 +82,7 @@ func equal(a, b any) (eq, ok bool) {
 }
 
 func deepEqual(a, b any) bool {
-	if kindOf(a) != kindOf(b) {
+	if k := kindOf(a); k != kindOf(b) || k == kindUndefined {
 		return false
 	}
 	switch x := a.(type) {
