@@ -329,7 +329,7 @@ class Entity {
     if (description !== undefined && description !== null) values.DeadLetterErrorDescription = description;
     const appRaw = codec.withAppProperties(msg.appRaw, values);
     const d = this.dlq.store(msg.parsed, Date.now(), {
-      appRaw, deliveryCount: msg.deliveryCount, dlSource: this.name, noSchedule: true,
+      appRaw, deliveryCount: msg.deliveryCount, noSchedule: true,
     });
     d.ttlMs = msg.ttlMs;
   }
