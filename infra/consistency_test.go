@@ -107,12 +107,20 @@ func TestHostSettingsAreIdentityBased(t *testing.T) {
 			assert.True(t, s.identityGroup(k), "%s: identity-based %s", s.where, k)
 		}
 	}
-	// Flex Consumption takes the runtime from functionAppConfig and rejects
-	// FUNCTIONS_WORKER_RUNTIME; Elastic Premium needs it.
-	assert.False(t, r.azure["FlexConsumption"].has("FUNCTIONS_WORKER_RUNTIME"))
+	// Flex Consumption takes the runtime and the package from
+	// functionAppConfig; these app settings are deprecated there ("Flex
+	// Consumption plan deprecations"). Elastic Premium needs the runtime one.
+	for _, k := range []string{
+		"FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VERSION", "WEBSITE_RUN_FROM_PACKAGE",
+		"WEBSITE_CONTENTSHARE", "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
+		"SCM_DO_BUILD_DURING_DEPLOYMENT", "ENABLE_ORYX_BUILD",
+	} {
+		assert.False(t, r.azure["FlexConsumption"].has(k), "%s on Flex Consumption", k)
+	}
 	v, _ := r.azure["ElasticPremium"].value("FUNCTIONS_WORKER_RUNTIME")
 	assert.Equal(t, "custom", v)
 	noProblems(t, requiredLines(map[string][]string{functionAppBicep: {"name: 'custom'"}}))
+	noProblems(t, checkFlexSiteConfig(functionAppBicep))
 }
 
 func TestNoSecretsInBicep(t *testing.T) {

@@ -88,6 +88,10 @@ func TestChecksCatchBrokenFixtures(t *testing.T) {
 			"required parameter environmentName of main.bicep is not set",
 			"key material in a parameter file")
 	})
+	t.Run("siteConfig property Flex Consumption rejects", func(t *testing.T) {
+		assertCaught(t, checkFlexSiteConfig("testdata/settings/functionapp.flex-ftps.bicep"),
+			"testdata/settings/functionapp.flex-ftps.bicep:5: ftpsState must be `isFlex ? null : ...`")
+	})
 	t.Run("required security line missing", func(t *testing.T) {
 		assertCaught(t, requiredLines(map[string][]string{"testdata/secrets/local-auth.bicep": {"disableLocalAuth: true"}}),
 			"testdata/secrets/local-auth.bicep: missing `disableLocalAuth: true`")

@@ -192,10 +192,13 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         version: '1.0'
       }
     } : null
+    // Flex Consumption rejects the language-stack and plan properties of
+    // siteConfig (linuxFxVersion, ftpsState, alwaysOn, ...): set them on
+    // Elastic Premium only.
     siteConfig: {
       linuxFxVersion: isFlex ? null : ''
+      ftpsState: isFlex ? null : 'Disabled'
       minTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       http20Enabled: true
       appSettings: [for s in items(appSettings): {
         name: s.key
@@ -214,7 +217,7 @@ resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@20
   }
 }
 
-resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = if (!isFlex) {
   parent: site
   name: 'ftp'
   properties: {
