@@ -1,0 +1,119 @@
+// Command handler is the Azure Functions custom handler: the host starts it
+// with FUNCTIONS_CUSTOMHANDLER_PORT and calls it over HTTP.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ordersflow/orderpipeline/handlers"
+	"github.com/ordersflow/orderpipeline/shared/config"
+	"github.com/ordersflow/orderpipeline/shared/cosmosstore"
+	"github.com/ordersflow/orderpipeline/shared/eventbus"
+	"github.com/ordersflow/orderpipeline/shared/payment"
+	"github.com/ordersflow/orderpipeline/shared/tax"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := zerolog.New(os.Stderr).With().Timestamp().Str("service", "orderpipeline").Logger()
+	if err := realMain(ctx, log); err != nil {
+		log.Error().Err(err).Msg("handler stopped")
+		os.Exit(1)
+	}
+}
+
+func realMain(ctx context.Context, log zerolog.Logger) error {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	level, err := zerolog.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		return fmt.Errorf("LOG_LEVEL: %w", err)
+	}
+	log = log.Level(level)
+	srv, closeClients, err := build(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeClients()
+	return serve(ctx, net.JoinHostPort("127.0.0.1", cfg.Port), srv, log)
+}
+
+// build wires the handler from config: one Cosmos DB client and one Service
+// Bus sender for the life of the process.
+func build(cfg config.Config, log zerolog.Logger) (*handlers.Server, func(), error) {
+	cosmos, err := newCosmosClient(cfg.Cosmos)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := cfg.Containers
+	store, err := cosmosstore.New(cosmos, cfg.Database, cosmosstore.Containers{Orders: c.Orders, Catalog: c.Catalog,
+		Inventory: c.Inventory, Payments: c.Payments, DeadLetters: c.DeadLetters}, cosmosstore.Options{Observe: handlers.ObserveCharge})
+	if err != nil {
+		return nil, nil, err
+	}
+	sb, sender, err := newSender(cfg.ServiceBus, cfg.Topic)
+	if err != nil {
+		return nil, nil, err
+	}
+	closeAll := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = sender.Close(ctx)
+		_ = sb.Close(ctx)
+	}
+	srv, err := assemble(store, sender, log)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	return srv, closeAll, nil
+}
+
+func assemble(store *cosmosstore.Store, sender eventbus.Sender, log zerolog.Logger) (*handlers.Server, error) {
+	rates, err := tax.Load()
+	if err != nil {
+		return nil, err
+	}
+	gateway, err := payment.NewSimulated(store.Ledger())
+	if err != nil {
+		return nil, err
+	}
+	pub, err := eventbus.New(sender)
+	if err != nil {
+		return nil, err
+	}
+	return handlers.New(handlers.Deps{Orders: store, Catalog: store, Tax: rates, Gateway: gateway,
+		Stock: store.Inventory(), Publisher: pub, DeadLetters: store, Log: log})
+}
+
+// serve runs the HTTP server until ctx ends, then drains it.
+func serve(ctx context.Context, addr string, h http.Handler, log zerolog.Logger) error {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info().Str("addr", addr).Msg("handler listening")
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve %s: %w", addr, err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	return nil
+}

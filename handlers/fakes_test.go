@@ -1,0 +1,274 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ordersflow/orderpipeline/shared/catalog"
+	"github.com/ordersflow/orderpipeline/shared/deadletter"
+	"github.com/ordersflow/orderpipeline/shared/inventory"
+	"github.com/ordersflow/orderpipeline/shared/order"
+	"github.com/ordersflow/orderpipeline/shared/payment"
+	"github.com/ordersflow/orderpipeline/shared/tax"
+)
+
+// memOrders is an in-memory Orders with ETags and an injectable error.
+type memOrders struct {
+	mu     sync.Mutex
+	orders map[string]order.Order
+	events map[string]order.Event
+	tag    int
+	err    error
+}
+
+func (m *memOrders) Order(_ context.Context, id string) (order.Order, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return order.Order{}, m.err
+	}
+	o, ok := m.orders[id]
+	if !ok {
+		return order.Order{}, order.ErrNotFound
+	}
+	return o, nil
+}
+
+func (m *memOrders) Event(_ context.Context, id string, t order.EventType) (order.Event, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ev, ok := m.events[order.EventID(id, t)]
+	if !ok {
+		return order.Event{}, order.ErrNotFound
+	}
+	return ev, nil
+}
+
+func (m *memOrders) Events(_ context.Context, id string) ([]order.Event, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []order.Event
+	for _, ev := range m.events {
+		if ev.OrderID == id {
+			out = append(out, ev)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out, nil
+}
+
+func (m *memOrders) CreateOrder(_ context.Context, o order.Order, ev order.Event) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return m.err
+	}
+	if _, ok := m.orders[o.ID]; ok {
+		return order.ErrConflict
+	}
+	m.commit(o, ev)
+	return nil
+}
+
+func (m *memOrders) Append(_ context.Context, o order.Order, events ...order.Event) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return m.err
+	}
+	for _, ev := range events {
+		if _, ok := m.events[ev.ID]; ok {
+			return order.ErrConflict
+		}
+	}
+	if m.orders[o.ID].ETag != o.ETag {
+		return order.ErrConflict
+	}
+	m.commit(o, events...)
+	return nil
+}
+
+func (m *memOrders) commit(o order.Order, events ...order.Event) {
+	m.tag++
+	o.ETag = fmt.Sprintf("etag-%d", m.tag)
+	m.orders[o.ID] = o
+	for _, ev := range events {
+		m.events[ev.ID] = ev
+	}
+}
+
+func (m *memOrders) count() (orders, events int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.orders), len(m.events)
+}
+
+func (m *memOrders) types(id string) []order.EventType {
+	evs, _ := m.Events(context.Background(), id)
+	out := make([]order.EventType, len(evs))
+	for i, e := range evs {
+		out[i] = e.Type
+	}
+	return out
+}
+
+// memCatalog serves the demo catalog.
+type memCatalog struct{ items []catalog.Item }
+
+func (c memCatalog) Products(_ context.Context, skus []string) (map[string]catalog.Product, error) {
+	out := map[string]catalog.Product{}
+	for _, it := range c.items {
+		for _, s := range skus {
+			if it.SKU == s {
+				out[s] = it.Product
+			}
+		}
+	}
+	return out, nil
+}
+
+func (c memCatalog) Catalog(context.Context) ([]catalog.Listing, error) {
+	out := make([]catalog.Listing, len(c.items))
+	for i, it := range c.items {
+		out[i] = catalog.Listing{Product: it.Product, Available: it.Stock}
+	}
+	return out, nil
+}
+
+// fakeGateway approves tok_visa, declines the rest, counts calls.
+type fakeGateway struct {
+	mu              sync.Mutex
+	charges, refund int
+	err             error
+}
+
+func (g *fakeGateway) Charge(_ context.Context, r payment.Request) (payment.Receipt, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.err != nil {
+		return payment.Receipt{}, g.err
+	}
+	g.charges++
+	if r.Token != payment.TokenVisa {
+		return payment.Receipt{DeclineReason: "card_declined"}, nil
+	}
+	return payment.Receipt{PaymentID: "pay_" + r.OrderID, Approved: true}, nil
+}
+
+func (g *fakeGateway) Refund(_ context.Context, r payment.Request) (payment.Receipt, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.refund++
+	return payment.Receipt{PaymentID: "re_" + r.OrderID, Approved: true}, nil
+}
+
+// memStock holds a fixed stock per SKU.
+type memStock struct {
+	mu        sync.Mutex
+	available map[string]int
+}
+
+func (s *memStock) Reserve(_ context.Context, _, sku string, qty int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.available[sku] < qty {
+		return inventory.ErrInsufficientStock
+	}
+	s.available[sku] -= qty
+	return nil
+}
+
+func (s *memStock) Release(context.Context, string, string) error { return nil }
+
+// fakePublisher records what it publishes.
+type fakePublisher struct {
+	mu        sync.Mutex
+	published []order.Event
+	err       error
+}
+
+func (p *fakePublisher) Publish(_ context.Context, events []order.Event) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err != nil {
+		return p.err
+	}
+	p.published = append(p.published, events...)
+	return nil
+}
+
+// memDeadLetters keeps dead letters in a map.
+type memDeadLetters struct {
+	mu  sync.Mutex
+	all map[string]deadletter.DeadLetter
+}
+
+func (d *memDeadLetters) PutDeadLetter(_ context.Context, dl deadletter.DeadLetter) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.all[dl.ID] = dl
+	return nil
+}
+
+func (d *memDeadLetters) DeadLetter(_ context.Context, id string) (deadletter.DeadLetter, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	dl, ok := d.all[id]
+	if !ok {
+		return dl, order.ErrNotFound
+	}
+	return dl, nil
+}
+
+func (d *memDeadLetters) DeadLetters(context.Context) ([]deadletter.DeadLetter, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := []deadletter.DeadLetter{}
+	for _, dl := range d.all {
+		out = append(out, dl)
+	}
+	return out, nil
+}
+
+func (d *memDeadLetters) DeleteDeadLetter(_ context.Context, id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.all, id)
+	return nil
+}
+
+type fixture struct {
+	srv   *Server
+	store *memOrders
+	gw    *fakeGateway
+	stock *memStock
+	pub   *fakePublisher
+	dead  *memDeadLetters
+}
+
+var testNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	items, err := catalog.Demo()
+	require.NoError(t, err)
+	rates, err := tax.Load()
+	require.NoError(t, err)
+	f := &fixture{store: &memOrders{orders: map[string]order.Order{}, events: map[string]order.Event{}},
+		gw: &fakeGateway{}, stock: &memStock{available: map[string]int{}}, pub: &fakePublisher{},
+		dead: &memDeadLetters{all: map[string]deadletter.DeadLetter{}}}
+	for _, it := range items {
+		f.stock.available[it.SKU] = it.Stock
+	}
+	f.srv, err = New(Deps{Orders: f.store, Catalog: memCatalog{items}, Tax: rates, Gateway: f.gw, Stock: f.stock,
+		Publisher: f.pub, DeadLetters: f.dead, Log: zerolog.Nop(), Now: func() time.Time { return testNow }})
+	require.NoError(t, err)
+	return f
+}

@@ -1,0 +1,120 @@
+// Package handlers is the custom handler that the Azure Functions host
+// calls: one HTTP server, one file per function. HTTP functions receive the
+// shopper's request as forwarded by the host; trigger functions receive the
+// host's invocation envelope on POST /<FunctionName>.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ordersflow/orderpipeline/shared/catalog"
+	"github.com/ordersflow/orderpipeline/shared/deadletter"
+	"github.com/ordersflow/orderpipeline/shared/inventory"
+	"github.com/ordersflow/orderpipeline/shared/order"
+	"github.com/ordersflow/orderpipeline/shared/payment"
+)
+
+// Orders stores orders and their events.
+type Orders interface {
+	Order(ctx context.Context, id string) (order.Order, error)
+	Event(ctx context.Context, orderID string, t order.EventType) (order.Event, error)
+	Events(ctx context.Context, orderID string) ([]order.Event, error)
+	CreateOrder(ctx context.Context, o order.Order, placed order.Event) error
+	Append(ctx context.Context, o order.Order, events ...order.Event) error
+}
+
+// Catalog prices products and lists them with their stock.
+type Catalog interface {
+	Products(ctx context.Context, skus []string) (map[string]catalog.Product, error)
+	Catalog(ctx context.Context) ([]catalog.Listing, error)
+}
+
+// TaxTable computes tax and tells where the shop ships.
+type TaxTable interface {
+	Jurisdiction(a order.Address) (string, error)
+	Compute(o order.Order) (order.TaxData, error)
+}
+
+// Publisher sends events to downstream systems.
+type Publisher interface {
+	Publish(ctx context.Context, events []order.Event) error
+}
+
+// DeadLetters keeps documents that a function could not process.
+type DeadLetters interface {
+	PutDeadLetter(ctx context.Context, d deadletter.DeadLetter) error
+	DeadLetter(ctx context.Context, id string) (deadletter.DeadLetter, error)
+	DeadLetters(ctx context.Context) ([]deadletter.DeadLetter, error)
+	DeleteDeadLetter(ctx context.Context, id string) error
+}
+
+// Deps are everything the handler talks to.
+type Deps struct {
+	Orders      Orders
+	Catalog     Catalog
+	Tax         TaxTable
+	Gateway     payment.Gateway
+	Stock       inventory.Stock
+	Publisher   Publisher
+	DeadLetters DeadLetters
+	Log         zerolog.Logger
+	Now         func() time.Time // default time.Now
+}
+
+// Server serves every function of the app.
+type Server struct {
+	Deps
+	stages map[string]stage
+	mux    *http.ServeMux
+}
+
+// New checks that every dependency is present and builds the routes.
+func New(d Deps) (*Server, error) {
+	if d.Orders == nil || d.Catalog == nil || d.Tax == nil || d.Gateway == nil ||
+		d.Stock == nil || d.Publisher == nil || d.DeadLetters == nil {
+		return nil, errors.New("handlers: every dependency is required")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	s := &Server{Deps: d, mux: http.NewServeMux()}
+	s.stages = map[string]stage{
+		"ApplyTax":       s.applyTax,
+		"ProcessPayment": s.processPayment,
+		"FulfilOrder":    s.fulfilOrder,
+		"PublishEvents":  s.publishOne,
+	}
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	s.http("Checkout", "POST /api/orders", s.checkout)
+	s.http("GetOrder", "GET /api/orders/{id}", s.getOrder)
+	s.http("ListProducts", "GET /api/products", s.listProducts)
+	s.http("ListDeadLetters", "GET /api/ops/dead-letters", s.listDeadLetters)
+	s.http("ReplayDeadLetter", "POST /api/ops/dead-letters/{id}/replay", s.replayDeadLetter)
+	for _, fn := range []string{"ApplyTax", "ProcessPayment", "FulfilOrder"} {
+		s.mux.Handle("POST /"+fn, s.invocation(fn, s.trigger(fn, s.stages[fn])))
+	}
+	s.mux.Handle("POST /PublishEvents", s.invocation("PublishEvents", http.HandlerFunc(s.publishEvents)))
+}
+
+// http registers a forwarded HTTP function whose handler returns an error
+// to be answered as problem+json.
+func (s *Server) http(fn, pattern string, h func(http.ResponseWriter, *http.Request) error) {
+	s.mux.Handle(pattern, s.invocation(fn, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.problem(w, r, err)
+		}
+	})))
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }

@@ -1,0 +1,169 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ordersflow/orderpipeline/shared/deadletter"
+	"github.com/ordersflow/orderpipeline/shared/order"
+)
+
+// documentsBinding is the name of the cosmosDBTrigger binding in every
+// function.json.
+const documentsBinding = "documents"
+
+// stage processes one change feed document. It returns nil for documents
+// that are not its business, and is idempotent for those that are.
+type stage func(ctx context.Context, doc json.RawMessage) error
+
+// trigger runs a stage over every document of a cosmosDBTrigger invocation.
+//
+// A permanent failure dead-letters the document and the batch goes on. A
+// transient failure fails the invocation so the host retries the batch,
+// except on the last attempt, when the document is dead-lettered instead:
+// the host checkpoints after its last retry, so failing then would lose it.
+func (s *Server) trigger(fn string, run stage) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		inv, docs, err := decodeInvocation(r, documentsBinding)
+		if err != nil {
+			s.finish(w, ctx, s.deadLetterEnvelope(ctx, fn, r, err), "envelope dead-lettered")
+			return
+		}
+		var failed error
+		dead := 0
+		for _, doc := range docs {
+			err := run(ctx, doc)
+			if err == nil {
+				continue
+			}
+			if order.IsTransient(err) && !inv.Metadata.RetryContext.lastAttempt() {
+				failed = err
+				break
+			}
+			if failed = s.deadLetter(ctx, fn, r, inv.Metadata.RetryContext, doc, err); failed != nil {
+				break
+			}
+			dead++
+		}
+		s.finish(w, ctx, failed, fmt.Sprintf("%d documents, %d dead-lettered", len(docs), dead))
+	})
+}
+
+// finish answers the host: 200 with the envelope, or 500 so it retries.
+func (s *Server) finish(w http.ResponseWriter, ctx context.Context, failed error, summary string) {
+	if failed != nil {
+		zerolog.Ctx(ctx).Warn().Err(failed).Msg("invocation will be retried")
+		writeJSON(w, "application/json", http.StatusInternalServerError,
+			invokeResponse{Outputs: map[string]any{}, Logs: []string{"failed: " + failed.Error()}})
+		return
+	}
+	writeJSON(w, "application/json", http.StatusOK, invokeResponse{Outputs: map[string]any{}, Logs: []string{summary}})
+}
+
+// deadLetter records a document that fn could not process.
+func (s *Server) deadLetter(ctx context.Context, fn string, r *http.Request, rc *RetryContext, doc json.RawMessage, cause error) error {
+	var head struct {
+		ID      string `json:"id"`
+		OrderID string `json:"orderId"`
+	}
+	_ = json.Unmarshal(doc, &head) // an undecodable document is still recorded, under its hash
+	if head.ID == "" {
+		head.ID = "undecodable-" + order.IDForKey(string(doc))
+	}
+	d := deadletter.DeadLetter{ID: deadletter.ID(fn, head.ID), Function: fn, DocumentID: head.ID, OrderID: head.OrderID,
+		Document: validJSON(doc), Error: cause.Error(), Transient: order.IsTransient(cause), RetryCount: rc.count(),
+		InvocationID: r.Header.Get(invocationHeader), At: s.Now().UTC()}
+	if err := s.DeadLetters.PutDeadLetter(ctx, d); err != nil {
+		return fmt.Errorf("dead-letter %s: %w", d.ID, err)
+	}
+	zerolog.Ctx(ctx).Error().Err(cause).Str("dead_letter_id", d.ID).Str("order_id", head.OrderID).Msg("document dead-lettered")
+	return nil
+}
+
+// deadLetterEnvelope records an invocation whose envelope can't be read.
+func (s *Server) deadLetterEnvelope(ctx context.Context, fn string, r *http.Request, cause error) error {
+	id := r.Header.Get(invocationHeader)
+	doc, _ := json.Marshal(map[string]string{"id": "invocation-" + id})
+	return s.deadLetter(ctx, fn, r, nil, doc, cause)
+}
+
+func validJSON(doc json.RawMessage) json.RawMessage {
+	if json.Valid(doc) {
+		return doc
+	}
+	quoted, _ := json.Marshal(string(doc))
+	return quoted
+}
+
+// eventOf decodes doc if it is an event of one of the given types.
+func eventOf(doc json.RawMessage, types ...order.EventType) (order.Event, bool, error) {
+	var ev order.Event
+	if err := json.Unmarshal(doc, &ev); err != nil {
+		return ev, false, fmt.Errorf("decode change feed document: %v: %w", err, order.ErrPermanent)
+	}
+	if ev.Kind != order.KindEvent || !slices.Contains(types, ev.Type) {
+		return ev, false, nil
+	}
+	if ev.OrderID == "" || ev.Seq < 1 {
+		return ev, false, fmt.Errorf("event %q has no order id or sequence: %w", ev.ID, order.ErrPermanent)
+	}
+	return ev, true, nil
+}
+
+// decision records the events a stage adds to an order.
+type decision func(ctx context.Context, o *order.Order, trigger order.Event) ([]order.Event, error)
+
+// step runs one stage for the event in doc: it loads the order, does nothing
+// if the order has moved past the event (redelivery), and otherwise appends
+// what decide records in one batch guarded by the order's ETag.
+func (s *Server) step(ctx context.Context, doc json.RawMessage, decide decision, on ...order.EventType) error {
+	ev, ok, err := eventOf(doc, on...)
+	if !ok {
+		return err
+	}
+	ctx = withOrder(ctx, ev.OrderID, ev.CorrelationID)
+	o, err := s.Orders.Order(ctx, ev.OrderID)
+	if err != nil {
+		return fmt.Errorf("load order for %s: %w", ev.ID, err)
+	}
+	if o.Handled(ev) {
+		zerolog.Ctx(ctx).Info().Str("event", ev.ID).Msg("already handled")
+		return nil
+	}
+	if o.Version < ev.Seq {
+		return fmt.Errorf("order %s at version %d is behind %s: %w", o.ID, o.Version, ev.ID, order.ErrUnavailable)
+	}
+	events, err := decide(ctx, &o, ev)
+	if err != nil {
+		return fmt.Errorf("%s: %w", ev.ID, err)
+	}
+	return s.appendOnce(ctx, o, ev, events)
+}
+
+// appendOnce writes the stage's events. Losing the race to another
+// invocation of the same stage is success: its events are there.
+func (s *Server) appendOnce(ctx context.Context, o order.Order, trigger order.Event, events []order.Event) error {
+	err := s.Orders.Append(ctx, o, events...)
+	if errors.Is(err, order.ErrConflict) {
+		cur, rerr := s.Orders.Order(ctx, o.ID)
+		if rerr == nil && cur.Handled(trigger) {
+			zerolog.Ctx(ctx).Info().Str("event", trigger.ID).Msg("handled concurrently")
+			return nil
+		}
+		return fmt.Errorf("append to %s: %v: %w", o.ID, err, order.ErrUnavailable)
+	}
+	if err != nil {
+		return fmt.Errorf("append to %s: %w", o.ID, err)
+	}
+	for _, e := range events {
+		zerolog.Ctx(ctx).Info().Str("event", e.ID).Str("event_type", string(e.Type)).Int("seq", e.Seq).Msg("event appended")
+	}
+	return nil
+}

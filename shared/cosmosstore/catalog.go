@@ -1,0 +1,110 @@
+package cosmosstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
+
+	"github.com/ordersflow/orderpipeline/shared/catalog"
+	"github.com/ordersflow/orderpipeline/shared/order"
+)
+
+// productDoc is a catalog document: one per SKU, partitioned by /sku.
+type productDoc struct {
+	ID string `json:"id"`
+	catalog.Product
+}
+
+// Products returns the catalog entries of the given SKUs; unknown SKUs are
+// simply absent from the map.
+func (s *Store) Products(ctx context.Context, skus []string) (map[string]catalog.Product, error) {
+	q := "SELECT * FROM c WHERE ARRAY_CONTAINS(@skus, c.sku)"
+	params := []azcosmos.QueryParameter{{Name: "@skus", Value: skus}}
+	out := make(map[string]catalog.Product, len(skus))
+	err := s.query(ctx, s.catalog, "query_products", azcosmos.NewPartitionKey(), q, params, func(raw []byte) error {
+		var d productDoc
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return fmt.Errorf("decode product: %v: %w", err, order.ErrPermanent)
+		}
+		out[d.SKU] = d.Product
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("look up %d products: %w", len(skus), err)
+	}
+	return out, nil
+}
+
+// Catalog lists every product with its available stock, by SKU.
+func (s *Store) Catalog(ctx context.Context) ([]catalog.Listing, error) {
+	stock, err := s.allStock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []catalog.Listing
+	err = s.query(ctx, s.catalog, "query_catalog", azcosmos.NewPartitionKey(), "SELECT * FROM c", nil, func(raw []byte) error {
+		var d productDoc
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return fmt.Errorf("decode product: %v: %w", err, order.ErrPermanent)
+		}
+		out = append(out, catalog.Listing{Product: d.Product, Available: stock[d.SKU]})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list catalog: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].SKU < out[j].SKU })
+	return out, nil
+}
+
+func (s *Store) allStock(ctx context.Context) (map[string]int, error) {
+	stock := map[string]int{}
+	q := "SELECT * FROM c WHERE c.kind = @kind"
+	params := []azcosmos.QueryParameter{{Name: "@kind", Value: kindStock}}
+	err := s.query(ctx, s.inventory, "query_stock", azcosmos.NewPartitionKey(), q, params, func(raw []byte) error {
+		var d stockDoc
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return fmt.Errorf("decode stock: %v: %w", err, order.ErrPermanent)
+		}
+		stock[d.SKU] = d.Available
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list stock: %w", err)
+	}
+	return stock, nil
+}
+
+// Seed writes every catalog item and its initial stock, leaving documents
+// that exist untouched: running it again keeps the data.
+func (s *Store) Seed(ctx context.Context, items []catalog.Item) error {
+	for _, it := range items {
+		if err := s.createIfAbsent(ctx, s.catalog, it.SKU, productDoc{ID: it.SKU, Product: it.Product}); err != nil {
+			return fmt.Errorf("seed product %s: %w", it.SKU, err)
+		}
+		stock := stockDoc{ID: it.SKU, SKU: it.SKU, Kind: kindStock, Available: it.Stock}
+		if err := s.createIfAbsent(ctx, s.inventory, it.SKU, stock); err != nil {
+			return fmt.Errorf("seed stock %s: %w", it.SKU, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) createIfAbsent(ctx context.Context, c *azcosmos.ContainerClient, pkValue string, doc any) error {
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := s.withDeadline(ctx)
+	defer cancel()
+	resp, err := c.CreateItem(ctx, pk(pkValue), raw, nil)
+	s.observe(ctx, "seed", resp.RequestCharge)
+	if err = translate(err); errors.Is(err, order.ErrConflict) {
+		return nil
+	}
+	return err
+}
