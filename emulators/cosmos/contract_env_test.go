@@ -19,7 +19,7 @@ import (
 
 // The contract suite drives an endpoint only through the azcosmos SDK.
 // Without COSMOS_CONTRACT_ENDPOINT it runs against in-process emulators
-// over HTTP and HTTPS; with it, against that endpoint:
+// over HTTP, over HTTPS and with a data directory; with it, against that endpoint:
 //
 //	COSMOS_CONTRACT_ENDPOINT=https://host:8081/ COSMOS_CONTRACT_KEY=... \
 //	COSMOS_CONTRACT_INSECURE=1 go test ./emulators/cosmos -run Contract
@@ -47,7 +47,11 @@ func targets(t *testing.T) []target {
 		tlsCfg := &tls.Config{InsecureSkipVerify: os.Getenv("COSMOS_CONTRACT_INSECURE") == "1"} //nolint:gosec // opt-in for self-signed emulators
 		return []target{{name: "external", endpoint: ep, key: os.Getenv("COSMOS_CONTRACT_KEY"), http: httpClient(tlsCfg)}}
 	}
-	return []target{startTarget(t, "http", cosmos.Options{}), startTarget(t, "https", cosmos.Options{TLS: true})}
+	return []target{
+		startTarget(t, "http", cosmos.Options{}),
+		startTarget(t, "https", cosmos.Options{TLS: true}),
+		startTarget(t, "durable", cosmos.Options{DataDir: t.TempDir()}),
+	}
 }
 
 func startTarget(t *testing.T, name string, opts cosmos.Options) target {
