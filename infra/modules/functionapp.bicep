@@ -200,12 +200,17 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       ftpsState: isFlex ? null : 'Disabled'
       minTlsVersion: '1.2'
       http20Enabled: true
-      appSettings: [for s in items(appSettings): {
-        name: s.key
-        value: s.value
-      }]
     }
   }
+}
+
+// App settings as their own resource (as Azure Verified Modules do): the App
+// Insights connection string is only known at deployment time, which a
+// for-expression over siteConfig.appSettings would not allow.
+resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: site
+  name: 'appsettings'
+  properties: appSettings
 }
 
 // No publishing user/password: deployments authenticate with Entra ID.

@@ -43,7 +43,7 @@ param senderPrincipalId string
 // Azure Service Bus Data Sender (Azure built-in role).
 var serviceBusDataSender = '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
 
-resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
+resource sbNamespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
   name: namespaceName
   location: location
   tags: tags
@@ -59,7 +59,7 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
 }
 
 resource topic 'Microsoft.ServiceBus/namespaces/topics@2022-10-01-preview' = {
-  parent: namespace
+  parent: sbNamespace
   name: topicName
   properties: {
     requiresDuplicateDetection: true
@@ -70,7 +70,7 @@ resource topic 'Microsoft.ServiceBus/namespaces/topics@2022-10-01-preview' = {
   }
 }
 
-resource subscription 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2022-10-01-preview' = [for s in subscriptions: {
+resource topicSubscriptions 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2022-10-01-preview' = [for s in subscriptions: {
   parent: topic
   name: s.name
   properties: {
@@ -92,7 +92,7 @@ resource sender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-output namespaceName string = namespace.name
+output namespaceName string = sbNamespace.name
 // serviceBusEndpoint is https://<name>.servicebus.<cloud suffix>:443/ — keep the host only.
-output fullyQualifiedNamespace string = split(replace(namespace.properties.serviceBusEndpoint, 'https://', ''), ':')[0]
+output fullyQualifiedNamespace string = split(replace(sbNamespace.properties.serviceBusEndpoint, 'https://', ''), ':')[0]
 output topicName string = topic.name
