@@ -130,7 +130,7 @@ func TestNoSecretsInBicep(t *testing.T) {
 	noProblems(t, checkNoSecrets(files))
 	noProblems(t, requiredLines(map[string][]string{
 		"modules/cosmos.bicep":     {"disableLocalAuth: true"},
-		"modules/servicebus.bicep": {"disableLocalAuth: true", "requiresDuplicateDetection: true", "deadLetteringOnMessageExpiration: true"},
+		"modules/servicebus.bicep": {"disableLocalAuth: true", "requiresDuplicateDetection: true"},
 		"modules/storage.bicep":    {"allowSharedKeyAccess: false"},
 		"modules/monitoring.bicep": {"DisableLocalAuth: true"},
 	}))

@@ -92,6 +92,11 @@ func TestChecksCatchBrokenFixtures(t *testing.T) {
 		assertCaught(t, checkFlexSiteConfig("testdata/settings/functionapp.flex-ftps.bicep"),
 			"testdata/settings/functionapp.flex-ftps.bicep:5: ftpsState must be `isFlex ? null : ...`")
 	})
+	t.Run("Service Bus topology differs from the emulator", func(t *testing.T) {
+		assertCaught(t, checkTopology(loadTopology(t), "testdata/settings/emulator.drifted.json"),
+			`topic order-events: duplicate detection "PT10M", TTL "P14D" in infra/servicebus.json; "PT5M"`,
+			"subscription audit: {Name:audit RequiresSession:true")
+	})
 	t.Run("required security line missing", func(t *testing.T) {
 		assertCaught(t, requiredLines(map[string][]string{"testdata/secrets/local-auth.bicep": {"disableLocalAuth: true"}}),
 			"testdata/secrets/local-auth.bicep: missing `disableLocalAuth: true`")

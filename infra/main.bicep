@@ -56,9 +56,6 @@ param cosmosCapacityMode string = 'Serverless'
 @minValue(1000)
 param cosmosAutoscaleMaxThroughput int = 1000
 
-@description('Service Bus duplicate detection window of the topic (ISO 8601).')
-param duplicateDetectionWindow string = 'PT10M'
-
 @description('Handler log level.')
 @allowed([
   'debug'
@@ -87,7 +84,6 @@ var allTags = union(tags, {
   app: 'orderpipeline'
   environment: environmentName
 })
-var topicName = 'order-events'
 
 module identity 'modules/identity.bicep' = {
   name: 'identity'
@@ -139,8 +135,6 @@ module serviceBus 'modules/servicebus.bicep' = {
     namespaceName: 'sb-${environmentName}-${token}'
     location: location
     tags: allTags
-    topicName: topicName
-    duplicateDetectionWindow: duplicateDetectionWindow
     senderPrincipalId: identity.outputs.principalId
   }
 }

@@ -1,7 +1,9 @@
 // Service Bus: a Standard namespace (topics and sessions need Standard) with
 // SAS keys disabled, the order-events topic with duplicate detection, and its
-// subscriptions. The app only publishes, so its identity gets
-// "Azure Service Bus Data Sender" on the topic and nothing else.
+// subscriptions. The topology comes from infra/servicebus.json, which the
+// consistency test compares with the local emulator's configuration. The app
+// only publishes, so its identity gets "Azure Service Bus Data Sender" on the
+// topic and nothing else.
 
 @description('Namespace name: 6-50 letters, digits and hyphens, starting with a letter.')
 @minLength(6)
@@ -14,31 +16,12 @@ param location string
 @description('Tags for every resource.')
 param tags object = {}
 
-@description('Topic every order event is published to.')
-param topicName string = 'order-events'
-
-@description('How long the topic remembers MessageIds to drop duplicates (ISO 8601). Publishers set MessageId to the event id.')
-param duplicateDetectionWindow string = 'PT10M'
-
-@description('Time to live of a message on the topic (ISO 8601).')
-param messageTimeToLive string = 'P14D'
-
-@description('Subscriptions: name, requiresSession, maxDeliveryCount. Expired messages are dead-lettered on all of them.')
-param subscriptions array = [
-  {
-    name: 'audit'
-    requiresSession: true
-    maxDeliveryCount: 10
-  }
-  {
-    name: 'analytics'
-    requiresSession: false
-    maxDeliveryCount: 10
-  }
-]
-
 @description('Principal id of the app identity (gets Azure Service Bus Data Sender on the topic).')
 param senderPrincipalId string
+
+// Topic, duplicate detection window (publishers set MessageId to the event
+// id), message TTL and subscriptions.
+var topology = loadJsonContent('../servicebus.json')
 
 // Azure Service Bus Data Sender (Azure built-in role).
 var serviceBusDataSender = '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
@@ -60,25 +43,26 @@ resource sbNamespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
 
 resource topic 'Microsoft.ServiceBus/namespaces/topics@2022-10-01-preview' = {
   parent: sbNamespace
-  name: topicName
+  name: topology.topic
   properties: {
     requiresDuplicateDetection: true
-    duplicateDetectionHistoryTimeWindow: duplicateDetectionWindow
-    defaultMessageTimeToLive: messageTimeToLive
+    duplicateDetectionHistoryTimeWindow: topology.duplicateDetectionWindow
+    defaultMessageTimeToLive: topology.messageTimeToLive
     enableBatchedOperations: true
     supportOrdering: true
   }
 }
 
-resource topicSubscriptions 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2022-10-01-preview' = [for s in subscriptions: {
+resource topicSubscriptions 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2022-10-01-preview' = [for s in topology.subscriptions: {
   parent: topic
   name: s.name
   properties: {
     requiresSession: s.requiresSession
     maxDeliveryCount: s.maxDeliveryCount
-    deadLetteringOnMessageExpiration: true
+    deadLetteringOnMessageExpiration: s.deadLetteringOnMessageExpiration
     deadLetteringOnFilterEvaluationExceptions: true
-    lockDuration: 'PT1M'
+    defaultMessageTimeToLive: topology.messageTimeToLive
+    lockDuration: s.lockDuration
   }
 }]
 
