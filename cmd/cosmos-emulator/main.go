@@ -1,0 +1,68 @@
+// Command cosmos-emulator serves the embedded Cosmos DB emulator:
+//
+//	cosmos-emulator -addr 127.0.0.1:8081 -data DIR [-tls [-cert FILE -certkey FILE]] [-key KEY]
+//
+// When ready it prints exactly one line, COSMOS_ENDPOINT=<url>, on stdout.
+// SIGINT or SIGTERM stop it cleanly. See package
+// github.com/ordersflow/orderpipeline/emulators/cosmos for the protocol and
+// the fsync policy.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/ordersflow/orderpipeline/emulators/cosmos"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := realMain(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "cosmos-emulator:", err)
+		os.Exit(1)
+	}
+}
+
+func parseOptions(args []string, stderr io.Writer) (cosmos.Options, error) {
+	fs := flag.NewFlagSet("cosmos-emulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o cosmos.Options
+	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8081", "address to listen on (port 0 picks a free port)")
+	fs.StringVar(&o.DataDir, "data", "", "data directory; empty keeps everything in memory")
+	fs.BoolVar(&o.TLS, "tls", false, "serve HTTPS with a self-signed certificate (written into -data)")
+	fs.StringVar(&o.CertFile, "cert", "", "with -tls: PEM certificate to serve instead of a self-signed one")
+	fs.StringVar(&o.KeyFile, "certkey", "", "with -tls: PEM private key of -cert")
+	fs.StringVar(&o.Key, "key", cosmos.DefaultKey, "account key (base64)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	return o, nil
+}
+
+func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	opts, err := parseOptions(args, stderr)
+	if err != nil {
+		return err
+	}
+	srv, err := cosmos.Start(opts)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(stdout, "COSMOS_ENDPOINT=%s\n", srv.Endpoint()); err != nil {
+		return fmt.Errorf("announce endpoint: %w", err)
+	}
+	<-ctx.Done()
+	if err := srv.Close(); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	return nil
+}
