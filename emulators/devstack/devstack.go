@@ -1,0 +1,220 @@
+// Package devstack runs the whole app on one machine with no Azure: the
+// embedded Cosmos DB emulator, the Service Bus emulator and the local
+// Functions host driving the staged app. It creates the database and
+// containers from infra/containers.json (the same definition the Bicep
+// deploys) and seeds the demo catalog on first run.
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
+
+	"github.com/ordersflow/orderpipeline/emulators/cosmos"
+	"github.com/ordersflow/orderpipeline/emulators/funchost"
+	"github.com/ordersflow/orderpipeline/emulators/servicebus/sbemu"
+	"github.com/ordersflow/orderpipeline/infra"
+	"github.com/ordersflow/orderpipeline/shared/catalog"
+	"github.com/ordersflow/orderpipeline/shared/cosmosstore"
+)
+
+// Options choose where the stack listens and keeps its data.
+type Options struct {
+	AppDir           string        // staged app: host.json, function folders, handler
+	Addr             string        // Functions host; default 127.0.0.1:7071
+	CosmosAddr       string        // default 127.0.0.1:0
+	DataDir          string        // "" keeps everything in memory
+	RepoRoot         string        // default: found from the working directory
+	ServiceBusConfig string        // default: emulators/servicebus/config/orderpipeline.json
+	FeedPollDelay    time.Duration // overrides function.json; default 50ms
+	LogLevel         string        // the handler's LOG_LEVEL; default warn
+	Console          io.Writer     // the host's console; default os.Stderr
+}
+
+// Stack is a running local stack.
+type Stack struct {
+	cosmos   *cosmos.Server
+	bus      *sbemu.Emulator
+	host     *funchost.Host
+	settings map[string]string
+}
+
+// Start brings the stack up and returns when the Functions host is ready.
+// On failure everything already started is stopped.
+func Start(ctx context.Context, o Options) (*Stack, error) {
+	if err := o.defaults(); err != nil {
+		return nil, err
+	}
+	st := &Stack{}
+	if err := st.start(ctx, o); err != nil {
+		return nil, errors.Join(err, st.Close())
+	}
+	return st, nil
+}
+
+func (st *Stack) start(ctx context.Context, o Options) error {
+	if err := st.startCosmos(ctx, o); err != nil {
+		return err
+	}
+	if err := st.startServiceBus(ctx, o); err != nil {
+		return err
+	}
+	st.settings = appSettings(st.cosmos.ConnectionString(), st.bus.ConnectionString(), o.LogLevel)
+	host, err := funchost.New(funchost.Config{ScriptRoot: o.AppDir, Addr: o.Addr, Settings: st.settings,
+		FeedPollDelay: o.FeedPollDelay, Log: o.Console})
+	if err != nil {
+		return fmt.Errorf("local functions host: %w", err)
+	}
+	if err := host.Start(ctx); err != nil {
+		return errors.Join(fmt.Errorf("start local functions host: %w", err), host.Close())
+	}
+	st.host = host
+	return nil
+}
+
+func (o *Options) defaults() error {
+	if o.AppDir == "" {
+		return errors.New("devstack: AppDir (the staged app) is required; run make build")
+	}
+	app, err := filepath.Abs(o.AppDir)
+	if err != nil {
+		return err
+	}
+	o.AppDir = app
+	if o.RepoRoot == "" {
+		root, err := sbemu.RepoRoot()
+		if err != nil {
+			return err
+		}
+		o.RepoRoot = root
+	}
+	set := func(dst *string, def string) {
+		if *dst == "" {
+			*dst = def
+		}
+	}
+	set(&o.Addr, "127.0.0.1:7071")
+	set(&o.CosmosAddr, "127.0.0.1:0")
+	set(&o.ServiceBusConfig, filepath.Join(o.RepoRoot, "emulators", "servicebus", "config", "orderpipeline.json"))
+	set(&o.LogLevel, "warn")
+	if o.FeedPollDelay == 0 {
+		o.FeedPollDelay = 50 * time.Millisecond
+	}
+	if o.Console == nil {
+		o.Console = os.Stderr
+	}
+	return nil
+}
+
+func (st *Stack) startCosmos(ctx context.Context, o Options) error {
+	opts := cosmos.Options{Addr: o.CosmosAddr}
+	if o.DataDir != "" {
+		opts.DataDir = filepath.Join(o.DataDir, "cosmos")
+	}
+	srv, err := cosmos.Start(opts)
+	if err != nil {
+		return fmt.Errorf("start cosmos emulator: %w", err)
+	}
+	st.cosmos = srv
+	return prepare(ctx, srv.ConnectionString())
+}
+
+// prepare creates the schema and seeds the demo catalog; existing documents
+// are kept, so a second run changes nothing.
+func prepare(ctx context.Context, connectionString string) error {
+	client, err := azcosmos.NewClientFromConnectionString(connectionString, nil)
+	if err != nil {
+		return err
+	}
+	schema, err := infra.LoadSchema()
+	if err != nil {
+		return err
+	}
+	if err := cosmosstore.EnsureSchema(ctx, client, schema); err != nil {
+		return err
+	}
+	names := map[string]string{}
+	for _, c := range schema.Containers {
+		names[c.Name] = c.Name
+	}
+	store, err := cosmosstore.New(client, schema.Database, cosmosstore.Containers{Orders: names["orders"],
+		Catalog: names["catalog"], Inventory: names["inventory"], Payments: names["payments"], DeadLetters: names["deadletters"]},
+		cosmosstore.Options{})
+	if err != nil {
+		return err
+	}
+	items, err := catalog.Demo()
+	if err != nil {
+		return err
+	}
+	return store.Seed(ctx, items)
+}
+
+func (st *Stack) startServiceBus(ctx context.Context, o Options) error {
+	logw := io.Discard
+	if o.DataDir != "" {
+		if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(filepath.Join(o.DataDir, "servicebus.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		logw = f
+	}
+	bus, err := sbemu.Start(ctx, o.RepoRoot, o.ServiceBusConfig, logw)
+	if err != nil {
+		return fmt.Errorf("start service bus emulator: %w", err)
+	}
+	st.bus = bus
+	return nil
+}
+
+// appSettings are the handler's settings on the local stack: the container
+// names come from the same definition the Bicep deploys.
+func appSettings(cosmosConn, busConn, logLevel string) map[string]string {
+	s := map[string]string{
+		"FUNCTIONS_WORKER_RUNTIME": "custom",
+		"COSMOS":                   cosmosConn,
+		"SERVICEBUS":               busConn,
+		"SERVICEBUS_TOPIC":         "order-events",
+		"LOG_LEVEL":                logLevel,
+	}
+	if schema, err := infra.LoadSchema(); err == nil {
+		s["COSMOS_DATABASE"] = schema.Database
+		for _, c := range schema.Containers {
+			s[c.Setting] = c.Name
+		}
+	}
+	return s
+}
+
+// URL is the Functions host's base URL.
+func (st *Stack) URL() string { return st.host.URL() }
+
+// CosmosEndpoint is the Cosmos DB emulator's endpoint.
+func (st *Stack) CosmosEndpoint() string { return st.cosmos.Endpoint() }
+
+// Settings are the app settings a client of the stack needs.
+func (st *Stack) Settings() map[string]string { return st.settings }
+
+// Close stops the host (and handler), then the emulators.
+func (st *Stack) Close() error {
+	var errs []error
+	if st.host != nil {
+		errs = append(errs, st.host.Close())
+	}
+	if st.bus != nil {
+		errs = append(errs, st.bus.Stop())
+	}
+	if st.cosmos != nil {
+		errs = append(errs, st.cosmos.Close())
+	}
+	return errors.Join(errs...)
+}
