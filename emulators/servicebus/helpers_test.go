@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+	"github.com/Azure/go-amqp"
 	"github.com/ordersflow/orderpipeline/emulators/servicebus/sbemu"
 	"github.com/stretchr/testify/require"
 )
@@ -47,7 +48,7 @@ func testConfig() map[string]any {
 		queue("ttl-dlq", props{"DeadLetteringOnMessageExpiration": true}),
 		queue("ttl-drop", props{"DefaultMessageTimeToLive": "PT0.3S"}),
 		queue("dedupe", props{"RequiresDuplicateDetection": true, "DuplicateDetectionHistoryTimeWindow": "PT10M"}),
-		queue("sessions", props{"RequiresSession": true, "LockDuration": "PT5S"}),
+		queue("sessions", props{"RequiresSession": true, "LockDuration": "PT2S"}),
 	}
 	sub := func(name string, rules ...props) entity {
 		e := queue(name, nil)
@@ -179,4 +180,18 @@ func bodies(msgs []*azservicebus.ReceivedMessage) []string {
 		out[i] = string(m.Body)
 	}
 	return out
+}
+
+func timeIn(seconds float64) time.Time {
+	return time.Now().Add(time.Duration(seconds * float64(time.Second)))
+}
+
+// requireCondition checks the AMQP error condition the broker reported (the
+// SDK passes link-level refusals such as amqp:not-found through unchanged).
+func requireCondition(t *testing.T, err error, condition string) {
+	t.Helper()
+	require.Error(t, err)
+	var amqpErr *amqp.Error
+	require.True(t, errors.As(err, &amqpErr), "want *amqp.Error %s, got %T: %v", condition, err, err)
+	require.Equal(t, amqp.ErrCond(condition), amqpErr.Condition, "error: %v", err)
 }

@@ -286,9 +286,8 @@ class Entity {
         this.unlock(msg, opts.properties, true);
         break;
       case 'defered':
-        this.unlock(msg, opts.properties, false);
         msg.deferred = true;
-        msg.state = 'deferred';
+        this.unlock(msg, opts.properties, false);
         break;
       case 'suspended':
         this.deadLetter(msg, opts.reason, opts.description, opts.properties);

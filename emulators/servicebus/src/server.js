@@ -5,6 +5,7 @@
 const rhea = require('rhea');
 const types = require('rhea/lib/types.js');
 const rheaMessage = require('rhea/lib/message.js');
+const terminus = require('rhea/lib/terminus.js');
 const codec = require('./codec.js');
 const { BrokerError, lockLost } = require('./broker.js');
 
@@ -179,6 +180,9 @@ class Server {
     const props = remote.properties || {};
     let timeout = Number(props['com.microsoft:timeout']);
     if (!Number.isFinite(timeout) || timeout <= 0) timeout = DEFAULT_ACCEPT_SESSION_TIMEOUT_MS;
+    // The SDK sends its own deadline; answer a little before it so the client
+    // sees com.microsoft:timeout rather than its context expiring.
+    timeout -= Math.min(250, timeout / 10);
     const timer = setTimeout(() => {
       cancel();
       consumer.waiting = null;
@@ -203,7 +207,7 @@ class Server {
 
   openSessionLink(consumer, address, target) {
     const { link, entity, session } = consumer;
-    link.local.attach.source = rhea.terminus.source({
+    link.local.attach.source = terminus.source({
       address,
       filter: { [SESSION_FILTER]: types.described(types.wrap_ulong(SESSION_FILTER_CODE), types.wrap_string(session.id)) },
     }).described();

@@ -1,0 +1,144 @@
+package servicebus_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+	"github.com/ordersflow/orderpipeline/emulators/servicebus/sbemu"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func subReceiver(t *testing.T, c *azservicebus.Client, topic, sub string, opts *azservicebus.ReceiverOptions) *azservicebus.Receiver {
+	t.Helper()
+	r, err := c.NewReceiverForSubscription(topic, sub, opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = r.Close(context.Background()) })
+	return r
+}
+
+func TestTopics(t *testing.T) {
+	c := startEmulator(t, "")
+
+	t.Run("fan-out to every subscription, filters apply", func(t *testing.T) {
+		send(t, c, "fanout",
+			&azservicebus.Message{Body: []byte("blue"), ApplicationProperties: map[string]any{"color": "blue"}},
+			&azservicebus.Message{Body: []byte("red"), ApplicationProperties: map[string]any{"color": "red"}},
+		)
+		for _, sub := range []string{"a", "b"} {
+			r := subReceiver(t, c, "fanout", sub, nil)
+			got := receiveN(t, r, 2)
+			assert.Equal(t, []string{"blue", "red"}, bodies(got), sub)
+			for _, m := range got {
+				require.NoError(t, r.CompleteMessage(ctxFor(t), m, nil))
+			}
+		}
+		r := subReceiver(t, c, "fanout", "red", nil)
+		assert.Equal(t, []string{"red"}, bodies(peekAll(t, r)))
+		m := receiveN(t, r, 1)[0]
+		require.NoError(t, r.DeadLetterMessage(ctxFor(t), m, &azservicebus.DeadLetterOptions{Reason: to.Ptr("nope")}))
+		dlq := subReceiver(t, c, "fanout", "red", &azservicebus.ReceiverOptions{SubQueue: azservicebus.SubQueueDeadLetter})
+		d := receiveN(t, dlq, 1)[0]
+		assert.Equal(t, "nope", *d.DeadLetterReason)
+	})
+
+	t.Run("scheduling on a topic", func(t *testing.T) {
+		s, err := c.NewSender("fanout", nil)
+		require.NoError(t, err)
+		defer s.Close(context.Background())
+		seqs, err := s.ScheduleMessages(ctxFor(t), []*azservicebus.Message{msg("cancelled")}, timeIn(3600), nil)
+		require.NoError(t, err)
+		require.NoError(t, s.CancelScheduledMessages(ctxFor(t), seqs, nil))
+		_, err = s.ScheduleMessages(ctxFor(t), []*azservicebus.Message{msg("scheduled")}, timeIn(0.3), nil)
+		require.NoError(t, err)
+		r := subReceiver(t, c, "fanout", "a", nil)
+		m := receiveN(t, r, 1)[0]
+		assert.Equal(t, "scheduled", string(m.Body))
+		require.NoError(t, r.CompleteMessage(ctxFor(t), m, nil))
+	})
+}
+
+// TestProjectConfig checks the broker config the app ships with.
+func TestProjectConfig(t *testing.T) {
+	root, err := sbemu.RepoRoot()
+	require.NoError(t, err)
+	c := startEmulator(t, filepath.Join(root, "emulators", "servicebus", "config", "orderpipeline.json"))
+
+	event := func(id string) *azservicebus.Message {
+		return &azservicebus.Message{
+			Body: []byte(`{"type":"OrderPlaced"}`), MessageID: to.Ptr(id), SessionID: to.Ptr("order-1"),
+			Subject: to.Ptr("OrderPlaced"), ContentType: to.Ptr("application/json"),
+		}
+	}
+	send(t, c, "order-events", event("order-1:OrderPlaced"), event("order-1:OrderPlaced"), event("order-1:TaxApplied"))
+
+	audit, err := c.AcceptNextSessionForSubscription(ctxFor(t), "order-events", "audit", nil)
+	require.NoError(t, err)
+	defer audit.Close(context.Background())
+	assert.Equal(t, "order-1", audit.SessionID())
+	got := receiveN(t, audit, 2)
+	assert.Equal(t, "order-1:OrderPlaced", got[0].MessageID)
+	assert.Equal(t, "order-1:TaxApplied", got[1].MessageID, "the duplicate was dropped")
+	for _, m := range got {
+		require.NoError(t, audit.CompleteMessage(ctxFor(t), m, nil))
+	}
+
+	analytics := subReceiver(t, c, "order-events", "analytics", nil)
+	got = receiveN(t, analytics, 2)
+	assert.Equal(t, "order-1:OrderPlaced", got[0].MessageID)
+	assert.Equal(t, "order-1:TaxApplied", got[1].MessageID)
+}
+
+func TestFailureCodes(t *testing.T) {
+	c := startEmulator(t, "")
+
+	t.Run("sending to an unknown entity is not found", func(t *testing.T) {
+		s, err := c.NewSender("no-such-queue", nil)
+		require.NoError(t, err)
+		defer s.Close(context.Background())
+		requireCondition(t, s.SendMessage(ctxFor(t), msg("x"), nil), "amqp:not-found")
+	})
+
+	t.Run("receiving from an unknown entity is not found", func(t *testing.T) {
+		r := newReceiver(t, c, "no-such-queue", nil)
+		_, err := r.ReceiveMessages(ctxFor(t), 1, nil)
+		requireCondition(t, err, "amqp:not-found")
+		sr := subReceiver(t, c, "fanout", "no-such-sub", nil)
+		_, err = sr.ReceiveMessages(ctxFor(t), 1, nil)
+		requireCondition(t, err, "amqp:not-found")
+		_, err = c.AcceptNextSessionForQueue(ctxFor(t), "no-such-queue", nil)
+		requireCondition(t, err, "amqp:not-found")
+		dlq := dlqReceiver(t, c, "no-such-queue")
+		_, err = dlq.ReceiveMessages(ctxFor(t), 1, nil)
+		requireCondition(t, err, "amqp:not-found")
+	})
+
+	t.Run("receiving from a topic is refused", func(t *testing.T) {
+		r := newReceiver(t, c, "fanout", nil)
+		_, err := r.ReceiveMessages(ctxFor(t), 1, nil)
+		requireCondition(t, err, "amqp:not-allowed")
+	})
+
+	t.Run("settling after the lock expired is lock lost", func(t *testing.T) {
+		send(t, c, "short-lock", msg("late"))
+		r := newReceiver(t, c, "short-lock", nil)
+		m := receiveN(t, r, 1)[0]
+		again := receiveN(t, r, 1)[0]
+		requireCode(t, r.AbandonMessage(ctxFor(t), m, nil), azservicebus.CodeLockLost)
+		require.NoError(t, r.CompleteMessage(ctxFor(t), again, nil))
+	})
+
+	t.Run("a session receiver on a queue without sessions is refused", func(t *testing.T) {
+		_, err := c.AcceptSessionForQueue(ctxFor(t), "basic", "s", nil)
+		requireCondition(t, err, "amqp:not-allowed")
+	})
+
+	t.Run("receiving a deferred message that does not exist is not found", func(t *testing.T) {
+		r := newReceiver(t, c, "basic", nil)
+		_, err := r.ReceiveDeferredMessages(ctxFor(t), []int64{424242}, nil)
+		requireCode(t, err, azservicebus.CodeNotFound)
+	})
+}
