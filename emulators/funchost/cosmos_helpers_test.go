@@ -183,7 +183,9 @@ func decodeCall(r *http.Request) (call, error) {
 
 // unwrapDocuments decodes Data.documents the way the handler must: unwrap
 // while the value is a JSON string, then decode the array.
-func unwrapDocuments(raw json.RawMessage) ([]struct{ ID string `json:"id"` }, error) {
+func unwrapDocuments(raw json.RawMessage) ([]struct {
+	ID string `json:"id"`
+}, error) {
 	for len(raw) > 0 && raw[0] == '"' {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
@@ -191,7 +193,9 @@ func unwrapDocuments(raw json.RawMessage) ([]struct{ ID string `json:"id"` }, er
 		}
 		raw = json.RawMessage(s)
 	}
-	var docs []struct{ ID string `json:"id"` }
+	var docs []struct {
+		ID string `json:"id"`
+	}
 	return docs, json.Unmarshal(raw, &docs)
 }
 
@@ -226,3 +230,5 @@ func (fr *feedRelay) until(t *testing.T, ids ...string) []call {
 }
 
 func ok(call) int { return http.StatusOK }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

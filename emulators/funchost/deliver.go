@@ -14,8 +14,9 @@ import (
 // the function's retry policy says. It returns true when the checkpoint
 // may advance: after a success, after a failure with no retry policy (the
 // batch is lost, as on Azure), or after the last retry. It returns false
-// when ctx ended or the lease is no longer safely ours.
-func (l *listener) deliver(ctx context.Context, hl *heldLease, docs [][]byte) bool {
+// when ctx ended, the lease is no longer safely ours, or the host is
+// stopping (stop) while waiting to retry.
+func (l *listener) deliver(stop, ctx context.Context, hl *heldLease, docs [][]byte) bool {
 	data := map[string]json.RawMessage{l.t.Name: documentsValue(docs)}
 	p := l.fn.Retry
 	var rc *retryContext
@@ -40,7 +41,7 @@ func (l *listener) deliver(ctx context.Context, hl *heldLease, docs [][]byte) bo
 		rc.RetryCount, rc.Exception = attempt+1, exc
 		d := bo.next()
 		l.con.printf("%s: retry %d of %s in %s", l.fn.Name, attempt+1, retryLimit(p), d)
-		if !sleep(ctx, d) {
+		if !sleep(d, stop, ctx) {
 			return false
 		}
 	}

@@ -1,6 +1,7 @@
 package funchost
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -61,24 +62,28 @@ func httpOutcome(outcome string, status int) string {
 // and copies the raw response back. It returns 0 when the handler could
 // not be reached (the caller got a 500).
 func (s *httpFront) forwardRequest(w http.ResponseWriter, r *http.Request, id string) int {
-	if err := s.h.proc.waitReady(r.Context()); err != nil {
-		w.WriteHeader(http.StatusInternalServerError)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
 		return 0
 	}
 	target := s.h.proc.baseURL() + r.URL.EscapedPath()
 	if r.URL.RawQuery != "" {
 		target += "?" + r.URL.RawQuery
 	}
-	out, err := http.NewRequestWithContext(r.Context(), r.Method, target, r.Body)
-	if err != nil {
-		w.WriteHeader(http.StatusInternalServerError)
-		return 0
-	}
-	copyHeaders(out.Header, r.Header)
-	out.ContentLength = r.ContentLength
-	out.Host = r.Host
-	addHostHeaders(out.Header, id)
-	resp, err := s.client.Do(out)
+	resp, err := s.h.proc.sendToHandler(r.Context(), s.client, func() (*http.Request, error) {
+		out, err := http.NewRequestWithContext(r.Context(), r.Method, target, bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		copyHeaders(out.Header, r.Header)
+		out.Host = r.Host
+		if len(body) == 0 {
+			out.Body, out.ContentLength = http.NoBody, 0
+		}
+		addHostHeaders(out.Header, id)
+		return out, nil
+	})
 	if err != nil {
 		s.h.con.printf("Functions forwarding to the custom handler failed: %v", err)
 		w.WriteHeader(http.StatusInternalServerError)

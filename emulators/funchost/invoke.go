@@ -51,16 +51,16 @@ func (iv *invoker) invoke(ctx context.Context, fn, id string, req invocationRequ
 }
 
 func (iv *invoker) send(ctx context.Context, fn, id string, req invocationRequest) (*invocationResult, *dotnetException) {
-	if err := iv.proc.waitReady(ctx); err != nil {
-		return nil, httpRequestException(err.Error())
-	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, iv.proc.baseURL()+"/"+fn, bytes.NewReader(mustJSON(req)))
-	if err != nil {
-		return nil, httpRequestException(err.Error())
-	}
-	hreq.Header.Set("Content-Type", "application/json; charset=utf-8")
-	addHostHeaders(hreq.Header, id)
-	resp, err := iv.client.Do(hreq)
+	body := mustJSON(req)
+	resp, err := iv.proc.sendToHandler(ctx, iv.client, func() (*http.Request, error) {
+		hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, iv.proc.baseURL()+"/"+fn, bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		hreq.Header.Set("Content-Type", "application/json; charset=utf-8")
+		addHostHeaders(hreq.Header, id)
+		return hreq, nil
+	})
 	if err != nil {
 		return nil, httpRequestException(err.Error())
 	}

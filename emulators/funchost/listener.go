@@ -161,22 +161,40 @@ func (l *listener) setHeld(id string, held bool) {
 	l.held[id] = held
 }
 
-// work processes one leased range until shutdown or until the lease is lost.
-func (l *listener) work(parent context.Context, hl *heldLease, r azcosmos.FeedRange) {
+// work processes one leased range until shutdown or until the lease is
+// lost. On shutdown the invocation in flight finishes and is checkpointed
+// (within shutdownGrace) before the lease is handed back, as the real host
+// drains; losing the lease cancels at once.
+func (l *listener) work(stop context.Context, hl *heldLease, r azcosmos.FeedRange) {
 	defer l.wg.Done()
 	id := hl.snapshot().ID
 	defer l.setHeld(id, false)
-	ctx, cancel := context.WithCancel(parent)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go cancelAfterGrace(stop, ctx, cancel)
 	go l.keepLease(ctx, cancel, hl)
 	l.con.printf("%s: lease %s acquired", l.fn.Name, id)
-	l.process(ctx, hl, r)
-	if parent.Err() != nil { // shutdown: hand the lease back right away
-		rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer rcancel()
-		if err := hl.release(rctx); err != nil {
+	l.process(stop, ctx, hl, r)
+	if stop.Err() != nil && ctx.Err() == nil { // shutdown: hand the lease back right away
+		if err := hl.release(ctx); err != nil {
 			l.con.printf("%s: release lease %s: %v", l.fn.Name, id, err)
 		}
+	}
+}
+
+const shutdownGrace = 10 * time.Second
+
+// cancelAfterGrace cancels work that is still running shutdownGrace after stop.
+func cancelAfterGrace(stop, ctx context.Context, cancel context.CancelFunc) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-stop.Done():
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(shutdownGrace):
+		cancel()
 	}
 }
 

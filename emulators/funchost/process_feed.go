@@ -9,26 +9,27 @@ import (
 )
 
 // process reads the range's change feed from the lease's continuation,
-// delivers each page and checkpoints it, until ctx ends.
-func (l *listener) process(ctx context.Context, hl *heldLease, r azcosmos.FeedRange) {
+// delivers each page and checkpoints it, until stop (shutdown: no new
+// pages) or ctx (lease lost: abandon at once) ends.
+func (l *listener) process(stop, ctx context.Context, hl *heldLease, r azcosmos.FeedRange) {
 	var lastErr string
-	for ctx.Err() == nil {
+	for stop.Err() == nil && ctx.Err() == nil {
 		page, err := l.feed.ReadChangeFeed(ctx, l.feedOptions(hl.snapshot(), r))
 		if err != nil {
 			if ctx.Err() == nil && err.Error() != lastErr {
 				l.con.printf("%s: read change feed: %v", l.fn.Name, err)
 			}
 			lastErr = err.Error()
-			sleep(ctx, l.pollDelay)
+			sleep(l.pollDelay, stop, ctx)
 			continue
 		}
 		lastErr = ""
 		if len(page.Items) == 0 {
 			l.keepStartingPoint(ctx, hl, page.ContinuationToken)
-			sleep(ctx, l.pollDelay)
+			sleep(l.pollDelay, stop, ctx)
 			continue
 		}
-		if !l.deliver(ctx, hl, page.Items) {
+		if !l.deliver(stop, ctx, hl, page.Items) {
 			return
 		}
 		if err := hl.checkpoint(ctx, page.ContinuationToken); err != nil {
@@ -70,8 +71,13 @@ func (l *listener) keepStartingPoint(ctx context.Context, hl *heldLease, continu
 	}
 }
 
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) bool {
+// sleep waits d; it returns false early when any of ctxs ends.
+func sleep(d time.Duration, ctxs ...context.Context) bool {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, c := range ctxs {
+		defer context.AfterFunc(c, cancel)()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
