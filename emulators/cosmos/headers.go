@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 )
 
 const (
@@ -29,26 +30,47 @@ const (
 	contentTypeQuery   = "application/query+json"
 )
 
+var (
+	jsonContentType = []string{contentTypeJSON}
+	gatewayVersion  = []string{"version=2.14.0"}
+)
+
 // charge is the request charge reported for an operation, in RU.
 func charge(base float64, bytes int) string {
 	return strconv.FormatFloat(base+float64(bytes)/1024, 'f', 2, 64)
 }
 
-func activityID() string {
-	var b [16]byte
+// activityPrefix makes activity ids unique across emulator runs; a
+// counter makes them unique within one.
+var (
+	activityPrefix = newActivityPrefix()
+	activitySeq    atomic.Uint64
+)
+
+func newActivityPrefix() string {
+	var b [10]byte
 	_, _ = rand.Read(b[:])
 	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-"
+}
+
+func activityID() string {
+	var b [12]byte
+	n := activitySeq.Add(1)
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = "0123456789abcdef"[n&0xf]
+		n >>= 4
+	}
+	return activityPrefix + string(b[:])
 }
 
 // writeJSON answers a status and a JSON body with the usual headers.
 func writeJSON(w http.ResponseWriter, status int, ru string, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", contentTypeJSON)
-	h.Set(hdrRequestCharge, ru)
-	h.Set(hdrActivityID, activityID())
-	h.Set("x-ms-gatewayversion", "version=2.14.0")
-	h.Set("x-ms-serviceversion", "version=2.14.0.0")
+	h := w.Header() // keys in canonical form: assigned without re-canonicalizing
+	h["Content-Type"] = jsonContentType
+	h["X-Ms-Request-Charge"] = []string{ru}
+	h["X-Ms-Activity-Id"] = []string{activityID()}
+	h["X-Ms-Gatewayversion"] = gatewayVersion
 	w.WriteHeader(status)
 	if len(body) > 0 {
 		_, _ = w.Write(body)

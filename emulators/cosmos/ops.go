@@ -119,9 +119,11 @@ func (c *container) commit(st *stage) *pending {
 	}
 	c.lsn = st.lsn
 	var added []*document
+	var replaced []uint64
 	for _, key := range st.order {
 		if old, ok := c.docs[key]; ok {
 			c.feed.kill(old.lsn)
+			replaced = append(replaced, old.lsn)
 		}
 		d := st.changed[key]
 		if d == nil {
@@ -136,5 +138,5 @@ func (c *container) commit(st *stage) *pending {
 		c.feed.append(d)
 	}
 	lsn := c.lsn
-	return c.journal.submit(persistItems(c, st), func() { c.durable.Store(lsn) })
+	return c.journal.submit(persistItems(c, st, replaced), func() { c.durable.Store(lsn) })
 }

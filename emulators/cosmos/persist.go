@@ -12,7 +12,12 @@ import (
 //	dbs                  database id → number (uint32) + properties JSON
 //	colls                database id NUL container id → number (uint32) + properties JSON
 //	lsn                  container rid → last LSN (uint64)
-//	items/<container rid> partition key JSON NUL item id → LSN (uint64) + commit ns (int64) + item JSON
+//	items/<container rid> LSN (uint64) → commit ns (int64) + key length (uvarint) +
+//	                     partition key JSON NUL item id + item JSON
+//
+// Items are keyed by the LSN of their latest version, so the items bucket
+// is append-mostly (cheap commits) and loads in change feed order; a write
+// deletes the key of the version it replaces.
 var (
 	bucketMeta  = []byte("meta")
 	bucketDBs   = []byte("dbs")
@@ -82,19 +87,15 @@ func unpersistContainer(c *container) func(*bolt.Tx) error {
 	}
 }
 
-// persistItems writes a committed stage: its final versions and deletes,
-// and the container's LSN, so a restart never reuses an LSN.
-func persistItems(c *container, st *stage) func(*bolt.Tx) error {
-	type put struct {
-		key, val []byte
-	}
-	puts := make([]put, 0, len(st.order))
+// persistItems writes a committed stage: its final versions, the removal
+// of the versions they replace (replaced: their LSNs), and the container's
+// LSN, so a restart never reuses an LSN.
+func persistItems(c *container, st *stage, replaced []uint64) func(*bolt.Tx) error {
+	var puts [][2][]byte
 	for _, key := range st.order {
-		var val []byte
 		if d := st.changed[key]; d != nil {
-			val = encodeRecord(d)
+			puts = append(puts, [2][]byte{lsnKey(d.lsn), encodeRecord(d)})
 		}
-		puts = append(puts, put{key: []byte(key), val: val})
 	}
 	lsn := st.lsn
 	return func(tx *bolt.Tx) error {
@@ -102,25 +103,28 @@ func persistItems(c *container, st *stage) func(*bolt.Tx) error {
 		if b == nil {
 			return nil // the container was deleted meanwhile
 		}
-		for _, p := range puts {
-			if err := putOrDelete(b, p.key, p.val); err != nil {
+		b.FillPercent = 1 // keys only grow: keep pages full
+		for _, old := range replaced {
+			if err := b.Delete(lsnKey(old)); err != nil {
 				return err
 			}
 		}
-		return tx.Bucket(bucketLSN).Put([]byte(c.rid), binary.BigEndian.AppendUint64(nil, lsn))
+		for _, p := range puts {
+			if err := b.Put(p[0], p[1]); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketLSN).Put([]byte(c.rid), lsnKey(lsn))
 	}
 }
 
-func putOrDelete(b *bolt.Bucket, key, val []byte) error {
-	if val == nil {
-		return b.Delete(key)
-	}
-	return b.Put(key, val)
-}
+func lsnKey(lsn uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, 8), lsn) }
 
 func encodeRecord(d *document) []byte {
-	out := make([]byte, 16, 16+len(d.body))
-	binary.BigEndian.PutUint64(out[:8], d.lsn)
-	binary.BigEndian.PutUint64(out[8:16], uint64(d.atNs))
+	key := d.key()
+	out := make([]byte, 0, 8+binary.MaxVarintLen64+len(key)+len(d.body))
+	out = binary.BigEndian.AppendUint64(out, uint64(d.atNs))
+	out = binary.AppendUvarint(out, uint64(len(key)))
+	out = append(out, key...)
 	return append(out, d.body...)
 }
