@@ -86,7 +86,7 @@ func TestStopsWhenTheLeaseIsLost(t *testing.T) {
 	fr.next(t)
 
 	stealLease(t, tc, "tax-0", "thief/ApplyTax", time.Hour)
-	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "lease lost to another host; stopping") }, 10*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "lease tax-0: lease lost to another host") }, 10*time.Second, 20*time.Millisecond)
 	tc.insert(t, "b")
 	select {
 	case c := <-fr.calls:
