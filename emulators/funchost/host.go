@@ -99,8 +99,8 @@ func (h *Host) Start(ctx context.Context) error {
 	}
 	h.started = true
 	if err := h.start(ctx); err != nil {
-		h.shutdown()
-		return fmt.Errorf("funchost: start: %w", err)
+		h.closed = true // Close after a failed Start has nothing left to do
+		return errors.Join(fmt.Errorf("funchost: start: %w", err), h.shutdown())
 	}
 	h.banner()
 	return nil

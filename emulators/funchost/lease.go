@@ -76,21 +76,22 @@ func (s *leaseStore) replace(ctx context.Context, d leaseDoc, etag azcore.ETag) 
 	return resp.ETag, nil
 }
 
-// acquire takes the lease if nobody else holds it; it returns nil, nil
-// when another host owns it or won the race.
-func (s *leaseStore) acquire(ctx context.Context, seed leaseDoc) (*heldLease, error) {
+// acquire takes the lease if nobody else holds it; it returns nil and the
+// current holder when another host owns it or won the race.
+func (s *leaseStore) acquire(ctx context.Context, seed leaseDoc) (*heldLease, leaseDoc, error) {
 	now := time.Now().UTC()
 	d, etag, err := s.read(ctx, seed.ID)
 	switch {
 	case isNotFound(err):
 		d = seed
 	case err != nil:
-		return nil, fmt.Errorf("read lease %s: %w", seed.ID, err)
+		return nil, d, fmt.Errorf("read lease %s: %w", seed.ID, err)
 	case d.Monitored != seed.Monitored:
-		return nil, fmt.Errorf("lease %s belongs to container %s, not %s: use another leaseContainerPrefix", seed.ID, d.Monitored, seed.Monitored)
+		return nil, d, fmt.Errorf("lease %s belongs to container %s, not %s: use another leaseContainerPrefix", seed.ID, d.Monitored, seed.Monitored)
 	case d.heldByOther(s.owner, now):
-		return nil, nil
+		return nil, d, nil
 	}
+	holder := d
 	d.Owner, d.Timestamp, d.ExpiresAt = s.owner, now, now.Add(s.ttl)
 	if etag == "" {
 		etag, err = s.create(ctx, d)
@@ -98,12 +99,12 @@ func (s *leaseStore) acquire(ctx context.Context, seed leaseDoc) (*heldLease, er
 		etag, err = s.replace(ctx, d, etag)
 	}
 	if code := statusCode(err); code == http.StatusConflict || code == http.StatusPreconditionFailed {
-		return nil, nil // another host got there first
+		return nil, holder, nil // another host got there first
 	}
 	if err != nil {
-		return nil, fmt.Errorf("take lease %s: %w", seed.ID, err)
+		return nil, holder, fmt.Errorf("take lease %s: %w", seed.ID, err)
 	}
-	return &heldLease{store: s, doc: d, etag: etag}, nil
+	return &heldLease{store: s, doc: d, etag: etag}, d, nil
 }
 
 // heldLease is a lease this host owns. Every write goes through mu so

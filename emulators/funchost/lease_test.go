@@ -67,10 +67,11 @@ func TestTakesOverAnExpiredLeaseOnly(t *testing.T) {
 
 	fr := newFeedRelay(t, ok)
 	root := stageApp(t, forwardingHostJSON, map[string]string{"ApplyTax": triggerFn(``, "")}, nil)
-	startHost(t, root, fr.relay, tc.settings(), fastPoll)
+	_, logs := startHost(t, root, fr.relay, tc.settings(), fastPoll)
 	tc.insert(t, "a")
 
 	c := fr.next(t)
+	assert.Contains(t, logs.String(), "ApplyTax: lease tax-0 is held by ghost/ApplyTax until")
 	assert.Equal(t, []string{"a"}, c.Docs)
 	assert.True(t, c.At.After(expires), "invoked at %s while the ghost's lease ran until %s", c.At, expires)
 	assert.NotEqual(t, "ghost/ApplyTax", tc.lease(t, "tax-0").Owner)

@@ -26,11 +26,12 @@ type listener struct {
 	inv       *invoker
 	con       *console
 
-	ranges []azcosmos.FeedRange
-	mu     sync.Mutex
-	held   map[string]bool // lease ids with a running worker
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ranges  []azcosmos.FeedRange
+	mu      sync.Mutex
+	held    map[string]bool   // lease ids with a running worker
+	holders map[string]string // lease id -> other owner last reported
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 }
 
 func newListener(h *Host, f *function, owner string) *listener {
@@ -46,7 +47,7 @@ func newListener(h *Host, f *function, owner string) *listener {
 	return &listener{
 		fn: f, t: t, feed: feed, leaseDB: leaseDB, pollDelay: poll, inv: h.inv, con: h.con,
 		leases: &leaseStore{c: leases, owner: owner + "/" + f.Name, ttl: t.LeaseExpiration},
-		held:   map[string]bool{},
+		held:   map[string]bool{}, holders: map[string]string{},
 	}
 }
 
@@ -126,11 +127,12 @@ func (l *listener) acquireAll(ctx context.Context) {
 		if l.isHeld(seed.ID) || ctx.Err() != nil {
 			continue
 		}
-		hl, err := l.leases.acquire(ctx, seed)
+		hl, holder, err := l.leases.acquire(ctx, seed)
 		if err != nil && ctx.Err() == nil {
 			l.con.printf("%s: %v", l.fn.Name, err)
 		}
 		if hl == nil {
+			l.noteHolder(seed.ID, holder)
 			continue
 		}
 		l.setHeld(seed.ID, true)
@@ -147,6 +149,16 @@ func (l *listener) seed(i int, r azcosmos.FeedRange) leaseDoc {
 		FeedRange: leaseRange{Min: r.MinInclusive, Max: r.MaxExclusive},
 		Monitored: l.t.Database + "/" + l.t.Container,
 	}
+}
+
+// noteHolder says once per owner that another host holds a lease, so a
+// person knows why nothing is processed (e.g. a crashed host's lease).
+func (l *listener) noteHolder(id string, holder leaseDoc) {
+	if holder.Owner == "" || l.holders[id] == holder.Owner {
+		return
+	}
+	l.holders[id] = holder.Owner
+	l.con.printf("%s: lease %s is held by %s until %s; waiting for it", l.fn.Name, id, holder.Owner, holder.ExpiresAt.Format(time.RFC3339))
 }
 
 func (l *listener) isHeld(id string) bool {
