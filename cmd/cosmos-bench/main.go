@@ -13,13 +13,19 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ordersflow/orderpipeline/emulators/cosmos"
 )
 
 func main() {
+	if runtime.GOMAXPROCS(0) < cosmos.MinProcs {
+		runtime.GOMAXPROCS(cosmos.MinProcs)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := realMain(ctx, os.Args[1:], os.Stdout); err != nil {

@@ -15,12 +15,16 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"github.com/ordersflow/orderpipeline/emulators/cosmos"
 )
 
 func main() {
+	if runtime.GOMAXPROCS(0) < cosmos.MinProcs {
+		runtime.GOMAXPROCS(cosmos.MinProcs)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := realMain(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
