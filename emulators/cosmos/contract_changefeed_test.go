@@ -2,6 +2,7 @@ package cosmos_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,7 +105,10 @@ func TestContractChangeFeedFromBeginningShowsLatestVersion(t *testing.T) {
 		_, err := c.ReplaceItem(ctx, azcosmos.NewPartitionKeyString("o1"), "o1:2", mustJSON(t, item{ID: "o1:2", OrderID: "o1", Seq: 22}), nil)
 		require.NoError(t, err)
 		ids := readAllRanges(t, newReaders(t, c, azcosmos.ChangeFeedOptions{}))
-		assert.Equal(t, []string{"o1:1", "o2:2", "o2:1", "o1:2"}, ids)
+		// Commit order holds within a partition key; across keys it may not.
+		assert.Equal(t, []string{"o1:1", "o1:2"}, withPrefix(ids, "o1:"))
+		assert.Equal(t, []string{"o2:2", "o2:1"}, withPrefix(ids, "o2:"))
+		assert.Len(t, ids, 4, "one entry per item: the latest version")
 	})
 }
 
@@ -147,8 +151,21 @@ func TestContractChangeFeedContinuationResumes(t *testing.T) {
 		first := newReaders(t, c, azcosmos.ChangeFeedOptions{})
 		require.Len(t, readAllRanges(t, first), 2)
 		seedEvents(t, c, 1, "o2")
-		// A new reader from a saved continuation, as after a host restart.
-		resumed := &feedReader{c: c, token: first[0].token}
-		assert.Equal(t, []string{"o2:1"}, resumed.next(t))
+		// New readers from saved continuations, as after a host restart.
+		var resumed []*feedReader
+		for _, r := range first {
+			resumed = append(resumed, &feedReader{c: c, token: r.token})
+		}
+		assert.Equal(t, []string{"o2:1"}, readAllRanges(t, resumed))
 	})
+}
+
+func withPrefix(ids []string, prefix string) []string {
+	var out []string
+	for _, id := range ids {
+		if strings.HasPrefix(id, prefix) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
