@@ -38,11 +38,7 @@ func (a *authenticator) verify(r *http.Request, rt route) error {
 	}
 	payload := strings.ToLower(r.Method) + "\n" + strings.ToLower(rt.resourceType) + "\n" +
 		rt.resourceLink + "\n" + strings.ToLower(date) + "\n\n"
-	mac := hmac.New(sha256.New, a.key)
-	mac.Write([]byte(payload))
-	want := mac.Sum(nil)
-	got, err := base64.StdEncoding.DecodeString(sig)
-	if err != nil || !hmac.Equal(got, want) {
+	if !hmac.Equal([]byte(sig), []byte(a.sign(payload))) {
 		return newError(http.StatusUnauthorized, "The input authorization token can't serve the request. The wrong key is being used or the expected payload is not built as per the protocol. Server used the following payload to sign: '%s'", strings.ReplaceAll(payload, "\n", "\\n"))
 	}
 	return nil
@@ -70,4 +66,11 @@ func signatureOf(header string) (string, error) {
 		return "", newError(http.StatusUnauthorized, "The authorization token is not a master key token.")
 	}
 	return sig, nil
+}
+
+// sign returns the base64 HMAC-SHA256 of payload under the account key.
+func (a *authenticator) sign(payload string) string {
+	mac := hmac.New(sha256.New, a.key)
+	mac.Write([]byte(payload))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
