@@ -103,6 +103,9 @@ func (h *Host) Start(ctx context.Context) error {
 		return errors.Join(fmt.Errorf("funchost: start: %w", err), h.shutdown())
 	}
 	h.banner()
+	for _, l := range h.listeners {
+		l.run()
+	}
 	return nil
 }
 

@@ -51,8 +51,8 @@ func newListener(h *Host, f *function, owner string) *listener {
 	}
 }
 
-// start checks the containers, reads the feed ranges and begins taking
-// leases in the background.
+// start checks the containers and reads the feed ranges; run begins
+// taking leases.
 func (l *listener) start(ctx context.Context) error {
 	if err := l.checkContainers(ctx); err != nil {
 		return fmt.Errorf("%s: binding %q (cosmosDBTrigger): %w", l.fn.File, l.t.Name, err)
@@ -63,11 +63,15 @@ func (l *listener) start(ctx context.Context) error {
 	}
 	sort.Slice(ranges, func(i, j int) bool { return ranges[i].MinInclusive < ranges[j].MinInclusive })
 	l.ranges, l.startedAt = ranges, time.Now().UTC()
+	return nil
+}
+
+// run takes leases and processes them in the background until stop.
+func (l *listener) run() {
 	runCtx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
 	l.wg.Add(1)
 	go l.acquireLoop(runCtx)
-	return nil
 }
 
 func (l *listener) checkContainers(ctx context.Context) error {

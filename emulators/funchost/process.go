@@ -104,6 +104,7 @@ func (p *handlerProc) spawn() (<-chan error, error) {
 	cmd.Stdout = &lineWriter{con: p.con, prefix: "handler: "}
 	cmd.Stderr = &lineWriter{con: p.con, prefix: "handler: "}
 	cmd.WaitDelay = time.Second
+	detach(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start custom handler %s: %w", p.hc.Executable, err)
 	}
