@@ -36,4 +36,13 @@
 //
 // If a commit fails (disk full, I/O error) the emulator refuses every later
 // write with 503, because its memory no longer matches its disk.
+//
+// # Not emulated
+//
+// One partition key range per container (no splits), no throughput or
+// offers, no stored procedures, triggers, UDFs, TTL or unique keys, no
+// consistency levels (every read sees the latest write), no resource
+// tokens (master key only), and indexing policies are stored but not used:
+// every query scans the container (or one partition key) and is evaluated
+// by package query.
 package cosmos

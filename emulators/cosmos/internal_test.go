@@ -128,3 +128,15 @@ func TestPartitionKeyCanonicalForm(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, undefinedHeader, missing)
 }
+
+func TestCloseIsIdempotent(t *testing.T) {
+	s, err := Start(Options{DataDir: t.TempDir()})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	assert.NoError(t, s.Close())
+}
+
+func TestStartRejectsABadKey(t *testing.T) {
+	_, err := Start(Options{Key: "not base64!"})
+	assert.Error(t, err)
+}

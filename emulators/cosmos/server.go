@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -38,6 +39,8 @@ type Server struct {
 	listener  net.Listener
 	clientTLS *tls.Config
 	serveErr  chan error
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Start opens the store and serves on Options.Addr until Close.
@@ -114,8 +117,13 @@ func (s *Server) TLSConfig() *tls.Config {
 }
 
 // Close stops the listener, waits for requests in flight, flushes and
-// closes the store.
+// closes the store. Later calls return the first call's result.
 func (s *Server) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.shutdown() })
+	return s.closeErr
+}
+
+func (s *Server) shutdown() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	errShutdown := s.http.Shutdown(ctx)
