@@ -77,6 +77,7 @@ func TestRoutesByTemplateAndMethod(t *testing.T) {
 		{"min rejects", "GET", "/api/items/0", http.StatusNotFound, ""},
 		{"catch-all any method", "PATCH", "/api/hooks/a/b/c", http.StatusTeapot, "/api/hooks/a/b/c"},
 		{"too many segments", "GET", "/api/orders/1/2", http.StatusNotFound, ""},
+		{"escaped slash stays in one segment", "GET", "/api/orders/a%2Fb", http.StatusTeapot, "/api/orders/a/b"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -31,7 +31,7 @@ func (s *httpFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.h.functionList())
 		return
 	}
-	f, params := s.rt.find(r.URL.Path, r.Method)
+	f, params := s.rt.find(r.URL.EscapedPath(), r.Method)
 	if f == nil {
 		http.NotFound(w, r)
 		return
