@@ -59,10 +59,7 @@ func startTarget(t *testing.T, name string, opts cosmos.Options) target {
 	srv, err := cosmos.Start(opts)
 	require.NoError(t, err)
 	hc := httpClient(srv.TLSConfig())
-	t.Cleanup(func() {
-		hc.CloseIdleConnections() // else an HTTP/2 shutdown waits for GOAWAY
-		require.NoError(t, srv.Close())
-	})
+	t.Cleanup(func() { require.NoError(t, srv.Close()) })
 	return target{name: name, endpoint: srv.Endpoint(), key: srv.Key(), http: hc}
 }
 

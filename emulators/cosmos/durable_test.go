@@ -29,7 +29,6 @@ func (r *restartable) start() target {
 }
 
 func (r *restartable) stop() {
-	r.hc.CloseIdleConnections()
 	require.NoError(r.t, r.srv.Close())
 }
 

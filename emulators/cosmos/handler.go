@@ -30,6 +30,11 @@ var handlers = map[string]handlerFunc{
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.inflight.enter() {
+		writeError(w, newError(http.StatusServiceUnavailable, "The emulator is shutting down."))
+		return
+	}
+	defer s.inflight.leave()
 	if err := s.serve(w, r); err != nil {
 		writeError(w, err)
 	}

@@ -39,6 +39,7 @@ type Server struct {
 	listener  net.Listener
 	clientTLS *tls.Config
 	serveErr  chan error
+	inflight  inflight
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -123,12 +124,17 @@ func (s *Server) Close() error {
 	return s.closeErr
 }
 
+// shutdown stops accepting, waits for the requests being served (their
+// writes are durable when they answer), then closes every connection and
+// the store. It does not wait for idle HTTP/2 clients to hang up.
 func (s *Server) shutdown() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	errShutdown := s.http.Shutdown(ctx)
-	if err := <-s.serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		errShutdown = errors.Join(errShutdown, err)
+	stopAccepting, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = s.http.Shutdown(stopAccepting) // closes the listener, returns at once
+	s.inflight.drain()
+	err := s.http.Close()
+	if serveErr := <-s.serveErr; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		err = errors.Join(err, serveErr)
 	}
-	return errors.Join(errShutdown, s.store.journal.close())
+	return errors.Join(err, s.store.journal.close())
 }
