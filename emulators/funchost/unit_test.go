@@ -111,3 +111,13 @@ func TestDocumentsAreDoubleEncoded(t *testing.T) {
 	got := documentsValue([][]byte{[]byte(`{"id": "a"}`), []byte(`{"id":"b"}`)})
 	assert.Equal(t, `"\"[{\\\"id\\\":\\\"a\\\"},{\\\"id\\\":\\\"b\\\"}]\""`, string(got))
 }
+
+func TestFeedPollDelayComesFromFunctionJSONUnlessOverridden(t *testing.T) {
+	root := stageApp(t, forwardingHostJSON, map[string]string{"ApplyTax": triggerFn(``, "")}, nil)
+	settings := map[string]string{"COSMOS": testConn, "COSMOS_DATABASE": "commerce", "LEASES": "leases"}
+	for override, want := range map[time.Duration]time.Duration{0: time.Minute, 20 * time.Millisecond: 20 * time.Millisecond} {
+		h, err := New(Config{ScriptRoot: root, Settings: settings, FeedPollDelay: override})
+		require.NoError(t, err)
+		assert.Equal(t, want, newListener(h, h.fns[0], "me").pollDelay)
+	}
+}
