@@ -45,18 +45,29 @@ func newDatabase(id string, num uint32, ts int64) *database {
 	return d
 }
 
+// Control-plane changes are queued for the journal under s.mu, which
+// orders them, and waited for after it is released.
+
 func (s *store) createDatabase(id string) (*database, error) {
 	if id == "" {
 		return nil, errBadRequest("The input content is invalid because the required properties - 'id; ' - are missing.")
 	}
+	d, p, err := s.addDatabase(id)
+	if err != nil {
+		return nil, err
+	}
+	return d, p.wait()
+}
+
+func (s *store) addDatabase(id string) (*database, *pending, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.dbs[id]; ok {
-		return nil, newError(http.StatusConflict, "Database %s already exists.", id)
+		return nil, nil, newError(http.StatusConflict, "Database %s already exists.", id)
 	}
 	d := newDatabase(id, s.nextRID(), time.Now().Unix())
 	s.dbs[id] = d
-	return d, s.journal.submit(persistDatabase(d, s.ridSeq), func() {}).wait()
+	return d, s.journal.submit(persistDatabase(d, s.ridSeq), func() {}), nil
 }
 
 func (s *store) database(id string) (*database, error) {
@@ -70,17 +81,25 @@ func (s *store) database(id string) (*database, error) {
 }
 
 func (s *store) deleteDatabase(id string) error {
+	p, err := s.removeDatabase(id)
+	if err != nil {
+		return err
+	}
+	return p.wait()
+}
+
+func (s *store) removeDatabase(id string) (*pending, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, ok := s.dbs[id]
 	if !ok {
-		return newError(http.StatusNotFound, "Database %s does not exist.", id)
+		return nil, newError(http.StatusNotFound, "Database %s does not exist.", id)
 	}
 	delete(s.dbs, id)
 	for _, c := range d.colls {
 		c.markDeleted()
 	}
-	return s.journal.submit(unpersistDatabase(d), func() {}).wait()
+	return s.journal.submit(unpersistDatabase(d), func() {}), nil
 }
 
 func (s *store) listDatabases() [][]byte {
@@ -92,75 +111,6 @@ func (s *store) listDatabases() [][]byte {
 		out[i] = s.dbs[id].body
 	}
 	return out
-}
-
-func (s *store) createContainer(dbID string, props map[string]any) (*container, error) {
-	id, _ := props["id"].(string)
-	if id == "" {
-		return nil, errBadRequest("The input content is invalid because the required properties - 'id; ' - are missing.")
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d, ok := s.dbs[dbID]
-	if !ok {
-		return nil, newError(http.StatusNotFound, "Database %s does not exist.", dbID)
-	}
-	if _, ok := d.colls[id]; ok {
-		return nil, newError(http.StatusConflict, "Container %s already exists.", id)
-	}
-	c, err := newContainer(d, s.nextRID(), props, time.Now().Unix())
-	if err != nil {
-		return nil, err
-	}
-	c.journal = s.journal
-	d.colls[id] = c
-	return c, s.journal.submit(persistContainer(c, s.ridSeq), func() {}).wait()
-}
-
-func (s *store) container(dbID, id string) (*container, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.lookup(dbID, id)
-}
-
-// lookup finds a container; the caller holds s.mu.
-func (s *store) lookup(dbID, id string) (*container, error) {
-	d, ok := s.dbs[dbID]
-	if !ok {
-		return nil, newError(http.StatusNotFound, "Database %s does not exist.", dbID)
-	}
-	c, ok := d.colls[id]
-	if !ok {
-		return nil, newError(http.StatusNotFound, "Container %s does not exist.", id)
-	}
-	return c, nil
-}
-
-func (s *store) deleteContainer(dbID, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, err := s.lookup(dbID, id)
-	if err != nil {
-		return err
-	}
-	delete(c.db.colls, id)
-	c.markDeleted()
-	return s.journal.submit(unpersistContainer(c), func() {}).wait()
-}
-
-func (s *store) listContainers(dbID string) ([][]byte, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	d, ok := s.dbs[dbID]
-	if !ok {
-		return nil, newError(http.StatusNotFound, "Database %s does not exist.", dbID)
-	}
-	ids := sortedKeys(d.colls)
-	out := make([][]byte, len(ids))
-	for i, id := range ids {
-		out[i] = d.colls[id].body
-	}
-	return out, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {
