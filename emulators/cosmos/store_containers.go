@@ -89,4 +89,3 @@ func (s *store) listContainers(dbID string) ([][]byte, error) {
 	}
 	return out, nil
 }
-
