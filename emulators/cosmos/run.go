@@ -65,11 +65,10 @@ func (s *stage) replace(op itemOp) opResult {
 	return written(http.StatusOK, d, err)
 }
 
+// upsert replaces (honouring If-Match) or, like Cosmos DB, creates the
+// item when it does not exist, whatever If-Match says.
 func (s *stage) upsert(op itemOp) opResult {
 	if s.current(op.id) == nil {
-		if op.ifMatch != "" {
-			return failed(errPrecondition())
-		}
 		return s.create(op)
 	}
 	return s.replace(op)
