@@ -147,6 +147,10 @@ func (fr *feedRelay) serve(w http.ResponseWriter, r *http.Request) {
 	status := fr.reply(c)
 	fr.mu.Unlock()
 	fr.calls <- c
+	if status == notJSON {
+		io.WriteString(w, `{"Outputs":{}}`) // 200 without Content-Type: application/json
+		return
+	}
 	if status != http.StatusOK {
 		w.WriteHeader(status)
 		return
@@ -230,5 +234,8 @@ func (fr *feedRelay) until(t *testing.T, ids ...string) []call {
 }
 
 func ok(call) int { return http.StatusOK }
+
+// notJSON makes the relay answer 200 with a body that is not application/json.
+const notJSON = 0
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

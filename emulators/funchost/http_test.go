@@ -54,6 +54,7 @@ func TestForwardsRawRequestAndResponse(t *testing.T) {
 	assert.Contains(t, logs.String(), "Executed 'Functions.Checkout' (Succeeded, Status=I'm a teapot, Id="+s.InvocationID)
 	assert.Contains(t, logs.String(), "Checkout: [POST] "+h.URL()+"/api/orders")
 	assert.Contains(t, logs.String(), "GetOrder: [GET] "+h.URL()+"/api/orders/{id}")
+	assert.Contains(t, logs.String(), "handler: relay handler listening on port", "handler output is shown")
 }
 
 func TestRoutesByTemplateAndMethod(t *testing.T) {
@@ -181,4 +182,18 @@ func TestBuiltInRoutes(t *testing.T) {
 	resp, body := do(t, http.MethodGet, h.URL()+"/admin/host/status", "", nil)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, body, `"state":"Running"`)
+}
+
+func TestEnvelopeReturnValue(t *testing.T) {
+	fns := map[string]string{"Hello": `{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","methods":["get"]},{"type":"http","direction":"out","name":"$return"}]}`}
+	rl := newRelay(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"Outputs":{},"Logs":[],"ReturnValue":{"statusCode":"200","body":"hello","headers":{}}}`)
+	})
+	h, _ := startHost(t, stageApp(t, envelopeHostJSON, fns, nil), rl, nil)
+
+	resp, body := do(t, http.MethodGet, h.URL()+"/api/Hello", "", nil)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "hello", body)
+	assert.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"))
 }

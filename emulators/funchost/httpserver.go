@@ -2,6 +2,7 @@ package funchost
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -71,8 +72,10 @@ func (s *httpFront) forwardRequest(w http.ResponseWriter, r *http.Request, id st
 	if r.URL.RawQuery != "" {
 		target += "?" + r.URL.RawQuery
 	}
-	resp, err := s.h.proc.sendToHandler(r.Context(), s.client, func() (*http.Request, error) {
-		out, err := http.NewRequestWithContext(r.Context(), r.Method, target, bytes.NewReader(body))
+	ctx, cancel := context.WithTimeout(r.Context(), s.h.hc.FunctionTimeout)
+	defer cancel()
+	resp, err := s.h.proc.sendToHandler(ctx, s.client, func() (*http.Request, error) {
+		out, err := http.NewRequestWithContext(ctx, r.Method, target, bytes.NewReader(body))
 		if err != nil {
 			return nil, err
 		}

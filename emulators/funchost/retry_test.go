@@ -141,3 +141,19 @@ func drain(fr *feedRelay) {
 		}
 	}
 }
+
+func TestReplyThatIsNotJSONFailsTheInvocation(t *testing.T) {
+	replies := []int{notJSON, http.StatusOK}
+	tc, fr, _ := startRetryHost(t, `{"strategy":"fixedDelay","maxRetryCount":1,"delayInterval":"00:00:00.010"}`, func(call) int {
+		r := replies[0]
+		replies = replies[1:]
+		return r
+	})
+
+	tc.insert(t, "a")
+	first, second := fr.next(t), fr.next(t)
+	assert.Equal(t, 0, first.Retry.RetryCount)
+	require.Equal(t, 1, second.Retry.RetryCount, "a 200 without Content-Type: application/json is a failed invocation")
+	require.NotNil(t, second.Retry.Exception.InnerException)
+	assert.Equal(t, "System.Net.Http.UnsupportedMediaTypeException", second.Retry.Exception.InnerException.ClassName)
+}
