@@ -121,6 +121,13 @@ func (b *bindingReader) strs(key string) []string {
 	return out
 }
 
+// notEmpty reports a property that is present but resolves to "".
+func (b *bindingReader) notEmpty(key, resolved string) {
+	if _, ok := b.raw[strings.ToLower(key)]; ok && resolved == "" {
+		b.fail("property %q is empty", key)
+	}
+}
+
 // ignore marks properties that are valid in Azure but mean nothing locally.
 func (b *bindingReader) ignore(keys ...string) {
 	for _, k := range keys {

@@ -161,3 +161,17 @@ func pidOf(t *testing.T, h *Host) string {
 	defer h.proc.mu.Unlock()
 	return fmt.Sprint(h.proc.cmd.Process.Pid)
 }
+
+func TestMonitoredContainerMustExist(t *testing.T) {
+	tc := startCosmos(t)
+	fj := strings.Replace(triggerFn(``, ""), `"containerName":"orders"`, `"containerName":"nope"`, 1)
+	root := stageApp(t, forwardingHostJSON, map[string]string{"ApplyTax": fj}, nil)
+	settings := tc.settings()
+	settings["RELAY_URL"] = "http://127.0.0.1:1"
+	h, err := New(Config{ScriptRoot: root, Addr: "127.0.0.1:0", Settings: settings, Log: &syncBuffer{}})
+	require.NoError(t, err)
+	err = h.Start(testCtx(t))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `ApplyTax/function.json: binding "documents" (cosmosDBTrigger): monitored container commerce/nope does not exist`)
+	assert.NoError(t, h.Close())
+}

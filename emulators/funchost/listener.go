@@ -75,7 +75,9 @@ func (l *listener) run() {
 }
 
 func (l *listener) checkContainers(ctx context.Context) error {
-	if _, err := l.feed.Read(ctx, nil); err != nil {
+	if _, err := l.feed.Read(ctx, nil); isNotFound(err) {
+		return fmt.Errorf("monitored container %s/%s does not exist", l.t.Database, l.t.Container)
+	} else if err != nil {
 		return fmt.Errorf("monitored container %s/%s: %w", l.t.Database, l.t.Container, err)
 	}
 	resp, err := l.leases.c.Read(ctx, nil)

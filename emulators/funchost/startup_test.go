@@ -48,6 +48,12 @@ func TestStartupErrors(t *testing.T) {
 			want:      []string{`ApplyTax/function.json: binding "documents" (cosmosDBTrigger): property "databaseName": app setting COSMOS_DATABASE is not set`},
 		},
 		{
+			name:      "setting resolves to empty",
+			functions: map[string]string{"ApplyTax": cosmosFn(``)},
+			settings:  map[string]string{"COSMOS": testConn, "COSMOS_DATABASE": ""},
+			want:      []string{`ApplyTax/function.json: binding "documents" (cosmosDBTrigger): property "databaseName" is empty`},
+		},
+		{
 			name:      "missing connection",
 			functions: map[string]string{"ApplyTax": cosmosFn(``)},
 			settings:  map[string]string{"COSMOS_DATABASE": "commerce"},

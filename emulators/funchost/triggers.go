@@ -119,6 +119,9 @@ func readCosmosTrigger(b *bindingReader, name string) *cosmosTrigger {
 		CreateLeaseContainer: b.boolean("createLeaseContainerIfNotExists"),
 		StartFromBeginning:   b.boolean("startFromBeginning"),
 	}
+	for key, v := range map[string]string{"databaseName": t.Database, "containerName": t.Container, "leaseContainerName": t.LeaseContainer, "leaseDatabaseName": t.LeaseDatabase} {
+		b.notEmpty(key, v)
+	}
 	t.applyDefaults()
 	t.readTimings(b)
 	t.readStartFromTime(b)
