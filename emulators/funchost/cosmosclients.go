@@ -65,3 +65,30 @@ func statusCode(err error) int {
 }
 
 func isNotFound(err error) bool { return statusCode(err) == http.StatusNotFound }
+
+// briefError shortens the SDK's multi-line response errors to one line
+// for the console; errors.As still finds the *azcore.ResponseError.
+type briefError struct{ err *azcore.ResponseError }
+
+func (e briefError) Error() string {
+	msg := fmt.Sprintf("Cosmos DB answered %d", e.err.StatusCode)
+	if e.err.ErrorCode != "" {
+		msg += " " + e.err.ErrorCode
+	}
+	if e.err.RawResponse != nil && e.err.RawResponse.Request != nil {
+		r := e.err.RawResponse.Request
+		msg = r.Method + " " + r.URL.Path + ": " + msg
+	}
+	return msg
+}
+
+func (e briefError) Unwrap() error { return e.err }
+
+// brief makes SDK response errors one line; other errors pass through.
+func brief(err error) error {
+	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		return briefError{re}
+	}
+	return err
+}

@@ -51,7 +51,7 @@ type leaseStore struct {
 func (s *leaseStore) read(ctx context.Context, id string) (leaseDoc, azcore.ETag, error) {
 	resp, err := s.c.ReadItem(ctx, azcosmos.NewPartitionKeyString(id), id, nil)
 	if err != nil {
-		return leaseDoc{}, "", err
+		return leaseDoc{}, "", brief(err)
 	}
 	var d leaseDoc
 	if err := json.Unmarshal(resp.Value, &d); err != nil {
@@ -63,7 +63,7 @@ func (s *leaseStore) read(ctx context.Context, id string) (leaseDoc, azcore.ETag
 func (s *leaseStore) create(ctx context.Context, d leaseDoc) (azcore.ETag, error) {
 	resp, err := s.c.CreateItem(ctx, azcosmos.NewPartitionKeyString(d.ID), mustJSON(d), nil)
 	if err != nil {
-		return "", err
+		return "", brief(err)
 	}
 	return resp.ETag, nil
 }
@@ -71,7 +71,7 @@ func (s *leaseStore) create(ctx context.Context, d leaseDoc) (azcore.ETag, error
 func (s *leaseStore) replace(ctx context.Context, d leaseDoc, etag azcore.ETag) (azcore.ETag, error) {
 	resp, err := s.c.ReplaceItem(ctx, azcosmos.NewPartitionKeyString(d.ID), d.ID, mustJSON(d), &azcosmos.ItemOptions{IfMatchEtag: &etag})
 	if err != nil {
-		return "", err
+		return "", brief(err)
 	}
 	return resp.ETag, nil
 }

@@ -59,7 +59,7 @@ func (l *listener) start(ctx context.Context) error {
 	}
 	ranges, err := l.feed.ReadFeedRanges(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("%s: read feed ranges of %s/%s: %w", l.fn.File, l.t.Database, l.t.Container, err)
+		return fmt.Errorf("%s: read feed ranges of %s/%s: %w", l.fn.File, l.t.Database, l.t.Container, brief(err))
 	}
 	sort.Slice(ranges, func(i, j int) bool { return ranges[i].MinInclusive < ranges[j].MinInclusive })
 	l.ranges, l.startedAt = ranges, time.Now().UTC()
@@ -78,7 +78,7 @@ func (l *listener) checkContainers(ctx context.Context) error {
 	if _, err := l.feed.Read(ctx, nil); isNotFound(err) {
 		return fmt.Errorf("monitored container %s/%s does not exist", l.t.Database, l.t.Container)
 	} else if err != nil {
-		return fmt.Errorf("monitored container %s/%s: %w", l.t.Database, l.t.Container, err)
+		return fmt.Errorf("monitored container %s/%s: %w", l.t.Database, l.t.Container, brief(err))
 	}
 	resp, err := l.leases.c.Read(ctx, nil)
 	if isNotFound(err) && l.t.CreateLeaseContainer {
@@ -88,7 +88,7 @@ func (l *listener) checkContainers(ctx context.Context) error {
 		return fmt.Errorf("lease container %s/%s does not exist; create it (partition key /id) or set createLeaseContainerIfNotExists", l.t.LeaseDatabase, l.t.LeaseContainer)
 	}
 	if err != nil {
-		return fmt.Errorf("lease container %s/%s: %w", l.t.LeaseDatabase, l.t.LeaseContainer, err)
+		return fmt.Errorf("lease container %s/%s: %w", l.t.LeaseDatabase, l.t.LeaseContainer, brief(err))
 	}
 	if p := resp.ContainerProperties.PartitionKeyDefinition.Paths; len(p) != 1 || p[0] != "/id" {
 		return fmt.Errorf("lease container %s/%s must be partitioned on /id, not %v", l.t.LeaseDatabase, l.t.LeaseContainer, p)
@@ -101,7 +101,7 @@ func (l *listener) createLeaseContainer(ctx context.Context) error {
 		PartitionKeyDefinition: azcosmos.PartitionKeyDefinition{Paths: []string{"/id"}}}
 	_, err := l.leaseDB.CreateContainer(ctx, props, nil)
 	if err != nil && statusCode(err) != http.StatusConflict {
-		return fmt.Errorf("create lease container %s/%s: %w", l.t.LeaseDatabase, l.t.LeaseContainer, err)
+		return fmt.Errorf("create lease container %s/%s: %w", l.t.LeaseDatabase, l.t.LeaseContainer, brief(err))
 	}
 	return nil
 }

@@ -17,7 +17,7 @@ func (l *listener) process(stop, ctx context.Context, hl *heldLease, r azcosmos.
 		page, err := l.feed.ReadChangeFeed(ctx, l.feedOptions(hl.snapshot(), r))
 		if err != nil {
 			if ctx.Err() == nil && err.Error() != lastErr {
-				l.con.printf("%s: read change feed: %v", l.fn.Name, err)
+				l.con.printf("%s: read change feed: %v", l.fn.Name, brief(err))
 			}
 			lastErr = err.Error()
 			sleep(l.pollDelay, stop, ctx)

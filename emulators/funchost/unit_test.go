@@ -1,8 +1,14 @@
 package funchost
 
 import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -120,4 +126,14 @@ func TestFeedPollDelayComesFromFunctionJSONUnlessOverridden(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, want, newListener(h, h.fns[0], "me").pollDelay)
 	}
+}
+
+func TestBriefCosmosErrorsAreOneLine(t *testing.T) {
+	req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:1/dbs/commerce/colls/orders", nil)
+	require.NoError(t, err)
+	resp := &http.Response{StatusCode: 404, Status: "404 Not Found", Request: req,
+		Header: http.Header{"X-Ms-Error-Code": {"NotFound"}}, Body: io.NopCloser(strings.NewReader(`{"code":"NotFound"}`))}
+	err = brief(fmt.Errorf("wrapped: %w", runtime.NewResponseError(resp)))
+	assert.Equal(t, "GET /dbs/commerce/colls/orders: Cosmos DB answered 404 NotFound", err.Error())
+	assert.Equal(t, 404, statusCode(err))
 }
