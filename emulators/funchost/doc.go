@@ -7,4 +7,29 @@
 // "api", and runs every cosmosDBTrigger as a change feed listener with leases
 // and retry policies. It exists so the app runs on a machine with no Azure,
 // no Core Tools and no .NET; it is never imported by product code.
+//
+// What matches the real host:
+//   - HTTP: route templates with constraints, optional and catch-all
+//     parameters, methods, extensions.http.routePrefix; the raw request is
+//     forwarded when enableForwardingHttpRequest is set and the function's
+//     bindings are exactly httpTrigger in + http out, the Data.req envelope
+//     otherwise; X-Azure-Functions-InvocationId on every request.
+//   - Envelope invocations: POST /<FunctionName>; a non-2xx reply or one
+//     that is not application/json fails the invocation and discards the
+//     Outputs; Logs are printed.
+//   - cosmosDBTrigger: Data.<name> is the JSON array as a string, serialised
+//     once more; Metadata.sys; Metadata.RetryContext when function.json has a
+//     retry policy. Without a policy a failed batch is logged and
+//     checkpointed past (lost); with one the batch is retried and the
+//     checkpoint moves only after success or after the last retry.
+//   - Leases: one document per feed range, id <leaseContainerPrefix><n>, in
+//     a lease container partitioned on /id, holding the continuation, the
+//     owner and an expiry; renewed every leaseRenewInterval, taken over only
+//     after leaseExpirationInterval, released on Close.
+//
+// Local differences: only the binding types the app uses are supported
+// (httpTrigger, http, cosmosDBTrigger) and anything else is a start-up
+// error; identity-based connections are not supported; authLevel is not
+// enforced; Config.FeedPollDelay may shorten every feedPollDelay; a feed
+// range split while the host runs is not followed.
 package funchost
