@@ -162,3 +162,27 @@ func TestLoadsTheAppsOwnFunctionFiles(t *testing.T) {
 	assert.True(t, h.hc.Forwarding)
 	assert.Equal(t, "api", h.hc.RoutePrefix)
 }
+
+func TestDisabledAndListedFunctions(t *testing.T) {
+	fns := map[string]string{
+		"Checkout": httpFunctions["Checkout"],
+		"GetOrder": httpFunctions["GetOrder"],
+		"GetItem":  strings.TrimSuffix(httpFunctions["GetItem"], "}") + `,"disabled":true}`,
+		"Hooks":    httpFunctions["Hooks"],
+	}
+	names := func(h *Host) []string {
+		var out []string
+		for _, f := range h.fns {
+			out = append(out, f.Name)
+		}
+		return out
+	}
+	h, err := New(Config{ScriptRoot: stageApp(t, forwardingHostJSON, fns, nil), Settings: map[string]string{"AzureWebJobs.Hooks.Disabled": "true"}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Checkout", "GetOrder"}, names(h))
+
+	listed := `{"version":"2.0","functions":["GetOrder"],"customHandler":{"description":{"defaultExecutablePath":"handler"}}}`
+	h, err = New(Config{ScriptRoot: stageApp(t, listed, fns, nil)})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"GetOrder"}, names(h))
+}
