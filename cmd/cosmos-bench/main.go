@@ -13,7 +13,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -23,9 +22,7 @@ import (
 )
 
 func main() {
-	if runtime.GOMAXPROCS(0) < cosmos.MinProcs {
-		runtime.GOMAXPROCS(cosmos.MinProcs)
-	}
+	cosmos.TuneRuntime()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := realMain(ctx, os.Args[1:], os.Stdout); err != nil {

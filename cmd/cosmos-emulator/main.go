@@ -15,16 +15,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
 	"syscall"
 
 	"github.com/ordersflow/orderpipeline/emulators/cosmos"
 )
 
 func main() {
-	if runtime.GOMAXPROCS(0) < cosmos.MinProcs {
-		runtime.GOMAXPROCS(cosmos.MinProcs)
-	}
+	cosmos.TuneRuntime()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := realMain(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {

@@ -14,13 +14,6 @@ import (
 // DefaultKey is the well-known key of the Cosmos DB emulator.
 const DefaultKey = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
 
-// MinProcs is the GOMAXPROCS the standalone binaries raise the runtime to.
-// A durable commit blocks its OS thread in pwrite/fdatasync and the Go
-// scheduler hands that thread's P to other goroutines only after a delay;
-// with 2 Ps that starves the request handlers for much of every commit,
-// halving durable throughput on a 2-core machine. Extra Ps hide it.
-const MinProcs = 4
-
 // Options configure an emulator.
 type Options struct {
 	Addr              string // "127.0.0.1:0" if empty
