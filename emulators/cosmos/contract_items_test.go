@@ -39,12 +39,11 @@ func statusOf(err error) int {
 	return 0
 }
 
-func TestContractItemCRUD(t *testing.T) {
+func TestContractCreateAndRead(t *testing.T) {
 	forEachTarget(t, func(t *testing.T, e *env) {
 		c := e.container(t, "/orderId")
 		ctx := testCtx(t)
 		pk := azcosmos.NewPartitionKeyString("o1")
-
 		created, err := c.CreateItem(ctx, pk, mustJSON(t, item{ID: "a", OrderID: "o1", Seq: 1}), nil)
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusCreated, created.RawResponse.StatusCode)
@@ -52,9 +51,7 @@ func TestContractItemCRUD(t *testing.T) {
 		assert.Positive(t, created.RequestCharge)
 
 		var got item
-		read, err := c.ReadItem(ctx, pk, "a", nil)
-		require.NoError(t, err)
-		require.NoError(t, json.Unmarshal(read.Value, &got))
+		require.NoError(t, json.Unmarshal(readItem(t, c, pk, "a"), &got))
 		assert.Equal(t, 1, got.Seq)
 		assert.Equal(t, string(created.ETag), got.ETag)
 		assert.NotEmpty(t, got.RID)
@@ -63,18 +60,25 @@ func TestContractItemCRUD(t *testing.T) {
 
 		_, err = c.CreateItem(ctx, pk, mustJSON(t, item{ID: "a", OrderID: "o1"}), nil)
 		assert.Equal(t, http.StatusConflict, statusOf(err), "create with an existing id")
-
-		other := azcosmos.NewPartitionKeyString("o2")
-		_, err = c.CreateItem(ctx, other, mustJSON(t, item{ID: "a", OrderID: "o2"}), nil)
+		_, err = c.CreateItem(ctx, azcosmos.NewPartitionKeyString("o2"), mustJSON(t, item{ID: "a", OrderID: "o2"}), nil)
 		assert.NoError(t, err, "the same id in another partition key value")
-
 		_, err = c.ReadItem(ctx, pk, "missing", nil)
 		assert.Equal(t, http.StatusNotFound, statusOf(err))
+		_, err = c.CreateItem(ctx, pk, []byte(`{"orderId":"o1"}`), nil)
+		assert.Equal(t, http.StatusBadRequest, statusOf(err), "an item without an id")
+	})
+}
 
+func TestContractReplaceAndUpsert(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, e *env) {
+		c := e.container(t, "/orderId")
+		ctx := testCtx(t)
+		pk := azcosmos.NewPartitionKeyString("o1")
+		created, err := c.CreateItem(ctx, pk, mustJSON(t, item{ID: "a", OrderID: "o1"}), nil)
+		require.NoError(t, err)
 		replaced, err := c.ReplaceItem(ctx, pk, "a", mustJSON(t, item{ID: "a", OrderID: "o1", Seq: 2}), nil)
 		require.NoError(t, err)
 		assert.NotEqual(t, created.ETag, replaced.ETag)
-
 		_, err = c.ReplaceItem(ctx, pk, "missing", mustJSON(t, item{ID: "missing", OrderID: "o1"}), nil)
 		assert.Equal(t, http.StatusNotFound, statusOf(err))
 
@@ -84,7 +88,19 @@ func TestContractItemCRUD(t *testing.T) {
 		up, err = c.UpsertItem(ctx, pk, mustJSON(t, item{ID: "b", OrderID: "o1", Seq: 5}), nil)
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusOK, up.RawResponse.StatusCode)
+		var got item
+		require.NoError(t, json.Unmarshal(readItem(t, c, pk, "b"), &got))
+		assert.Equal(t, 5, got.Seq)
+	})
+}
 
+func TestContractDelete(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, e *env) {
+		c := e.container(t, "/orderId")
+		ctx := testCtx(t)
+		pk := azcosmos.NewPartitionKeyString("o1")
+		_, err := c.CreateItem(ctx, pk, mustJSON(t, item{ID: "b", OrderID: "o1"}), nil)
+		require.NoError(t, err)
 		del, err := c.DeleteItem(ctx, pk, "b", nil)
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusNoContent, del.RawResponse.StatusCode)

@@ -103,3 +103,37 @@ func errorBody(t *testing.T, err error) map[string]any {
 	require.NoError(t, json.NewDecoder(re.RawResponse.Body).Decode(&body))
 	return body
 }
+
+func TestContractHierarchicalPartitionKey(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, e *env) {
+		ctx := testCtx(t)
+		id := "h-" + randomID()
+		def := azcosmos.PartitionKeyDefinition{Kind: azcosmos.PartitionKeyKindMultiHash, Version: 2, Paths: []string{"/tenant", "/orderId"}}
+		_, err := e.db.CreateContainer(ctx, azcosmos.ContainerProperties{ID: id, PartitionKeyDefinition: def}, nil)
+		require.NoError(t, err)
+		c, err := e.db.NewContainer(id)
+		require.NoError(t, err)
+		pk := azcosmos.NewPartitionKey().AppendString("t1").AppendString("o1")
+		_, err = c.CreateItem(ctx, pk, mustJSON(t, map[string]any{"id": "a", "tenant": "t1", "orderId": "o1"}), nil)
+		require.NoError(t, err)
+		_, err = c.ReadItem(ctx, pk, "a", nil)
+		assert.NoError(t, err)
+		other := azcosmos.NewPartitionKey().AppendString("t1").AppendString("o2")
+		_, err = c.ReadItem(ctx, other, "a", nil)
+		assert.Equal(t, http.StatusNotFound, statusOf(err))
+	})
+}
+
+func TestContractFeedRangesCoverEverything(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, e *env) {
+		c := e.container(t, "/orderId")
+		ranges, err := c.ReadFeedRanges(testCtx(t), nil)
+		require.NoError(t, err)
+		require.NotEmpty(t, ranges)
+		assert.Equal(t, "", ranges[0].MinInclusive)
+		assert.Equal(t, "FF", ranges[len(ranges)-1].MaxExclusive)
+		for i := 1; i < len(ranges); i++ {
+			assert.Equal(t, ranges[i-1].MaxExclusive, ranges[i].MinInclusive, "ranges are contiguous")
+		}
+	})
+}
