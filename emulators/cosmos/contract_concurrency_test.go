@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -103,4 +105,53 @@ func bumpBoth(t *testing.T, c *azcosmos.ContainerClient, pk azcosmos.PartitionKe
 		assert.Contains(t, [][]int32{{424, 424, 412}, {409, 424, 424}}, statuses(out))
 	}
 	return out.Success
+}
+
+// TestContractChangeFeedUnderConcurrentWrites polls the change feed while
+// writers create items: every item must arrive exactly once.
+func TestContractChangeFeedUnderConcurrentWrites(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, e *env) {
+		c := e.container(t, "/orderId")
+		readers := newReaders(t, c, azcosmos.ChangeFeedOptions{MaxItemCount: 7})
+		var done atomic.Bool
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Go(func() {
+				order := fmt.Sprint("w", w)
+				for i := range 50 {
+					_, err := c.CreateItem(testCtx(t), azcosmos.NewPartitionKeyString(order), mustJSON(t, item{ID: fmt.Sprint(order, ":", i), OrderID: order, Seq: i}), nil)
+					assert.NoError(t, err)
+				}
+			})
+		}
+		go func() { wg.Wait(); done.Store(true) }()
+		seen := map[string]int{}
+		last := map[string]int{}
+		for {
+			finished := done.Load() // read before polling: a final poll follows the last write
+			for _, id := range readAllRanges(t, readers) {
+				seen[id]++
+				order, seq := splitEventID(t, id)
+				if prev, ok := last[order]; ok {
+					assert.Greater(t, seq, prev, "commit order within %s", order)
+				}
+				last[order] = seq
+			}
+			if finished {
+				break
+			}
+		}
+		assert.Len(t, seen, 200, "every item arrives")
+		for id, n := range seen {
+			assert.Equal(t, 1, n, "item %s arrives once", id)
+		}
+	})
+}
+
+func splitEventID(t *testing.T, id string) (string, int) {
+	order, seq, ok := strings.Cut(id, ":")
+	require.True(t, ok, id)
+	n, err := strconv.Atoi(seq)
+	require.NoError(t, err)
+	return order, n
 }
