@@ -9,6 +9,10 @@
 //
 // # Model
 //
+// A query runs to completion on every page request and is paged by
+// x-ms-max-item-count; its continuation is an offset into that result, so
+// writes between two pages can shift items across the page boundary.
+//
 // Every container has one partition key range ("0", covering the whole
 // hash space) and a logical sequence number (LSN) that every committed item
 // write advances. The change feed is the list of the latest version of every

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -139,4 +140,13 @@ func TestCloseIsIdempotent(t *testing.T) {
 func TestStartRejectsABadKey(t *testing.T) {
 	_, err := Start(Options{Key: "not base64!"})
 	assert.Error(t, err)
+}
+
+func TestSecondEmulatorOnOneDirectoryFails(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Start(Options{DataDir: dir})
+	require.NoError(t, err)
+	defer s.Close()
+	_, err = openStoreTimeout(dir, 50*time.Millisecond)
+	assert.ErrorContains(t, err, "another emulator")
 }

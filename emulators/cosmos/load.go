@@ -15,17 +15,22 @@ import (
 
 // openStore opens (or creates) the data directory's store and loads it.
 func openStore(dir string) (*store, error) {
+	return openStoreTimeout(dir, 5*time.Second)
+}
+
+// openStoreTimeout waits up to timeout for another process's lock.
+func openStoreTimeout(dir string, timeout time.Duration) (*store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	db, err := bolt.Open(filepath.Join(dir, "cosmos.db"), 0o600, &bolt.Options{
-		Timeout:         5 * time.Second,
+		Timeout:         timeout,
 		NoFreelistSync:  true, // rebuilt on open; one page less to write per commit
 		FreelistType:    bolt.FreelistMapType,
 		InitialMmapSize: 1 << 30, // address space only; avoids remapping as the file grows
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, fmt.Errorf("open store in %s (is another emulator using it?): %w", dir, err)
 	}
 	s := newStore()
 	if err := db.Update(func(tx *bolt.Tx) error { return s.load(tx) }); err != nil {
