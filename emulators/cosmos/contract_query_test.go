@@ -94,3 +94,25 @@ func TestContractQueryInvalid(t *testing.T) {
 		assert.NotEmpty(t, body["message"])
 	})
 }
+
+func TestContractReadMany(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, e *env) {
+		c := e.container(t, "/orderId")
+		seedEvents(t, c, 3, "o1", "o2")
+		resp, err := c.ReadManyItems(testCtx(t), []azcosmos.ItemIdentity{
+			{ID: "o1:1", PartitionKey: azcosmos.NewPartitionKeyString("o1")},
+			{ID: "o2:3", PartitionKey: azcosmos.NewPartitionKeyString("o2")},
+			{ID: "o2:9", PartitionKey: azcosmos.NewPartitionKeyString("o2")},
+		}, nil)
+		require.NoError(t, err)
+		assert.ElementsMatch(t, []int{1, 3}, seqs(t, toRaw(resp.Items)), "the missing item is left out")
+	})
+}
+
+func toRaw(items [][]byte) []json.RawMessage {
+	out := make([]json.RawMessage, len(items))
+	for i, it := range items {
+		out[i] = it
+	}
+	return out
+}
