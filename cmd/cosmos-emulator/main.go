@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/ordersflow/orderpipeline/emulators/cosmos"
@@ -61,9 +62,27 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if _, err := fmt.Fprintf(stdout, "COSMOS_ENDPOINT=%s\n", srv.Endpoint()); err != nil {
 		return fmt.Errorf("announce endpoint: %w", err)
 	}
+	describe(stderr, opts)
 	<-ctx.Done()
 	if err := srv.Close(); err != nil {
 		return fmt.Errorf("shut down: %w", err)
 	}
 	return nil
+}
+
+// describe tells the operator (on stderr) where state and certificate live.
+func describe(stderr io.Writer, o cosmos.Options) {
+	store := "in memory"
+	if o.DataDir != "" {
+		store = "durable in " + o.DataDir
+	}
+	fmt.Fprintf(stderr, "cosmos-emulator: %s, listening on %s\n", store, o.Addr)
+	switch {
+	case o.TLS && o.CertFile != "":
+		fmt.Fprintf(stderr, "cosmos-emulator: TLS certificate %s\n", o.CertFile)
+	case o.TLS && o.DataDir != "":
+		fmt.Fprintf(stderr, "cosmos-emulator: self-signed TLS certificate %s\n", filepath.Join(o.DataDir, cosmos.CertFileName))
+	case o.TLS:
+		fmt.Fprintln(stderr, "cosmos-emulator: self-signed TLS certificate kept in memory (use -data to write it out)")
+	}
 }
