@@ -62,7 +62,7 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if _, err := fmt.Fprintf(stdout, "COSMOS_ENDPOINT=%s\n", srv.Endpoint()); err != nil {
 		return fmt.Errorf("announce endpoint: %w", err)
 	}
-	describe(stderr, opts)
+	describe(stderr, opts, srv.Endpoint())
 	<-ctx.Done()
 	if err := srv.Close(); err != nil {
 		return fmt.Errorf("shut down: %w", err)
@@ -71,12 +71,12 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // describe tells the operator (on stderr) where state and certificate live.
-func describe(stderr io.Writer, o cosmos.Options) {
+func describe(stderr io.Writer, o cosmos.Options, endpoint string) {
 	store := "in memory"
 	if o.DataDir != "" {
 		store = "durable in " + o.DataDir
 	}
-	fmt.Fprintf(stderr, "cosmos-emulator: %s, listening on %s\n", store, o.Addr)
+	fmt.Fprintf(stderr, "cosmos-emulator: %s, serving %s\n", store, endpoint)
 	switch {
 	case o.TLS && o.CertFile != "":
 		fmt.Fprintf(stderr, "cosmos-emulator: TLS certificate %s\n", o.CertFile)
