@@ -45,7 +45,7 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, rt route) error {
 	for i, b := range raw {
 		ops[i] = b.toItemOp()
 	}
-	results, err := c.execute(pk, ops)
+	results, err := c.execute(r.Context(), pk, ops)
 	if err != nil {
 		return err
 	}

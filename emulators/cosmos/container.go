@@ -1,12 +1,12 @@
 package cosmos
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"sync"
-	"sync/atomic"
-)
+	)
 
 // container holds a container's items, its change feed and its LSN.
 type container struct {
@@ -25,7 +25,7 @@ type container struct {
 	lsn     uint64 // last LSN assigned
 	deleted bool
 
-	durable atomic.Uint64 // last LSN known durable; the change feed's horizon
+	durable horizon // every write up to it is durable
 }
 
 func newContainer(d *database, num uint32, props map[string]any, ts int64) (*container, error) {
@@ -81,27 +81,44 @@ func errContainerGone(id string) error {
 	return newError(http.StatusNotFound, "Container %s does not exist.", id)
 }
 
-// read returns the current version of an item.
-func (c *container) read(pk, id string) (*document, error) {
+// read returns the current version of an item once it is durable.
+func (c *container) read(ctx context.Context, pk, id string) (*document, error) {
+	d, seen, err := c.lookupItem(pk, id)
+	if werr := c.durable.wait(ctx, seen); werr != nil {
+		return nil, werr
+	}
+	return d, err
+}
+
+// lookupItem returns the item and the LSN the answer depends on.
+func (c *container) lookupItem(pk, id string) (*document, uint64, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.deleted {
-		return nil, errContainerGone(c.id)
+		return nil, 0, errContainerGone(c.id)
 	}
 	d, ok := c.docs[docKey(pk, id)]
 	if !ok {
-		return nil, errNotFound()
+		return nil, c.lsn, errNotFound()
 	}
-	return d, nil
+	return d, c.lsn, nil
 }
 
 // snapshot returns the decoded items of one partition key ("" = all), in
-// change feed order.
-func (c *container) snapshot(pk string) ([]map[string]any, error) {
+// change feed order, once they are durable.
+func (c *container) snapshot(ctx context.Context, pk string) ([]map[string]any, error) {
+	out, seen, err := c.collect(pk)
+	if err != nil {
+		return nil, err
+	}
+	return out, c.durable.wait(ctx, seen)
+}
+
+func (c *container) collect(pk string) ([]map[string]any, uint64, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.deleted {
-		return nil, errContainerGone(c.id)
+		return nil, 0, errContainerGone(c.id)
 	}
 	out := make([]map[string]any, 0, len(c.docs))
 	for _, e := range c.feed.entries {
@@ -109,7 +126,7 @@ func (c *container) snapshot(pk string) ([]map[string]any, error) {
 			out = append(out, e.doc.value)
 		}
 	}
-	return out, nil
+	return out, c.lsn, nil
 }
 
 // readFeed serves the change feed up to the durable LSN.
@@ -119,6 +136,6 @@ func (c *container) readFeed(q feedQuery) (feedPage, error) {
 	if c.deleted {
 		return feedPage{}, errContainerGone(c.id)
 	}
-	q.upTo = c.durable.Load()
+	q.upTo = c.durable.load()
 	return c.feed.read(q), nil
 }

@@ -33,10 +33,12 @@
 // survives kill -9 or power loss. A transactional batch is always written in
 // one bbolt transaction, so it is durable all or nothing.
 //
-// A write is applied in memory before it is fsynced, so point reads and
-// queries may observe it a moment before it is acknowledged. The change feed
-// never does: it serves only writes whose group has been fsynced, so a
-// change feed continuation never points past what a restart recovers.
+// A write is applied in memory before it is fsynced, so that later writes
+// queue behind it, but no answer reveals it before it is durable: point
+// reads, queries, failed writes (409, 412, 404) and batches wait until every
+// write they observed has been fsynced, and the change feed serves only
+// fsynced writes, so a change feed continuation never points past what a
+// restart recovers.
 //
 // If a commit fails (disk full, I/O error) the emulator refuses every later
 // write with 503, because its memory no longer matches its disk.

@@ -1,6 +1,7 @@
 package cosmos
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"testing"
@@ -149,4 +150,26 @@ func TestSecondEmulatorOnOneDirectoryFails(t *testing.T) {
 	defer s.Close()
 	_, err = openStoreTimeout(dir, 50*time.Millisecond)
 	assert.ErrorContains(t, err, "another emulator")
+}
+
+func TestHorizonWaitsForDurability(t *testing.T) {
+	var h horizon
+	require.NoError(t, h.wait(context.Background(), 0))
+
+	done := make(chan error, 1)
+	go func() { done <- h.wait(context.Background(), 5) }()
+	h.moveTo(3)
+	h.moveTo(5)
+	require.NoError(t, <-done)
+	assert.Equal(t, uint64(5), h.load())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	assert.ErrorIs(t, h.wait(ctx, 6), context.Canceled)
+
+	go func() { done <- h.wait(context.Background(), 6) }()
+	h.fail(assert.AnError)
+	err := <-done
+	require.Error(t, err)
+	assert.Equal(t, http.StatusServiceUnavailable, err.(*apiError).status)
 }

@@ -99,7 +99,7 @@ func (s *Server) pointOp(w http.ResponseWriter, r *http.Request, rt route, op it
 }
 
 func (s *Server) executeOne(w http.ResponseWriter, r *http.Request, c *container, pk string, op itemOp) error {
-	results, err := c.execute(pk, []itemOp{op})
+	results, err := c.execute(r.Context(), pk, []itemOp{op})
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func (s *Server) executeOne(w http.ResponseWriter, r *http.Request, c *container
 		return res.err
 	}
 	minimal := strings.Contains(r.Header.Get(hdrPrefer), "return=minimal")
-	lsn := c.durable.Load()
+	lsn := c.durable.load()
 	if res.doc != nil {
 		lsn = res.doc.lsn
 	}
@@ -125,7 +125,7 @@ func (s *Server) readItem(w http.ResponseWriter, r *http.Request, rt route) erro
 	if err != nil {
 		return err
 	}
-	d, err := c.read(pk, rt.id)
+	d, err := c.read(r.Context(), pk, rt.id)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ type journal struct {
 // pending is one queued mutation; wait returns once it is durable.
 type pending struct {
 	write func(*bolt.Tx) error
-	after func() // runs once the write is durable, before wait returns
+	after func(error) // runs with the commit's outcome, before wait returns
 	done  chan error
 }
 
@@ -41,10 +41,10 @@ func newJournal(db *bolt.DB) *journal {
 // submit queues a mutation. In memory (j == nil) it is durable at once.
 // Callers hold the lock that orders their writes, so the queue order is
 // the commit order.
-func (j *journal) submit(write func(*bolt.Tx) error, after func()) *pending {
+func (j *journal) submit(write func(*bolt.Tx) error, after func(error)) *pending {
 	p := &pending{write: write, after: after, done: make(chan error, 1)}
 	if j == nil {
-		after()
+		after(nil)
 		p.done <- nil
 		return p
 	}
@@ -52,13 +52,18 @@ func (j *journal) submit(write func(*bolt.Tx) error, after func()) *pending {
 	defer j.mu.RUnlock()
 	switch {
 	case j.failed.Load() != nil:
-		p.done <- newError(503, "the emulator's store failed earlier: %v", *j.failed.Load())
+		p.finish(newError(503, "the emulator's store failed earlier: %v", *j.failed.Load()))
 	case j.closed:
-		p.done <- errJournalClosed
+		p.finish(errJournalClosed)
 	default:
 		j.queue <- p
 	}
 	return p
+}
+
+func (p *pending) finish(err error) {
+	p.after(err)
+	p.done <- err
 }
 
 // wait blocks until the mutation is durable. A nil pending is durable.
@@ -78,10 +83,7 @@ func (j *journal) run() {
 			j.fail(err)
 		}
 		for _, p := range group {
-			if err == nil {
-				p.after()
-			}
-			p.done <- err
+			p.finish(err)
 		}
 	}
 }

@@ -124,7 +124,7 @@ func (c *container) loadItems(tx *bolt.Tx) error {
 		c.lsn = max(c.lsn, d.lsn)
 		return nil
 	})
-	c.durable.Store(c.lsn)
+	c.durable.moveTo(c.lsn)
 	return err
 }
 

@@ -1,6 +1,7 @@
 package cosmos
 
 import (
+	"context"
 	"cmp"
 	"net/http"
 	"slices"
@@ -25,34 +26,41 @@ type opResult struct {
 }
 
 // execute runs the operations on one partition key atomically: if one
-// fails, none is applied and the others answer 424. It returns once the
-// writes are durable.
-func (c *container) execute(pk string, ops []itemOp) ([]opResult, error) {
-	p, results, err := c.apply(pk, ops)
+// fails, none is applied and the others answer 424. It returns once its
+// writes, and every write its answers depend on, are durable.
+func (c *container) execute(ctx context.Context, pk string, ops []itemOp) ([]opResult, error) {
+	p, results, seen, err := c.apply(pk, ops)
 	if err != nil {
 		return nil, err
 	}
 	if err := p.wait(); err != nil {
 		return nil, err
 	}
+	if err := c.durable.wait(ctx, seen); err != nil {
+		return nil, err
+	}
 	return results, nil
 }
 
-func (c *container) apply(pk string, ops []itemOp) (*pending, []opResult, error) {
+// apply runs the operations under the container's lock. It returns the
+// queued commit (nil when nothing was written) and the LSN the results
+// depend on.
+func (c *container) apply(pk string, ops []itemOp) (*pending, []opResult, uint64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.deleted {
-		return nil, nil, errContainerGone(c.id)
+		return nil, nil, 0, errContainerGone(c.id)
 	}
 	st := &stage{c: c, pk: pk, lsn: c.lsn, now: time.Now(), changed: map[string]*document{}}
 	results := make([]opResult, len(ops))
 	for i, op := range ops {
 		results[i] = st.run(op)
 		if results[i].err != nil {
-			return nil, failDependents(results, i), nil
+			return nil, failDependents(results, i), c.lsn, nil
 		}
 	}
-	return c.commit(st), results, nil
+	p := c.commit(st)
+	return p, results, c.lsn, nil
 }
 
 // failDependents marks every operation but the failed one 424.
@@ -138,5 +146,11 @@ func (c *container) commit(st *stage) *pending {
 		c.feed.append(d)
 	}
 	lsn := c.lsn
-	return c.journal.submit(persistItems(c, st, replaced), func() { c.durable.Store(lsn) })
+	return c.journal.submit(persistItems(c, st, replaced), func(err error) {
+		if err != nil {
+			c.durable.fail(err)
+			return
+		}
+		c.durable.moveTo(lsn)
+	})
 }

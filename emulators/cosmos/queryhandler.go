@@ -34,7 +34,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, rt route) error {
 	if err != nil {
 		return err
 	}
-	docs, err := c.snapshot(pk)
+	docs, err := c.snapshot(r.Context(), pk)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,9 @@ type database struct {
 	colls map[string]*container
 }
 
+// noAfter is the journal callback of control-plane changes.
+func noAfter(error) {}
+
 func newStore() *store {
 	return &store{dbs: map[string]*database{}}
 }
@@ -67,7 +70,7 @@ func (s *store) addDatabase(id string) (*database, *pending, error) {
 	}
 	d := newDatabase(id, s.nextRID(), time.Now().Unix())
 	s.dbs[id] = d
-	return d, s.journal.submit(persistDatabase(d, s.ridSeq), func() {}), nil
+	return d, s.journal.submit(persistDatabase(d, s.ridSeq), noAfter), nil
 }
 
 func (s *store) database(id string) (*database, error) {
@@ -99,7 +102,7 @@ func (s *store) removeDatabase(id string) (*pending, error) {
 	for _, c := range d.colls {
 		c.markDeleted()
 	}
-	return s.journal.submit(unpersistDatabase(d), func() {}), nil
+	return s.journal.submit(unpersistDatabase(d), noAfter), nil
 }
 
 func (s *store) listDatabases() [][]byte {

@@ -33,7 +33,7 @@ func (s *store) addContainer(dbID, id string, props map[string]any) (*container,
 	}
 	c.journal = s.journal
 	d.colls[id] = c
-	return c, s.journal.submit(persistContainer(c, s.ridSeq), func() {}), nil
+	return c, s.journal.submit(persistContainer(c, s.ridSeq), noAfter), nil
 }
 
 func (s *store) container(dbID, id string) (*container, error) {
@@ -72,7 +72,7 @@ func (s *store) removeContainer(dbID, id string) (*pending, error) {
 	}
 	delete(c.db.colls, id)
 	c.markDeleted()
-	return s.journal.submit(unpersistContainer(c), func() {}), nil
+	return s.journal.submit(unpersistContainer(c), noAfter), nil
 }
 
 func (s *store) listContainers(dbID string) ([][]byte, error) {
