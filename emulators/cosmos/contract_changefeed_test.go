@@ -169,3 +169,18 @@ func withPrefix(ids []string, prefix string) []string {
 	}
 	return out
 }
+
+func TestContractChangeFeedCaughtUpIs304(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, e *env) {
+		c := e.container(t, "/orderId")
+		seedEvents(t, c, 1, "o1")
+		readers := newReaders(t, c, azcosmos.ChangeFeedOptions{})
+		require.Len(t, readAllRanges(t, readers), 1)
+		o := azcosmos.ChangeFeedOptions{Continuation: &readers[0].token}
+		resp, err := c.ReadChangeFeed(testCtx(t), &o)
+		require.NoError(t, err)
+		assert.Equal(t, 304, resp.RawResponse.StatusCode)
+		assert.Empty(t, resp.Items)
+		assert.NotEmpty(t, resp.ContinuationToken, "a caught-up read still returns a continuation")
+	})
+}
