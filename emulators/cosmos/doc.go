@@ -9,16 +9,16 @@
 //
 // # Model
 //
-// A query runs to completion on every page request and is paged by
-// x-ms-max-item-count; its continuation is an offset into that result, so
-// writes between two pages can shift items across the page boundary.
-//
 // Every container has one partition key range ("0", covering the whole
 // hash space) and a logical sequence number (LSN) that every committed item
 // write advances. The change feed is the list of the latest version of every
 // live item in LSN order; its continuation (the etag header) is the last LSN
 // read. Deletes do not appear in the change feed, as in Cosmos DB's
 // "latest version" mode.
+//
+// A query runs to completion on every page request and is paged by
+// x-ms-max-item-count; its continuation is an offset into that result, so
+// writes between two pages can shift items across the page boundary.
 //
 // # Durability and fsync policy
 //
@@ -47,7 +47,7 @@
 //
 // One partition key range per container (no splits), no throughput or
 // offers, no stored procedures, triggers, UDFs, TTL or unique keys, no
-// consistency levels (every read sees the latest write), no resource
+// consistency levels (every read sees the latest durable write), no resource
 // tokens (master key only), and indexing policies are stored but not used:
 // every query scans the container (or one partition key) and is evaluated
 // by package query.

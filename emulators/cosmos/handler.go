@@ -29,6 +29,7 @@ var handlers = map[string]handlerFunc{
 	"doc PATCH":    (*Server).patchItem,
 }
 
+// ServeHTTP answers one Cosmos DB REST request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.inflight.enter() {
 		writeError(w, newError(http.StatusServiceUnavailable, "The emulator is shutting down."))
