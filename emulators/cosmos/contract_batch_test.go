@@ -103,3 +103,35 @@ func TestContractBatchLimits(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, statusOf(err), "101 operations")
 	})
 }
+
+func TestContractBatchPatchAndInvalidOperations(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, e *env) {
+		c := e.container(t, "/orderId")
+		ctx := testCtx(t)
+		pk := azcosmos.NewPartitionKeyString("o1")
+		_, err := c.CreateItem(ctx, pk, mustJSON(t, map[string]any{"id": "order", "orderId": "o1", "version": 1}), nil)
+		require.NoError(t, err)
+
+		var bump azcosmos.PatchOperations
+		bump.SetCondition("FROM c WHERE c.version = 1")
+		bump.AppendIncrement("/version", 1)
+		ok := c.NewTransactionalBatch(pk)
+		ok.PatchItem("order", bump, nil)
+		resp, err := c.ExecuteTransactionalBatch(ctx, ok, nil)
+		require.NoError(t, err)
+		assert.Equal(t, []int32{200}, statuses(resp))
+
+		again := c.NewTransactionalBatch(pk)
+		again.PatchItem("order", bump, nil)
+		resp, err = c.ExecuteTransactionalBatch(ctx, again, nil)
+		require.NoError(t, err)
+		assert.Equal(t, []int32{412}, statuses(resp), "the patch condition no longer holds")
+
+		mismatch := c.NewTransactionalBatch(pk)
+		mismatch.CreateItem(mustJSON(t, item{ID: "x", OrderID: "o1"}), nil)
+		mismatch.CreateItem(mustJSON(t, item{ID: "y", OrderID: "other"}), nil)
+		resp, err = c.ExecuteTransactionalBatch(ctx, mismatch, nil)
+		require.NoError(t, err)
+		assert.Equal(t, []int32{424, 400}, statuses(resp), "an item of another partition key")
+	})
+}

@@ -86,3 +86,34 @@ func readItem(t *testing.T, c *azcosmos.ContainerClient, pk azcosmos.PartitionKe
 	require.NoError(t, err)
 	return resp.Value
 }
+
+func TestContractPatchNestedArray(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, e *env) {
+		c := e.container(t, "/orderId")
+		ctx := testCtx(t)
+		pk := azcosmos.NewPartitionKeyString("o1")
+		doc := map[string]any{"id": "p", "orderId": "o1", "lines": []any{map[string]any{"sku": "a", "qty": 1}}}
+		_, err := c.CreateItem(ctx, pk, mustJSON(t, doc), nil)
+		require.NoError(t, err)
+		var ops azcosmos.PatchOperations
+		ops.AppendIncrement("/lines/0/qty", 2)
+		ops.AppendAdd("/lines/-", map[string]any{"sku": "b", "qty": 1})
+		_, err = c.PatchItem(ctx, pk, "p", ops, nil)
+		require.NoError(t, err)
+		var got struct {
+			Lines []struct {
+				SKU string `json:"sku"`
+				Qty int    `json:"qty"`
+			} `json:"lines"`
+		}
+		require.NoError(t, json.Unmarshal(readItem(t, c, pk, "p"), &got))
+		require.Len(t, got.Lines, 2)
+		assert.Equal(t, 3, got.Lines[0].Qty)
+		assert.Equal(t, "b", got.Lines[1].SKU)
+
+		var bad azcosmos.PatchOperations
+		bad.AppendSet("/lines/5/qty", 1)
+		_, err = c.PatchItem(ctx, pk, "p", bad, nil)
+		assert.Equal(t, http.StatusBadRequest, statusOf(err), "an index out of range")
+	})
+}

@@ -137,3 +137,18 @@ func TestContractFeedRangesCoverEverything(t *testing.T) {
 		}
 	})
 }
+
+func TestContractReplaceContainer(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, e *env) {
+		c := e.container(t, "/orderId")
+		ctx := testCtx(t)
+		read, err := c.Read(ctx, nil)
+		require.NoError(t, err)
+		props := *read.ContainerProperties
+		_, err = c.Replace(ctx, props, nil)
+		require.NoError(t, err)
+		again, err := c.Read(ctx, nil)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"/orderId"}, again.ContainerProperties.PartitionKeyDefinition.Paths)
+	})
+}
