@@ -60,6 +60,9 @@ class Server {
       treat_modified_as_released: false,
       container_id: 'servicebus-emulator',
       max_frame_size: 65536,
+      // deliveries held by clients (prefetched, unsettled) stay in rhea's per-session
+      // ring until settled; leave plenty of room.
+      session_buffer_size: 1 << 16,
     };
     this.opts = opts;
     const c = rhea.create_container(opts);
@@ -287,8 +290,15 @@ class Server {
       if (!(err instanceof BrokerError)) this.log(`settle: ${err.stack || err}`);
       reply = rheaMessage.rejected({ error: amqpError(err) }).described();
     }
-    if (!d.remote_settled) d.update(true, reply);
-    else d.settled = true;
+    if (!d.remote_settled) {
+      d.update(true, reply);
+      // In receiver-settle-mode second the client treats our settled reply as
+      // final and never settles again; without this rhea keeps the delivery
+      // in the session's outgoing buffer forever and the link stalls.
+      d.remote_settled = true;
+    } else {
+      d.settled = true;
+    }
   }
 
   dropConsumer(link) {
