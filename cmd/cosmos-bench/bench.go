@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,13 @@ func newBench(ctx context.Context, dir string, clients int) (*bench, error) {
 }
 
 func (b *bench) setup(ctx context.Context, clients int) error {
+	if err := b.connect(ctx, clients); err != nil {
+		return err
+	}
+	return b.warmUp(ctx)
+}
+
+func (b *bench) connect(ctx context.Context, clients int) error {
 	for i := range clients {
 		client, err := azcosmos.NewClientFromConnectionString(b.srv.ConnectionString(), nil)
 		if err != nil {
@@ -64,6 +72,22 @@ func createContainer(ctx context.Context, client *azcosmos.Client) error {
 	props := azcosmos.ContainerProperties{ID: "items", PartitionKeyDefinition: azcosmos.PartitionKeyDefinition{Paths: []string{"/pk"}}}
 	_, err = db.CreateContainer(ctx, props, nil)
 	return err
+}
+
+// warmUp has every client open its connection and fill the SDK's caches
+// (account, container properties, partition key ranges) before timing.
+func (b *bench) warmUp(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(b.containers))
+	for i, c := range b.containers {
+		wg.Go(func() {
+			id := fmt.Sprint("warm-up-", i)
+			body := fmt.Appendf(nil, `{"id":%q,"pk":%q}`, id, id)
+			_, errs[i] = c.CreateItem(ctx, azcosmos.NewPartitionKeyString(id), body, nil)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func (b *bench) close() { _ = b.srv.Close() }
