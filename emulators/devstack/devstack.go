@@ -32,6 +32,7 @@ type Options struct {
 	DataDir          string        // "" keeps everything in memory
 	RepoRoot         string        // default: found from the working directory
 	ServiceBusConfig string        // default: emulators/servicebus/config/orderpipeline.json
+	ServiceBus       string        // connection string of a running broker; "" starts the emulator
 	FeedPollDelay    time.Duration // overrides function.json; default 50ms
 	LogLevel         string        // the handler's LOG_LEVEL; default warn
 	Console          io.Writer     // the host's console; default os.Stderr
@@ -39,10 +40,11 @@ type Options struct {
 
 // Stack is a running local stack.
 type Stack struct {
-	cosmos   *cosmos.Server
-	bus      *sbemu.Emulator
-	host     *funchost.Host
-	settings map[string]string
+	cosmos        *cosmos.Server
+	bus           *sbemu.Emulator
+	busConnection string
+	host          *funchost.Host
+	settings      map[string]string
 }
 
 // Start brings the stack up and returns when the Functions host is ready.
@@ -65,7 +67,7 @@ func (st *Stack) start(ctx context.Context, o Options) error {
 	if err := st.startServiceBus(ctx, o); err != nil {
 		return err
 	}
-	st.settings = appSettings(st.cosmos.ConnectionString(), st.bus.ConnectionString(), o.LogLevel)
+	st.settings = appSettings(st.cosmos.ConnectionString(), st.busConnection, o.LogLevel)
 	host, err := funchost.New(funchost.Config{ScriptRoot: o.AppDir, Addr: o.Addr, Settings: st.settings,
 		FeedPollDelay: o.FeedPollDelay, Log: o.Console})
 	if err != nil {
@@ -157,6 +159,10 @@ func prepare(ctx context.Context, connectionString string) error {
 }
 
 func (st *Stack) startServiceBus(ctx context.Context, o Options) error {
+	if o.ServiceBus != "" {
+		st.busConnection = o.ServiceBus
+		return nil
+	}
 	logw := io.Discard
 	if o.DataDir != "" {
 		if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
@@ -172,7 +178,7 @@ func (st *Stack) startServiceBus(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("start service bus emulator: %w", err)
 	}
-	st.bus = bus
+	st.bus, st.busConnection = bus, bus.ConnectionString()
 	return nil
 }
 
