@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"sync"
-	)
+	"sync/atomic"
+)
 
 // container holds a container's items, its change feed and its LSN.
 type container struct {
@@ -15,7 +17,7 @@ type container struct {
 	num      uint32
 	ridBytes [8]byte
 	rid      string
-	body     []byte // properties served to clients
+	body     atomic.Pointer[[]byte] // properties served to clients
 	pk       pkDef
 	journal  *journal
 
@@ -36,9 +38,15 @@ func newContainer(d *database, num uint32, props map[string]any, ts int64) (*con
 	c := &container{db: d, id: props["id"].(string), num: num, pk: pk, docs: map[string]*document{}}
 	c.ridBytes = containerRIDBytes(d.num, num)
 	c.rid = base64.StdEncoding.EncodeToString(c.ridBytes[:])
-	c.body, err = containerBody(props, c, ts)
+	body, err := containerBody(props, c, ts)
+	c.setProperties(body)
 	return c, err
 }
+
+// properties returns the container's properties JSON.
+func (c *container) properties() []byte { return *c.body.Load() }
+
+func (c *container) setProperties(body []byte) { c.body.Store(&body) }
 
 func containerBody(props map[string]any, c *container, ts int64) ([]byte, error) {
 	out := make(map[string]any, len(props)+10)
@@ -138,4 +146,17 @@ func (c *container) readFeed(q feedQuery) (feedPage, error) {
 	}
 	q.upTo = c.durable.load()
 	return c.feed.read(q), nil
+}
+
+// checkReplacement rejects replacement properties that change the id or
+// the partition key paths.
+func (c *container) checkReplacement(props map[string]any) error {
+	pk, err := parsePKDef(props)
+	if err != nil {
+		return err
+	}
+	if id, _ := props["id"].(string); id != c.id || !slices.EqualFunc(pk.paths, c.pk.paths, slices.Equal) {
+		return errBadRequest("A container replace cannot change the id or the partition key.")
+	}
+	return nil
 }

@@ -145,10 +145,21 @@ func TestContractReplaceContainer(t *testing.T) {
 		read, err := c.Read(ctx, nil)
 		require.NoError(t, err)
 		props := *read.ContainerProperties
+		props.IndexingPolicy = &azcosmos.IndexingPolicy{
+			Automatic: true, IndexingMode: azcosmos.IndexingModeConsistent,
+			IncludedPaths: []azcosmos.IncludedPath{{Path: "/orderId/?"}},
+			ExcludedPaths: []azcosmos.ExcludedPath{{Path: "/*"}},
+		}
 		_, err = c.Replace(ctx, props, nil)
 		require.NoError(t, err)
 		again, err := c.Read(ctx, nil)
 		require.NoError(t, err)
 		assert.Equal(t, []string{"/orderId"}, again.ContainerProperties.PartitionKeyDefinition.Paths)
+		require.NotNil(t, again.ContainerProperties.IndexingPolicy)
+		assert.Equal(t, "/orderId/?", again.ContainerProperties.IndexingPolicy.IncludedPaths[0].Path)
+
+		props.PartitionKeyDefinition = azcosmos.PartitionKeyDefinition{Paths: []string{"/other"}}
+		_, err = c.Replace(ctx, props, nil)
+		assert.Equal(t, http.StatusBadRequest, statusOf(err), "the partition key cannot change")
 	})
 }

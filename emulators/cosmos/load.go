@@ -95,7 +95,7 @@ func (s *store) loadContainer(tx *bolt.Tx, key string, v []byte) error {
 	if err != nil {
 		return fmt.Errorf("container %s: %w", key, err)
 	}
-	c.body = slices.Clone(v[4:])
+	c.setProperties(slices.Clone(v[4:]))
 	if err := c.loadItems(tx); err != nil {
 		return fmt.Errorf("container %s: %w", key, err)
 	}

@@ -1,8 +1,8 @@
 package cosmos
 
 import (
-	"context"
 	"cmp"
+	"context"
 	"net/http"
 	"slices"
 	"time"

@@ -71,7 +71,7 @@ func persistContainer(c *container, seq uint32) func(*bolt.Tx) error {
 		if _, err := tx.CreateBucketIfNotExists(itemsBucket(c)); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketColls).Put(collKey(c.db.id, c.id), numbered(c.num, c.body))
+		return tx.Bucket(bucketColls).Put(collKey(c.db.id, c.id), numbered(c.num, c.properties()))
 	}
 }
 

@@ -62,7 +62,7 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request, rt rout
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, "1", c.body)
+	writeJSON(w, http.StatusCreated, "1", c.properties())
 	return nil
 }
 
@@ -80,25 +80,22 @@ func (s *Server) readContainer(w http.ResponseWriter, _ *http.Request, rt route)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, "1", c.body)
+	writeJSON(w, http.StatusOK, "1", c.properties())
 	return nil
 }
 
-// replaceContainer accepts a replace that keeps the partition key; the
-// emulator ignores indexing policies, so there is nothing else to change.
+// replaceContainer stores new properties (indexing policy, ...) that keep
+// the id and the partition key.
 func (s *Server) replaceContainer(w http.ResponseWriter, r *http.Request, rt route) error {
-	c, err := s.store.container(rt.db, rt.coll)
-	if err != nil {
-		return err
-	}
 	var props map[string]any
 	if err := decodeJSON(r, &props); err != nil {
 		return err
 	}
-	if _, err := parsePKDef(props); err != nil {
+	c, err := s.store.replaceContainer(rt.db, rt.coll, props)
+	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, "1", c.body)
+	writeJSON(w, http.StatusOK, "1", c.properties())
 	return nil
 }
 

@@ -85,7 +85,33 @@ func (s *store) listContainers(dbID string) ([][]byte, error) {
 	ids := sortedKeys(d.colls)
 	out := make([][]byte, len(ids))
 	for i, id := range ids {
-		out[i] = d.colls[id].body
+		out[i] = d.colls[id].properties()
 	}
 	return out, nil
+}
+
+func (s *store) replaceContainer(dbID, id string, props map[string]any) (*container, error) {
+	c, p, err := s.updateContainer(dbID, id, props)
+	if err != nil {
+		return nil, err
+	}
+	return c, p.wait()
+}
+
+func (s *store) updateContainer(dbID, id string, props map[string]any) (*container, *pending, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.lookup(dbID, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := c.checkReplacement(props); err != nil {
+		return nil, nil, err
+	}
+	body, err := containerBody(props, c, time.Now().Unix())
+	if err != nil {
+		return nil, nil, err
+	}
+	c.setProperties(body)
+	return c, s.journal.submit(persistContainer(c, s.ridSeq), noAfter), nil
 }
