@@ -1,0 +1,171 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ordersflow/orderpipeline/emulators/devstack"
+	"github.com/ordersflow/orderpipeline/emulators/servicebus/sbemu"
+)
+
+// appDir is the staged app (host.json, function folders, handler) that
+// TestMain builds once for every test.
+var appDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "e2e-app-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	appDir = filepath.Join(dir, "app")
+	if err := stage(appDir); err != nil {
+		fmt.Fprintln(os.Stderr, "stage app:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// stage builds the handler and copies host.json and the function folders,
+// as make build does.
+func stage(dst string) error {
+	root, err := sbemu.RepoRoot()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	build := exec.Command("go", "build", "-o", filepath.Join(dst, "handler"), "./cmd/handler")
+	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return err
+	}
+	return exec.Command("bash", "-c", fmt.Sprintf("cp %q/host.json %q/ && cp -r %q/functions/* %q/",
+		root, dst, root, dst)).Run()
+}
+
+// startStack runs a local stack in this process for one test.
+func startStack(t *testing.T, o devstack.Options) *devstack.Stack {
+	t.Helper()
+	o.AppDir, o.Addr = appDir, "127.0.0.1:0"
+	if o.Console == nil {
+		o.Console = io.Discard
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	st, err := devstack.Start(ctx, o)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+type client struct {
+	base string
+	http *http.Client
+}
+
+func newClient(base string) *client {
+	return &client{base: base, http: &http.Client{Timeout: 15 * time.Second}}
+}
+
+type orderBody struct {
+	ID       string `json:"id"`
+	Status   string `json:"status"`
+	Total    int64  `json:"total"`
+	Version  int    `json:"version"`
+	Currency string `json:"currency"`
+	Events   []struct {
+		ID   string `json:"id"`
+		Seq  int    `json:"seq"`
+		Type string `json:"type"`
+		At   time.Time
+	} `json:"events"`
+}
+
+func (o orderBody) types() []string {
+	out := make([]string, len(o.Events))
+	for i, e := range o.Events {
+		out[i] = e.Type
+	}
+	return out
+}
+
+func checkoutBody(token, sku string, qty int) []byte {
+	b, _ := json.Marshal(map[string]any{"customerId": "c-e2e", "currency": "USD",
+		"lines":   []map[string]any{{"sku": sku, "quantity": qty}},
+		"shipTo":  map[string]string{"country": "US", "region": "WA", "postalCode": "98101"},
+		"payment": map[string]string{"token": token}})
+	return b
+}
+
+// place posts a checkout and returns the status, body and response.
+func (c *client) place(body []byte, idempotencyKey string) (*http.Response, []byte, error) {
+	req, err := http.NewRequest(http.MethodPost, c.base+"/api/orders", bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if idempotencyKey != "" {
+		req.Header.Set("Idempotency-Key", idempotencyKey)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp, b, err
+}
+
+func (c *client) mustPlace(t *testing.T, token, sku string, qty int) string {
+	t.Helper()
+	resp, b, err := c.place(checkoutBody(token, sku, qty), "")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusAccepted, resp.StatusCode, string(b))
+	var o orderBody
+	require.NoError(t, json.Unmarshal(b, &o))
+	return o.ID
+}
+
+func (c *client) order(id string) (orderBody, error) {
+	var o orderBody
+	resp, err := c.http.Get(c.base + "/api/orders/" + id)
+	if err != nil {
+		return o, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return o, fmt.Errorf("GET order %s: %s", id, resp.Status)
+	}
+	return o, json.NewDecoder(resp.Body).Decode(&o)
+}
+
+// waitTerminal polls an order until it is Fulfilled or Cancelled.
+func (c *client) waitTerminal(t *testing.T, id string, within time.Duration) orderBody {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		o, err := c.order(id)
+		if err == nil && (o.Status == "Fulfilled" || o.Status == "Cancelled") {
+			return o
+		}
+		if time.Now().After(deadline) {
+			require.FailNow(t, "order did not finish", "order %s: last status %q, err %v", id, o.Status, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
