@@ -59,6 +59,26 @@ func TestSessions(t *testing.T) {
 		require.NoError(t, again.Close(ctxFor(t)))
 	})
 
+	t.Run("list sessions", func(t *testing.T) {
+		var ids []string
+		pager := c.NewListSessionsForQueuePager("sessions", nil)
+		for pager.More() {
+			page, err := pager.NextPage(ctxFor(t))
+			require.NoError(t, err)
+			ids = append(ids, page.Sessions...)
+		}
+		assert.ElementsMatch(t, []string{"s1", "s2"}, ids, "s1 has messages, s2 has state")
+		since := time.Now().Add(-time.Hour)
+		pager = c.NewListSessionsForQueuePager("sessions", &azservicebus.ListSessionsOptions{SessionStateUpdatedAfter: &since})
+		ids = nil
+		for pager.More() {
+			page, err := pager.NextPage(ctxFor(t))
+			require.NoError(t, err)
+			ids = append(ids, page.Sessions...)
+		}
+		assert.Equal(t, []string{"s2"}, ids)
+	})
+
 	t.Run("accept next session gets one with messages", func(t *testing.T) {
 		sr, err := c.AcceptNextSessionForQueue(ctxFor(t), "sessions", nil)
 		require.NoError(t, err)

@@ -99,23 +99,40 @@ func (e *Emulator) ConnectionString() string { return e.connStr }
 // PID is the process id of the emulator's process group leader.
 func (e *Emulator) PID() int { return e.cmd.Process.Pid }
 
-// Stop sends SIGTERM to the process group, waits, and sends SIGKILL after 5 s.
+// Stop sends SIGTERM to the process group, waits for it to exit, and sends
+// SIGKILL after 5 s.
 func (e *Emulator) Stop() error {
 	e.stopOnce.Do(func() {
 		pgid := e.cmd.Process.Pid
 		if err := syscall.Kill(-pgid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 			e.stopErr = fmt.Errorf("stop service bus emulator: %w", err)
 		}
+		deadline := time.Now().Add(stopGrace)
 		select {
 		case <-e.done:
 		case <-time.After(stopGrace):
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			<-e.done
 		}
-		// npm exits once node has; make sure nothing of the group survives.
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		// npm may exit before node does: wait for the whole group.
+		if !waitGroupGone(pgid, deadline) {
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			waitGroupGone(pgid, time.Now().Add(2*time.Second))
+		}
+		<-e.done
 	})
 	return e.stopErr
+}
+
+// waitGroupGone polls until no process of the group is left or deadline passes.
+func waitGroupGone(pgid int, deadline time.Time) bool {
+	for {
+		if err := syscall.Kill(-pgid, 0); errors.Is(err, syscall.ESRCH) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // RepoRoot finds the module root by walking up from the working directory to go.mod.

@@ -79,6 +79,7 @@ class Session {
     this.owner = null; // consumer holding the session lock
     this.lockedUntil = 0;
     this.state = null; // Buffer
+    this.stateUpdatedAt = 0;
   }
 }
 
@@ -284,6 +285,10 @@ class Entity {
         break;
       case 'abandoned':
         this.unlock(msg, opts.properties, true);
+        break;
+      case 'released':
+        msg.deliveryCount = Math.max(0, msg.deliveryCount - 1);
+        this.unlock(msg, null, false);
         break;
       case 'defered':
         msg.deferred = true;

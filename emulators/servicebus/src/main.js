@@ -4,6 +4,7 @@
 //   SERVICEBUS_CONNECTION_STRING=Endpoint=sb://127.0.0.1:PORT;...;UseDevelopmentEmulator=true;
 // Everything else goes to stderr.
 
+const path = require('path');
 const { loadConfig } = require('./config.js');
 const { Broker } = require('./broker.js');
 const { Server } = require('./server.js');
@@ -31,6 +32,9 @@ function parseArgs(argv) {
   }
   if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) usage('--port must be 0..65535');
   if (!args.config) usage('--config is required');
+  // npm runs scripts in the package directory; resolve a relative --config
+  // against the directory npm was started from.
+  args.config = path.resolve(process.env.INIT_CWD || process.cwd(), args.config);
   return args;
 }
 

@@ -76,7 +76,9 @@ class Server {
       if (consumer) consumer.entity.pump();
     });
     c.on('accepted', (ctx) => this.onOutcome(ctx, 'completed'));
-    c.on('released', (ctx) => this.onOutcome(ctx, 'abandoned'));
+    // released (the SDK's releaser returning prefetched messages it will not
+    // hand out) is not a failed delivery: it does not count towards MaxDeliveryCount.
+    c.on('released', (ctx) => this.onOutcome(ctx, 'released'));
     c.on('modified', (ctx) => {
       const st = ctx.delivery.remote_state || {};
       this.onOutcome(ctx, st.undeliverable_here ? 'defered' : 'abandoned', { properties: st.message_annotations });
@@ -285,6 +287,7 @@ class Server {
       reply = status === 'completed' ? rheaMessage.accepted().described()
         : status === 'suspended' ? rheaMessage.rejected({}).described()
           : status === 'defered' ? rheaMessage.modified({ undeliverable_here: true }).described()
+            : status === 'abandoned' ? rheaMessage.modified({}).described()
             : rheaMessage.released().described();
     } catch (err) {
       if (!(err instanceof BrokerError)) this.log(`settle: ${err.stack || err}`);
@@ -429,11 +432,17 @@ class Server {
         const s = entity.sessionFor(b['session-id'], consumer);
         const v = b['session-state'];
         s.state = v === undefined || v === null ? null : Buffer.from(v);
+        s.stateUpdatedAt = now;
         return { body: types.wrap_map({}) };
       }
       case 'com.microsoft:get-message-sessions': {
+        // A last-updated-time before year 10000 asks for sessions whose state
+        // changed since then; otherwise sessions with messages or state.
+        const since = b['last-updated-time'] instanceof Date ? b['last-updated-time'].getTime() : Infinity;
         const ids = [];
-        for (const s of entity.sessions.values()) if (s.count > 0 || s.state) ids.push(s.id);
+        for (const s of entity.sessions.values()) {
+          if (since < 253402300800000 ? s.stateUpdatedAt > since : s.count > 0 || s.state) ids.push(s.id);
+        }
         const skip = Number(b.skip || 0);
         const top = Number(b.top || 100);
         const page = ids.slice(skip, skip + top);
