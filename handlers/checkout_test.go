@@ -1,15 +1,21 @@
 package handlers
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ordersflow/orderpipeline/shared/order"
 )
 
 func TestCheckoutPricesFromTheCatalog(t *testing.T) {
@@ -149,4 +155,21 @@ func (f *fixture) onlyOrderID(t *testing.T) string {
 		return id
 	}
 	return ""
+}
+
+// TestForwardedCheckout replays a request as the host forwards it: the raw
+// HTTP request at its own path, with the host's invocation id header.
+func TestForwardedCheckout(t *testing.T) {
+	f := newFixture(t)
+	r, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(readTestdata(t, "checkout_forwarded.http"))))
+	require.NoError(t, err)
+	r.RequestURI = ""
+	w := httptest.NewRecorder()
+	f.srv.ServeHTTP(w, r.WithContext(context.Background()))
+	require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
+	assert.Equal(t, "corr-forwarded-1", w.Header().Get("X-Correlation-ID"))
+	var v orderView
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &v))
+	assert.Equal(t, order.IDForKey("5d2a1f0e-forwarded"), v.ID)
+	assert.Equal(t, "corr-forwarded-1", v.CorrelationID)
 }
