@@ -32,9 +32,11 @@ type Emulator struct {
 	stopErr  error
 }
 
-// Start runs `npm --prefix <repo>/emulators/servicebus start --silent -- --port 0 --config <configPath>`
-// in its own process group, waits for the SERVICEBUS_CONNECTION_STRING= line
-// and forwards the emulator's stderr to logw (which may be nil).
+// Start runs the emulator (what `npm --prefix <repo>/emulators/servicebus start --silent --
+// --port 0 --config <configPath>` runs, with node directly) in its own process
+// group, waits for the SERVICEBUS_CONNECTION_STRING= line and forwards the
+// emulator's stderr to logw (which may be nil). It fails clearly if
+// node_modules is missing.
 func Start(ctx context.Context, repoRoot, configPath string, logw io.Writer) (*Emulator, error) {
 	dir := filepath.Join(repoRoot, "emulators", "servicebus")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "rhea")); err != nil {
@@ -50,7 +52,13 @@ func Start(ctx context.Context, repoRoot, configPath string, logw io.Writer) (*E
 	if logw == nil {
 		logw = io.Discard
 	}
-	cmd := exec.Command("npm", "--prefix", dir, "start", "--silent", "--", "--port", "0", "--config", absConfig)
+	// Same as `npm --prefix <dir> start --silent -- ...`, minus npm: node
+	// starts and stops faster without it (npm lingers ~2 s after SIGTERM).
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return nil, fmt.Errorf("service bus emulator needs Node.js 20 on PATH: %w", err)
+	}
+	cmd := exec.Command(node, filepath.Join(dir, "src", "main.js"), "--port", "0", "--config", absConfig)
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stderr = logw
