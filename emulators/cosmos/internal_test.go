@@ -173,3 +173,10 @@ func TestHorizonWaitsForDurability(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, http.StatusServiceUnavailable, err.(*apiError).status)
 }
+
+func TestPatchRejectsSystemProperties(t *testing.T) {
+	spec := &patchSpec{Operations: []patchOp{{Op: "set", Path: "/_etag", Value: "x"}}}
+	_, err := spec.apply(map[string]any{"id": "a"}, pkDef{paths: [][]string{{"id"}}})
+	require.NotNil(t, err)
+	assert.Equal(t, http.StatusBadRequest, err.status)
+}

@@ -2,6 +2,7 @@ package cosmos
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -82,21 +83,14 @@ func pointerTokens(path string) ([]string, *apiError) {
 			return nil, errBadRequest("Patch path %q is invalid.", path)
 		}
 	}
-	for _, t := range tokens[:1] {
-		if strings.HasPrefix(t, "_") && isSystemProperty(t) {
-			return nil, errBadRequest("Patch cannot modify system property %s.", t)
-		}
+	if isSystemProperty(tokens[0]) {
+		return nil, errBadRequest("Patch cannot modify system property %s.", tokens[0])
 	}
 	return tokens, nil
 }
 
 func isSystemProperty(name string) bool {
-	for _, p := range systemProperties {
-		if p == name {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(systemProperties, name)
 }
 
 // patchAt applies op at tokens below node and returns the new node.
