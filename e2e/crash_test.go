@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -102,13 +101,7 @@ func freePort(t *testing.T) string {
 // placed and processed, restarts it on the same data, and checks that every
 // accepted order finishes, none is charged twice and no event is duplicated.
 func TestCrashInTheMiddleOfOrders(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	root, err := sbemu.RepoRoot()
-	require.NoError(t, err)
-	bus, err := sbemu.Start(ctx, root, filepath.Join(root, "emulators/servicebus/config/orderpipeline.json"), nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = bus.Stop() })
+	bus := startBus(t)
 
 	bin := buildDevstack(t)
 	args := []string{"-app", appDir, "-port", freePort(t), "-data", t.TempDir(), "-servicebus", bus.ConnectionString()}

@@ -169,3 +169,17 @@ func (c *client) waitTerminal(t *testing.T, id string, within time.Duration) ord
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// startBus runs the Service Bus emulator with the project's entities for one
+// test, which stops it.
+func startBus(t *testing.T) *sbemu.Emulator {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	root, err := sbemu.RepoRoot()
+	require.NoError(t, err)
+	bus, err := sbemu.Start(ctx, root, filepath.Join(root, "emulators", "servicebus", "config", "orderpipeline.json"), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = bus.Stop() })
+	return bus
+}

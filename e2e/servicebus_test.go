@@ -18,7 +18,6 @@ import (
 
 	"github.com/ordersflow/orderpipeline/emulators/cosmos"
 	"github.com/ordersflow/orderpipeline/emulators/devstack"
-	"github.com/ordersflow/orderpipeline/emulators/servicebus/sbemu"
 )
 
 // lockedBuffer collects a host's console output.
@@ -55,11 +54,7 @@ func (b *lockedBuffer) published() int {
 func TestEventsReachASessionReceiverOnceInOrder(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	root, err := sbemu.RepoRoot()
-	require.NoError(t, err)
-	bus, err := sbemu.Start(ctx, root, filepath.Join(root, "emulators/servicebus/config/orderpipeline.json"), nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = bus.Stop() })
+	bus := startBus(t)
 	data := t.TempDir()
 
 	console := &lockedBuffer{}

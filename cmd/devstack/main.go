@@ -35,12 +35,13 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	data := fs.String("data", envOr("DATA", ".data"), "data directory, kept between runs (empty: in memory); env DATA")
 	cosmosPort := fs.Int("cosmos-port", 0, "Cosmos DB emulator port (0 picks one)")
 	poll := fs.Duration("feed-poll-delay", 50*time.Millisecond, "change feed poll delay for every trigger")
+	leaseExpiry := fs.Duration("lease-expiration", 10*time.Second, "change feed lease expiration for every trigger (a restart after a crash waits this long)")
 	logLevel := fs.String("log-level", "warn", "the handler's LOG_LEVEL")
 	bus := fs.String("servicebus", "", "connection string of a running Service Bus (empty: start the emulator)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	st, err := devstack.Start(ctx, devstack.Options{AppDir: *app, DataDir: *data, FeedPollDelay: *poll, LogLevel: *logLevel, ServiceBus: *bus,
+	st, err := devstack.Start(ctx, devstack.Options{AppDir: *app, DataDir: *data, FeedPollDelay: *poll, LeaseExpiration: *leaseExpiry, LogLevel: *logLevel, ServiceBus: *bus,
 		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)), CosmosAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*cosmosPort))})
 	if err != nil {
 		return err

@@ -34,6 +34,7 @@ type Options struct {
 	ServiceBusConfig string        // default: emulators/servicebus/config/orderpipeline.json
 	ServiceBus       string        // connection string of a running broker; "" starts the emulator
 	FeedPollDelay    time.Duration // overrides function.json; default 50ms
+	LeaseExpiration  time.Duration // overrides function.json; default 10s
 	LogLevel         string        // the handler's LOG_LEVEL; default warn
 	Console          io.Writer     // the host's console; default os.Stderr
 }
@@ -69,7 +70,7 @@ func (st *Stack) start(ctx context.Context, o Options) error {
 	}
 	st.settings = appSettings(st.cosmos.ConnectionString(), st.busConnection, o.LogLevel)
 	host, err := funchost.New(funchost.Config{ScriptRoot: o.AppDir, Addr: o.Addr, Settings: st.settings,
-		FeedPollDelay: o.FeedPollDelay, Log: o.Console})
+		FeedPollDelay: o.FeedPollDelay, LeaseExpiration: o.LeaseExpiration, Log: o.Console})
 	if err != nil {
 		return fmt.Errorf("local functions host: %w", err)
 	}
@@ -107,6 +108,9 @@ func (o *Options) defaults() error {
 	set(&o.LogLevel, "warn")
 	if o.FeedPollDelay == 0 {
 		o.FeedPollDelay = 50 * time.Millisecond
+	}
+	if o.LeaseExpiration == 0 {
+		o.LeaseExpiration = 10 * time.Second
 	}
 	if o.Console == nil {
 		o.Console = os.Stderr

@@ -30,6 +30,7 @@
 // Local differences: only the binding types the app uses are supported
 // (httpTrigger, http, cosmosDBTrigger) and anything else is a start-up
 // error; identity-based connections are not supported; authLevel is not
-// enforced; Config.FeedPollDelay may shorten every feedPollDelay; a feed
+// enforced; Config.FeedPollDelay and Config.LeaseExpiration may shorten
+// every feedPollDelay and leaseExpirationInterval; a feed
 // range split while the host runs is not followed.
 package funchost

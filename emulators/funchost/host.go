@@ -20,7 +20,11 @@ type Config struct {
 	Addr          string            // default "127.0.0.1:7071"; "127.0.0.1:0" allowed
 	Settings      map[string]string // app settings, override local.settings.json and are passed to the handler env
 	FeedPollDelay time.Duration     // 0 = use function.json
-	Log           io.Writer         // console output
+	// LeaseExpiration, when set, replaces every leaseExpirationInterval and
+	// scales the renew and acquire intervals with it: a local host restarted
+	// after a crash takes its leases back sooner than Azure's 60 s.
+	LeaseExpiration time.Duration
+	Log             io.Writer // console output
 }
 
 // DefaultAddr is where Core Tools serves.

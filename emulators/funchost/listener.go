@@ -40,6 +40,9 @@ func newListener(h *Host, f *function, owner string) *listener {
 	if h.cfg.FeedPollDelay > 0 {
 		poll = h.cfg.FeedPollDelay
 	}
+	if d := h.cfg.LeaseExpiration; d > 0 {
+		t.LeaseExpiration, t.LeaseRenew, t.LeaseAcquire = d, d/3, d/4
+	}
 	leaseDB, _ := h.cosmos[t.LeaseConnection].NewDatabase(t.LeaseDatabase) // only fails on an empty id
 	leases, _ := leaseDB.NewContainer(t.LeaseContainer)
 	feedDB, _ := h.cosmos[t.Connection].NewDatabase(t.Database)
