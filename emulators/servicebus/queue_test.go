@@ -1,6 +1,7 @@
 package servicebus_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"testing"
@@ -66,6 +67,15 @@ func TestQueue(t *testing.T) {
 			}
 			require.NoError(t, r.CompleteMessage(ctxFor(t), m, nil))
 		}
+	})
+
+	t.Run("large message spans several frames", func(t *testing.T) {
+		body := bytes.Repeat([]byte("0123456789abcdef"), 300*1024/16)
+		send(t, c, "basic", &azservicebus.Message{Body: body})
+		r := newReceiver(t, c, "basic", nil)
+		m := receiveN(t, r, 1)[0]
+		assert.Equal(t, body, m.Body)
+		require.NoError(t, r.CompleteMessage(ctxFor(t), m, nil))
 	})
 
 	t.Run("receive and delete", func(t *testing.T) {

@@ -86,6 +86,11 @@ func TestProjectConfig(t *testing.T) {
 		require.NoError(t, audit.CompleteMessage(ctxFor(t), m, nil))
 	}
 
+	s, err := c.NewSender("order-events", nil)
+	require.NoError(t, err)
+	defer s.Close(context.Background())
+	requireCondition(t, s.SendMessage(ctxFor(t), msg("no session id"), nil), "amqp:not-allowed")
+
 	analytics := subReceiver(t, c, "order-events", "analytics", nil)
 	got = receiveN(t, analytics, 2)
 	assert.Equal(t, "order-1:OrderPlaced", got[0].MessageID)

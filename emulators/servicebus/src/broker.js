@@ -136,6 +136,7 @@ class Entity {
     const ttlHeader = parsed.header.ttl;
     let ttlMs = this.props.defaultTtlMs;
     if (typeof ttlHeader === 'number' && ttlHeader > 0 && ttlHeader < ttlMs) ttlMs = ttlHeader;
+    if (extra.maxTtlMs !== undefined && extra.maxTtlMs < ttlMs) ttlMs = extra.maxTtlMs;
     const msg = {
       entity: this,
       seq: ++this.seq,
@@ -646,7 +647,7 @@ class Topic {
     for (const s of this.subscriptions.values()) {
       if (!s.matches(parsed)) continue;
       if (s.requiresSession && (parsed.properties.group_id === undefined || parsed.properties.group_id === null)) continue;
-      s.store(parsed, now, { noSchedule: true });
+      s.store(parsed, now, { noSchedule: true, maxTtlMs: this.props.defaultTtlMs });
     }
   }
 }
