@@ -3,10 +3,15 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -99,6 +104,26 @@ func TestTLSAndKeyFlags(t *testing.T) {
 	require.True(t, strings.HasPrefix(c.endpoint, "https://127.0.0.1:"), c.endpoint)
 	_, err := os.Stat(dir + "/" + cosmos.CertFileName)
 	require.NoError(t, err, "the self-signed certificate is written into the data directory")
+}
+
+func TestCertFlags(t *testing.T) {
+	// A first run writes a self-signed pair; a second serves it via -cert/-certkey.
+	dir := t.TempDir()
+	first := startChild(t, "-addr", "127.0.0.1:0", "-data", dir, "-tls")
+	first.kill()
+	certFile, keyFile := filepath.Join(dir, cosmos.CertFileName), filepath.Join(dir, cosmos.KeyFileName)
+	c := startChild(t, "-addr", "127.0.0.1:0", "-tls", "-cert", certFile, "-certkey", keyFile)
+
+	pemBytes, err := os.ReadFile(certFile)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(pemBytes))
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	opts := &azcosmos.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: hc}}
+	client, err := azcosmos.NewClientFromConnectionString("AccountEndpoint="+c.endpoint+";AccountKey="+cosmos.DefaultKey+";", opts)
+	require.NoError(t, err)
+	_, err = client.CreateDatabase(testCtx(t), azcosmos.DatabaseProperties{ID: "tls"}, nil)
+	require.NoError(t, err, "the SDK trusts the certificate given with -cert")
 }
 
 func TestRejectsUnknownFlags(t *testing.T) {
