@@ -401,6 +401,7 @@ class Entity {
       for (const msg of [...this.locks.values()]) {
         if (msg.owner === c) this.unlock(msg, null, false);
       }
+      if (c.session.count === 0 && !c.session.state) this.sessions.delete(c.session.id);
       this.serveWaiters();
     }
   }
@@ -516,6 +517,10 @@ class Entity {
     } else {
       for (const cand of this.sessions.values()) {
         if (cand.owner && cand.lockedUntil > now) continue;
+        if (!cand.owner && cand.count === 0 && !cand.state) {
+          this.sessions.delete(cand.id); // forget idle sessions so the scan stays short
+          continue;
+        }
         if (cand.count > 0) {
           s = cand;
           break;
