@@ -93,7 +93,14 @@ class Server {
       delete info.DeadLetterErrorDescription;
       this.onOutcome(ctx, 'suspended', { reason, description, properties: info });
     });
-    c.on('sender_close', (ctx) => this.dropConsumer(ctx.sender));
+    c.on('sender_close', (ctx) => {
+      const link = ctx.sender;
+      if (link.replyAddress) {
+        const st = connState(ctx.connection);
+        if (st.replyLinks.get(link.replyAddress) === link) st.replyLinks.delete(link.replyAddress);
+      }
+      this.dropConsumer(link);
+    });
     c.on('sender_error', () => {});
     c.on('receiver_error', () => {});
     c.on('session_error', () => {});
