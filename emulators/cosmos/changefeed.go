@@ -44,7 +44,9 @@ func (s *Server) changeFeed(w http.ResponseWriter, r *http.Request, rt route) er
 
 func parseFeedQuery(r *http.Request) (feedQuery, error) {
 	q := feedQuery{maxItems: maxItemCount(r, defaultFeedPageSize)}
-	if inm := strings.Trim(r.Header.Get("If-None-Match"), `"`); inm != "" && inm != "*" {
+	inm := strings.Trim(r.Header.Get("If-None-Match"), `"`)
+	q.fromNow = inm == "*"
+	if inm != "" && inm != "*" {
 		lsn, err := strconv.ParseUint(inm, 10, 64)
 		if err != nil {
 			return q, errBadRequest("The change feed continuation %q is invalid.", inm)

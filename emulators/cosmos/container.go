@@ -145,6 +145,9 @@ func (c *container) readFeed(q feedQuery) (feedPage, error) {
 		return feedPage{}, errContainerGone(c.id)
 	}
 	q.upTo = c.durable.load()
+	if q.fromNow {
+		q.after = q.upTo
+	}
 	return c.feed.read(q), nil
 }
 

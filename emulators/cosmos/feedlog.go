@@ -59,6 +59,7 @@ type feedQuery struct {
 	sinceNs  int64  // If-Modified-Since, 0 = none
 	pk       string // partition key filter, "" = all
 	maxItems int
+	fromNow  bool // If-None-Match: * — only changes after this request
 }
 
 func (f *feedLog) read(q feedQuery) feedPage {

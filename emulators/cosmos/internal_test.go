@@ -180,3 +180,18 @@ func TestPatchRejectsSystemProperties(t *testing.T) {
 	require.NotNil(t, err)
 	assert.Equal(t, http.StatusBadRequest, err.status)
 }
+
+func TestChangeFeedStarMeansFromNow(t *testing.T) {
+	r, _ := http.NewRequest(http.MethodGet, "http://x/", nil)
+	r.Header.Set("If-None-Match", "*")
+	q, err := parseFeedQuery(r)
+	require.NoError(t, err)
+	assert.True(t, q.fromNow)
+	c := &container{docs: map[string]*document{}}
+	c.feed.append(&document{lsn: 1})
+	c.durable.moveTo(1)
+	page, err := c.readFeed(q)
+	require.NoError(t, err)
+	assert.Empty(t, page.docs)
+	assert.Equal(t, uint64(1), page.next)
+}
