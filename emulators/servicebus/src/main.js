@@ -11,6 +11,11 @@ const { Server } = require('./server.js');
 
 const HOST = '127.0.0.1';
 
+// stdout carries exactly one line, the connection string; everything else,
+// including anything a library might print, goes to stderr.
+console.log = console.error;
+console.info = console.error;
+
 function usage(msg) {
   process.stderr.write(`servicebus-emulator: ${msg}\nusage: npm --prefix emulators/servicebus start --silent -- --port 0 --config FILE\n`);
   process.exit(2);
@@ -48,6 +53,8 @@ async function main() {
     log(err.message);
     process.exit(1);
   }
+  // A bug in one connection's handling must not take the whole local stack down.
+  process.on('uncaughtException', (err) => log(`uncaught: ${err.stack || err}`));
   const broker = new Broker(config);
   const server = new Server(broker, log);
   let listener;
