@@ -27,6 +27,7 @@ func TestSessions(t *testing.T) {
 		lockedUntil := sr.LockedUntil()
 		assert.False(t, lockedUntil.IsZero())
 
+		assert.Equal(t, []string{"s2-a", "s2-b"}, bodies(peekAll(t, sr)), "peek on a session receiver sees only its session")
 		got := receiveN(t, sr, 2)
 		assert.Equal(t, []string{"s2-a", "s2-b"}, bodies(got))
 		for _, m := range got {
@@ -149,6 +150,15 @@ func TestSessions(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		require.Error(t, sr.CompleteMessage(ctx, m, nil))
+	})
+
+	t.Run("receive and delete on a session", func(t *testing.T) {
+		send(t, c, "sessions", sessionMsg("rad", "rad-1"), sessionMsg("rad", "rad-2"))
+		sr, err := c.AcceptSessionForQueue(ctxFor(t), "sessions", "rad", &azservicebus.SessionReceiverOptions{ReceiveMode: azservicebus.ReceiveModeReceiveAndDelete})
+		require.NoError(t, err)
+		defer sr.Close(context.Background())
+		assert.Equal(t, []string{"rad-1", "rad-2"}, bodies(receiveN(t, sr, 2)))
+		assert.Empty(t, peekAll(t, sr))
 	})
 
 	t.Run("messages without a session id are refused", func(t *testing.T) {
