@@ -43,6 +43,14 @@ func TestQueue(t *testing.T) {
 		assert.True(t, m.LockedUntil.After(*m.EnqueuedTime))
 		assert.NotEqual(t, [16]byte{}, m.LockToken)
 		assert.Equal(t, azservicebus.MessageStateActive, m.State)
+		require.NotNil(t, m.TimeToLive)
+		assert.Equal(t, time.Hour, *m.TimeToLive, "the entity's DefaultMessageTimeToLive applies")
+		require.NotNil(t, m.ExpiresAt)
+		require.NoError(t, r.CompleteMessage(ctxFor(t), m, nil))
+
+		send(t, c, "basic", &azservicebus.Message{Body: []byte("short"), TimeToLive: to.Ptr(time.Minute)})
+		m = receiveN(t, r, 1)[0]
+		assert.Equal(t, time.Minute, *m.TimeToLive, "a shorter message TTL wins")
 		require.NoError(t, r.CompleteMessage(ctxFor(t), m, nil))
 		assert.Empty(t, peekAll(t, r))
 	})

@@ -195,7 +195,7 @@ class Server {
     if (!Number.isFinite(timeout) || timeout <= 0) timeout = DEFAULT_ACCEPT_SESSION_TIMEOUT_MS;
     // The SDK sends its own deadline; answer a little before it so the client
     // sees com.microsoft:timeout rather than its context expiring.
-    timeout -= Math.min(250, timeout / 10);
+    timeout -= Math.min(1000, timeout / 4);
     const timer = setTimeout(() => {
       cancel();
       consumer.waiting = null;
