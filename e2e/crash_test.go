@@ -114,8 +114,17 @@ func TestCrashInTheMiddleOfOrders(t *testing.T) {
 
 	second := startProcess(t, bin, args...)
 	c = newClient(second.url)
-	fulfilled := 0
 	for _, id := range accepted {
+		c.waitTerminal(t, id, 120*time.Second)
+	}
+	// Orders written as the stack died never got their 202 to the client, but
+	// they exist: every order in the database must finish, not only the
+	// acknowledged ones.
+	all := storedOrders(t, second.cosmos)
+	require.GreaterOrEqual(t, len(all), len(accepted))
+	t.Logf("%d orders in the database, %d of them acknowledged", len(all), len(accepted))
+	fulfilled := 0
+	for _, id := range all {
 		o := c.waitTerminal(t, id, 120*time.Second)
 		assertEventsOnce(t, o)
 		if o.Status == "Fulfilled" {

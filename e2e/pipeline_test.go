@@ -99,22 +99,42 @@ type ledgerEntry struct {
 // ledger reads the payment gateway's ledger straight from Cosmos DB.
 func ledger(t *testing.T, conn string) []ledgerEntry {
 	t.Helper()
+	var out []ledgerEntry
+	queryAll(t, conn, "payments", "SELECT * FROM c", func(raw []byte) {
+		var e ledgerEntry
+		require.NoError(t, json.Unmarshal(raw, &e))
+		out = append(out, e)
+	})
+	return out
+}
+
+// storedOrders lists the id of every order document in Cosmos DB.
+func storedOrders(t *testing.T, conn string) []string {
+	t.Helper()
+	var ids []string
+	queryAll(t, conn, "orders", "SELECT VALUE c.id FROM c WHERE c.kind = 'order'", func(raw []byte) {
+		var id string
+		require.NoError(t, json.Unmarshal(raw, &id))
+		ids = append(ids, id)
+	})
+	return ids
+}
+
+// queryAll runs a cross-partition query against a container of the stack.
+func queryAll(t *testing.T, conn, container, q string, each func([]byte)) {
+	t.Helper()
 	client, err := azcosmos.NewClientFromConnectionString(conn, nil)
 	require.NoError(t, err)
-	payments, err := client.NewContainer("commerce", "payments")
+	c, err := client.NewContainer("commerce", container)
 	require.NoError(t, err)
-	pager := payments.NewQueryItemsPager("SELECT * FROM c", azcosmos.NewPartitionKey(), nil)
-	var out []ledgerEntry
+	pager := c.NewQueryItemsPager(q, azcosmos.NewPartitionKey(), nil)
 	for pager.More() {
 		page, err := pager.NextPage(context.Background())
 		require.NoError(t, err)
 		for _, raw := range page.Items {
-			var e ledgerEntry
-			require.NoError(t, json.Unmarshal(raw, &e))
-			out = append(out, e)
+			each(raw)
 		}
 	}
-	return out
 }
 
 func available(t *testing.T, c *client, sku string) int {
