@@ -185,7 +185,9 @@ func describeJSONError(err error) error {
 
 func jsonType(kind string) string {
 	switch kind {
-	case "int", "int64", "int32", "float64":
+	case "int", "int64", "int32":
+		return "an integer"
+	case "float64":
 		return "a number"
 	case "string":
 		return "a string"

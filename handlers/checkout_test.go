@@ -173,3 +173,22 @@ func TestForwardedCheckout(t *testing.T) {
 	assert.Equal(t, order.IDForKey("5d2a1f0e-forwarded"), v.ID)
 	assert.Equal(t, "corr-forwarded-1", v.CorrelationID)
 }
+
+func TestBadInputDetailSaysWhatIsWrong(t *testing.T) {
+	valid := string(readTestdata(t, "checkout_request.json"))
+	cases := map[string]struct{ body, detail string }{
+		"string for an integer": {strings.Replace(valid, `"quantity": 2`, `"quantity": "2"`, 1), "lines.quantity must be an integer, not string"},
+		"fraction":              {strings.Replace(valid, `"quantity": 2`, `"quantity": 2.5`, 1), "lines.quantity must be an integer, not number"},
+		"unknown field":         {strings.Replace(valid, `"currency"`, `"price": 1, "currency"`, 1), `unknown field "price"`},
+		"malformed":             {`{"customerId": }`, "malformed JSON at byte"},
+		"array for an object":   {strings.Replace(valid, `"payment": {`, `"payment": [], "x": {`, 1), "payment must be an object, not array"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			w := newFixture(t).do(http.MethodPost, "/api/orders", []byte(tc.body), jsonHeaders())
+			var p Problem
+			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &p))
+			assert.Contains(t, p.Detail, tc.detail)
+		})
+	}
+}
