@@ -47,6 +47,26 @@ function filterValue(source) {
   return { present: true, id: v === undefined || v === null ? null : String(v) };
 }
 
+// coalesceWrites batches the socket writes of one event-loop turn into one
+// syscall: rhea writes every frame separately, and with TCP_NODELAY each
+// would otherwise be its own packet.
+function coalesceWrites(sock) {
+  const write = sock.write.bind(sock);
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    sock.uncork();
+  };
+  sock.write = (...args) => {
+    if (!corked) {
+      corked = true;
+      sock.cork();
+      setImmediate(uncork);
+    }
+    return write(...args);
+  };
+}
+
 function isRequestAddress(addr) {
   return addr === '$cbs' || /\/\$management$/i.test(addr) || addr === '$management';
 }
@@ -114,7 +134,10 @@ class Server {
   listen(host, port) {
     return new Promise((resolve, reject) => {
       const server = this.container.listen({ ...this.opts, host, port, noDelay: true });
-      server.on('connection', (sock) => sock.setNoDelay(true));
+      server.on('connection', (sock) => {
+        sock.setNoDelay(true);
+        coalesceWrites(sock);
+      });
       server.once('error', reject);
       server.once('listening', () => resolve(server));
       this.server = server;
