@@ -25,6 +25,7 @@ const (
 // Emulator is a running emulator process.
 type Emulator struct {
 	cmd      *exec.Cmd
+	stdin    io.WriteCloser
 	connStr  string
 	done     chan struct{}
 	waitErr  error
@@ -58,7 +59,7 @@ func Start(ctx context.Context, repoRoot, configPath string, logw io.Writer) (*E
 	if err != nil {
 		return nil, fmt.Errorf("service bus emulator needs Node.js 20 on PATH: %w", err)
 	}
-	cmd := exec.Command(node, filepath.Join(dir, "src", "main.js"), "--port", "0", "--config", absConfig)
+	cmd := exec.Command(node, filepath.Join(dir, "src", "main.js"), "--port", "0", "--config", absConfig, "--exit-when-stdin-closes")
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stderr = logw
@@ -66,10 +67,16 @@ func Start(ctx context.Context, repoRoot, configPath string, logw io.Writer) (*E
 	if err != nil {
 		return nil, fmt.Errorf("service bus emulator stdout: %w", err)
 	}
+	// The emulator exits when this pipe closes, so it cannot outlive a test
+	// binary that is killed before Stop runs.
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("service bus emulator stdin: %w", err)
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start service bus emulator: %w", err)
 	}
-	e := &Emulator{cmd: cmd, done: make(chan struct{})}
+	e := &Emulator{cmd: cmd, done: make(chan struct{}), stdin: stdin}
 	ready := make(chan string, 1)
 	go e.readStdout(stdout, ready, logw)
 	go func() {

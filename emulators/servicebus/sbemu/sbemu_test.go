@@ -71,3 +71,33 @@ func TestNpmStartStdout(t *testing.T) {
 	require.Len(t, lines, 1, "stdout: %q", lines)
 	assert.Regexp(t, `^SERVICEBUS_CONNECTION_STRING=Endpoint=sb://127\.0\.0\.1:\d+;`, lines[0])
 }
+
+// TestEmulatorExitsWhenLauncherGoes checks the orphan guard sbemu relies on:
+// with --exit-when-stdin-closes the emulator stops once its stdin closes.
+func TestEmulatorExitsWhenLauncherGoes(t *testing.T) {
+	root, err := sbemu.RepoRoot()
+	require.NoError(t, err)
+	dir := filepath.Join(root, "emulators", "servicebus")
+	cmd := exec.Command("node", filepath.Join(dir, "src", "main.js"), "--port", "0",
+		"--config", filepath.Join(dir, "config", "orderpipeline.json"), "--exit-when-stdin-closes")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(line, "SERVICEBUS_CONNECTION_STRING="))
+
+	require.NoError(t, stdin.Close())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		assert.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("emulator still running after its stdin closed")
+	}
+}

@@ -22,7 +22,7 @@ function usage(msg) {
 }
 
 function parseArgs(argv) {
-  const args = { port: 5672, config: process.env.SERVICEBUS_EMULATOR_CONFIG || '' };
+  const args = { port: 5672, config: process.env.SERVICEBUS_EMULATOR_CONFIG || '', exitWithStdin: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -33,6 +33,7 @@ function parseArgs(argv) {
     else if (a.startsWith('--port=')) args.port = Number(a.slice(7));
     else if (a === '--config') args.config = next();
     else if (a.startsWith('--config=')) args.config = a.slice(9);
+    else if (a === '--exit-when-stdin-closes') args.exitWithStdin = true;
     else usage(`unknown argument ${a}`);
   }
   if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) usage('--port must be 0..65535');
@@ -74,6 +75,12 @@ async function main() {
     process.exit(0);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
+  if (args.exitWithStdin) {
+    // The launcher holds our stdin open; if it dies, even by SIGKILL, we do too.
+    process.stdin.on('end', () => stop('stdin closed'));
+    process.stdin.on('error', () => stop('stdin error'));
+    process.stdin.resume();
+  }
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
