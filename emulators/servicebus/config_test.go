@@ -24,6 +24,11 @@ func TestConfigErrorsStopStartup(t *testing.T) {
 		{"no namespaces", map[string]any{"UserConfig": map[string]any{}}, "UserConfig.Namespaces"},
 		{"bad duration", ns(map[string]any{"Name": "q", "Properties": map[string]any{"LockDuration": "1 minute"}}), "LockDuration"},
 		{"duplicate queue", ns(map[string]any{"Name": "q"}, map[string]any{"Name": "Q"}), "duplicate entity name"},
+		{"bad sql filter", map[string]any{"UserConfig": map[string]any{"Namespaces": []any{map[string]any{"Name": "ns", "Topics": []any{
+			map[string]any{"Name": "t", "Subscriptions": []any{map[string]any{"Name": "s", "Rules": []any{
+				map[string]any{"Name": "r", "Properties": map[string]any{"FilterType": "Sql", "SqlFilter": map[string]any{"SqlExpression": "a = = 1"}}},
+			}}}},
+		}}}}}, "SQL filter"},
 		{"bad max delivery count", ns(map[string]any{"Name": "q", "Properties": map[string]any{"MaxDeliveryCount": 0}}), "MaxDeliveryCount"},
 	}
 	for _, tt := range tests {

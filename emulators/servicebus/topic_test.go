@@ -147,3 +147,35 @@ func TestFailureCodes(t *testing.T) {
 		requireCode(t, err, azservicebus.CodeNotFound)
 	})
 }
+
+// TestMicrosoftConfigFormat runs a config written for Microsoft's emulator,
+// with correlation and SQL rules, and checks each subscription's filter.
+func TestMicrosoftConfigFormat(t *testing.T) {
+	c := startEmulator(t, filepath.Join("testdata", "microsoft-format.json"))
+	send(t, c, "orders.in", msg("queue works"))
+	assert.Equal(t, []string{"queue works"}, bodies(peekAll(t, newReceiver(t, c, "orders.in", nil))))
+
+	matchAll := &azservicebus.Message{
+		Body: []byte("system"), ContentType: to.Ptr("application/json"), CorrelationID: to.Ptr("corr-7"),
+		Subject: to.Ptr("OrderPlaced"), MessageID: to.Ptr("evt-7"), ReplyTo: to.Ptr("replies"),
+		ReplyToSessionID: to.Ptr("reply-session"), SessionID: to.Ptr("order-7"), To: to.Ptr("billing"),
+		ApplicationProperties: map[string]any{"amount": int64(250)},
+	}
+	send(t, c, "events",
+		matchAll,
+		&azservicebus.Message{Body: []byte("eu"), Subject: to.Ptr("OrderPlaced"), ApplicationProperties: map[string]any{"region": "eu", "amount": int64(5)}},
+		&azservicebus.Message{Body: []byte("us"), Subject: to.Ptr("OrderPlaced"), ApplicationProperties: map[string]any{"region": "us"}},
+		&azservicebus.Message{Body: []byte("test"), Subject: to.Ptr("OrderPlaced"), ApplicationProperties: map[string]any{"region": "us", "test": true}},
+		&azservicebus.Message{Body: []byte("other"), Subject: to.Ptr("OrderPaid"), ApplicationProperties: map[string]any{"amount": 1000.5}},
+	)
+	want := map[string][]string{
+		"by-system-properties": {"system"},
+		"by-user-property":     {"eu"},
+		"everything":           {"system", "eu", "us", "test", "other"},
+		"by-sql":               {"system", "us"},
+	}
+	for sub, bodiesWant := range want {
+		r := subReceiver(t, c, "events", sub, nil)
+		assert.Equal(t, bodiesWant, bodies(peekAll(t, r)), sub)
+	}
+}

@@ -3,6 +3,7 @@
 // ({"UserConfig":{"Namespaces":[{"Name","Queues","Topics"}]}}) into plain entity definitions.
 
 const fs = require('fs');
+const { compile } = require('./sql.js');
 
 const DEFAULTS = {
   lockDurationMs: 60_000,
@@ -78,10 +79,15 @@ function parseRule(raw, where) {
     return { name: raw.Name, type: 'correlation', filter: f };
   }
   if (type === 'sql') {
-    const expr = String((p.SqlFilter && p.SqlFilter.SqlExpression) || '').trim().toLowerCase();
-    if (expr === '1=1' || expr === 'true' || expr === '') return { name: raw.Name, type: 'true' };
-    if (expr === '1=0' || expr === 'false') return { name: raw.Name, type: 'false' };
-    throw new Error(`${where}: SQL filter ${JSON.stringify(expr)} is not supported (only 1=1, 1=0 and correlation filters)`);
+    const expr = String((p.SqlFilter && p.SqlFilter.SqlExpression) || '').trim();
+    const action = String((p.Action && p.Action.SqlExpression) || '').trim();
+    if (action) process.stderr.write(`servicebus-emulator: ${where}: rule action ${JSON.stringify(action)} is not supported and is ignored\n`);
+    if (expr === '') return { name: raw.Name, type: 'true' };
+    try {
+      return { name: raw.Name, type: 'sql', fn: compile(expr) };
+    } catch (err) {
+      throw new Error(`${where}: SQL filter ${JSON.stringify(expr)}: ${err.message}`);
+    }
   }
   throw new Error(`${where}: unknown FilterType ${JSON.stringify(p.FilterType)}`);
 }

@@ -1,11 +1,14 @@
 'use strict';
-// Subscription rules: correlation filters and the trivial SQL filters.
+// Subscription rules: correlation filters and SQL filters (see sql.js).
 
 const codec = require('./codec.js');
 
 function ruleMatches(rule, parsed) {
   if (rule.type === 'true') return true;
   if (rule.type === 'false') return false;
+  if (rule.type === 'sql') {
+    return rule.fn((kind, name) => (kind === 'sys' ? parsed.properties[name] : codec.appProperty(parsed.appRaw, name)));
+  }
   const f = rule.filter;
   const p = parsed.properties;
   const eq = (want, got) => want === undefined || want === null || want === '' || String(want) === String(got);
