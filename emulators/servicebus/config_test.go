@@ -29,6 +29,7 @@ func TestConfigErrorsStopStartup(t *testing.T) {
 				map[string]any{"Name": "r", "Properties": map[string]any{"FilterType": "Sql", "SqlFilter": map[string]any{"SqlExpression": "a = = 1"}}},
 			}}}},
 		}}}}}, "SQL filter"},
+		{"forward to nowhere", ns(map[string]any{"Name": "q", "Properties": map[string]any{"ForwardTo": "missing"}}), "ForwardTo"},
 		{"bad max delivery count", ns(map[string]any{"Name": "q", "Properties": map[string]any{"MaxDeliveryCount": 0}}), "MaxDeliveryCount"},
 	}
 	for _, tt := range tests {

@@ -49,6 +49,9 @@ func testConfig() map[string]any {
 		queue("ttl-drop", props{"DefaultMessageTimeToLive": "PT0.3S"}),
 		queue("dedupe", props{"RequiresDuplicateDetection": true, "DuplicateDetectionHistoryTimeWindow": "PT10M"}),
 		queue("sessions", props{"RequiresSession": true, "LockDuration": "PT2S"}),
+		queue("forward-in", props{"ForwardTo": "forward-out"}),
+		queue("forward-dlq", props{"ForwardDeadLetteredMessagesTo": "forward-out", "MaxDeliveryCount": 1}),
+		queue("forward-out", nil),
 	}
 	sub := func(name string, rules ...props) entity {
 		e := queue(name, nil)
@@ -57,11 +60,13 @@ func testConfig() map[string]any {
 		e.Rules = rules
 		return e
 	}
+	forwarding := sub("to-queue", props{"Name": "blue-only", "Properties": props{"FilterType": "Sql", "SqlFilter": props{"SqlExpression": "color = 'blue'"}}})
+	forwarding.Properties["ForwardTo"] = "forward-out"
 	red := props{"Name": "red-only", "Properties": props{"FilterType": "Correlation", "CorrelationFilter": props{"Properties": props{"color": "red"}}}}
 	topics := []entity{{
 		Name:          "fanout",
 		Properties:    props{"DefaultMessageTimeToLive": "PT1H", "DuplicateDetectionHistoryTimeWindow": "PT20S", "RequiresDuplicateDetection": false},
-		Subscriptions: []entity{sub("a"), sub("b"), sub("red", red)},
+		Subscriptions: []entity{sub("a"), sub("b"), sub("red", red), forwarding},
 	}}
 	return map[string]any{"UserConfig": map[string]any{
 		"Namespaces": []any{map[string]any{"Name": "sbemulatorns", "Queues": queues, "Topics": topics}},

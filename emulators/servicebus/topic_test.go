@@ -97,6 +97,44 @@ func TestProjectConfig(t *testing.T) {
 	assert.Equal(t, "order-1:TaxApplied", got[1].MessageID)
 }
 
+func TestForwarding(t *testing.T) {
+	c := startEmulator(t, "")
+	out := newReceiver(t, c, "forward-out", nil)
+
+	t.Run("ForwardTo moves messages on", func(t *testing.T) {
+		send(t, c, "forward-in", msg("forwarded"))
+		m := receiveN(t, out, 1)[0]
+		assert.Equal(t, "forwarded", string(m.Body))
+		require.NoError(t, out.CompleteMessage(ctxFor(t), m, nil))
+		assert.Empty(t, peekAll(t, newReceiver(t, c, "forward-in", nil)))
+	})
+
+	t.Run("a subscription forwards what its rule lets through", func(t *testing.T) {
+		send(t, c, "fanout",
+			&azservicebus.Message{Body: []byte("blue"), ApplicationProperties: map[string]any{"color": "blue"}},
+			&azservicebus.Message{Body: []byte("green"), ApplicationProperties: map[string]any{"color": "green"}},
+		)
+		m := receiveN(t, out, 1)[0]
+		assert.Equal(t, "blue", string(m.Body))
+		require.NoError(t, out.CompleteMessage(ctxFor(t), m, nil))
+		assert.Empty(t, peekAll(t, out))
+	})
+
+	t.Run("ForwardDeadLetteredMessagesTo moves dead letters on", func(t *testing.T) {
+		send(t, c, "forward-dlq", msg("doomed"))
+		r := newReceiver(t, c, "forward-dlq", nil)
+		m := receiveN(t, r, 1)[0]
+		require.NoError(t, r.AbandonMessage(ctxFor(t), m, nil)) // MaxDeliveryCount 1
+		d := receiveN(t, out, 1)[0]
+		assert.Equal(t, "doomed", string(d.Body))
+		assert.Equal(t, "MaxDeliveryCountExceeded", *d.DeadLetterReason)
+		require.NotNil(t, d.DeadLetterSource)
+		assert.Equal(t, "forward-dlq", *d.DeadLetterSource)
+		require.NoError(t, out.CompleteMessage(ctxFor(t), d, nil))
+		assert.Empty(t, peekAll(t, dlqReceiver(t, c, "forward-dlq")))
+	})
+}
+
 func TestFailureCodes(t *testing.T) {
 	c := startEmulator(t, "")
 

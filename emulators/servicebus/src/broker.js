@@ -26,6 +26,16 @@ class Broker {
       }
       this.topics.set(t.name.toLowerCase(), topic);
     }
+    for (const e of this.entities) {
+      for (const [key, name] of [['forwardTo', 'ForwardTo'], ['forwardDeadLetteredMessagesTo', 'ForwardDeadLetteredMessagesTo']]) {
+        if (!e.props[key]) continue;
+        try {
+          this.forwardTarget(e.props[key]);
+        } catch (err) {
+          throw new Error(`${e.path}: ${name} ${JSON.stringify(e.props[key])}: ${err.message}`);
+        }
+      }
+    }
     this.timer = setInterval(() => this.sweep(), 50);
     this.timer.unref();
   }
@@ -33,6 +43,13 @@ class Broker {
   sweep() {
     const now = Date.now();
     for (const e of this.entities) e.sweep(now);
+  }
+
+  // forwardTarget is the queue or topic a ForwardTo property names.
+  forwardTarget(name) {
+    const { kind, entity } = this.resolve(name);
+    if (kind !== 'queue' && kind !== 'topic') throw new BrokerError(400, 'amqp:not-allowed', `cannot forward to ${name}: not a queue or topic`);
+    return entity;
   }
 
   // resolve maps an entity path to {kind, entity}. kind is 'queue', 'topic',

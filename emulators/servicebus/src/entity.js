@@ -12,6 +12,7 @@ const { BrokerError, lockLost, sessionLockLost } = require('./errors.js');
 const { ruleMatches } = require('./rules.js');
 
 const MAX_UINT = 0xffffffff;
+const MAX_FORWARD_HOPS = 4; // as Service Bus: a chain of ForwardTo stops after 4 hops
 const STATE_ACTIVE = 0;
 const STATE_DEFERRED = 1;
 const STATE_SCHEDULED = 2;
@@ -87,9 +88,9 @@ class Entity {
   }
 
   // accept stores a message sent by a client; returns false if it was a duplicate.
-  accept(parsed, now) {
+  accept(parsed, now, hops = 0) {
     if (this.dedupe && this.props.requiresDuplicateDetection && this.dedupe.duplicate(parsed.properties.message_id, now)) return false;
-    this.store(parsed, now);
+    this.store(parsed, now, { hops });
     return true;
   }
 
@@ -100,7 +101,14 @@ class Entity {
     }
   }
 
+  // store enqueues a message here, or hands it to the ForwardTo entity; it
+  // returns the stored message, or null when it was forwarded.
   store(parsed, now, extra = {}) {
+    const hops = extra.hops || 0;
+    if (!this.isDlq && this.props.forwardTo && hops < MAX_FORWARD_HOPS) {
+      this.broker.forwardTarget(this.props.forwardTo).accept(parsed, now, hops + 1);
+      return null;
+    }
     const ttlHeader = parsed.header.ttl;
     let ttlMs = this.props.defaultTtlMs;
     if (typeof ttlHeader === 'number' && ttlHeader > 0 && ttlHeader < ttlMs) ttlMs = ttlHeader;
@@ -301,6 +309,13 @@ class Entity {
     if (reason !== undefined && reason !== null) values.DeadLetterReason = reason;
     if (description !== undefined && description !== null) values.DeadLetterErrorDescription = description;
     const appRaw = codec.withAppProperties(msg.appRaw, values);
+    if (this.props.forwardDeadLetteredMessagesTo) {
+      const annotations = new Map(msg.parsed.annotations);
+      annotations.set('x-opt-deadletter-source', [types.wrap_symbol('x-opt-deadletter-source'), types.wrap_string(this.name)]);
+      const parsed = { ...msg.parsed, appRaw, annotations };
+      this.broker.forwardTarget(this.props.forwardDeadLetteredMessagesTo).accept(parsed, Date.now(), 1);
+      return;
+    }
     const d = this.dlq.store(msg.parsed, Date.now(), {
       appRaw, deliveryCount: msg.deliveryCount, noSchedule: true,
     });

@@ -56,7 +56,13 @@ async function main() {
   }
   // A bug in one connection's handling must not take the whole local stack down.
   process.on('uncaughtException', (err) => log(`uncaught: ${err.stack || err}`));
-  const broker = new Broker(config);
+  let broker;
+  try {
+    broker = new Broker(config);
+  } catch (err) {
+    log(`config ${args.config}: ${err.message}`);
+    process.exit(1);
+  }
   const server = new Server(broker, log);
   let listener;
   try {

@@ -109,7 +109,8 @@ function schedule(kind, entity, b, now) {
     if (kind === 'topic') {
       seqs.push(entity.schedule(parsed, at, now));
     } else {
-      seqs.push(entity.store(parsed, now).seq);
+      const stored = entity.store(parsed, now);
+      seqs.push(stored ? stored.seq : 0); // 0: forwarded (ForwardTo)
     }
   }
   return { body: types.wrap_map({ 'sequence-numbers': types.wrap_array(seqs, 0x81) }) };

@@ -22,7 +22,7 @@ class Topic {
     }
   }
 
-  accept(parsed, now) {
+  accept(parsed, now, hops = 0) {
     if (this.props.requiresDuplicateDetection && this.dedupe.duplicate(parsed.properties.message_id, now)) return false;
     const sched = codec.annotationValue(parsed, 'x-opt-scheduled-enqueue-time');
     const at = sched instanceof Date ? sched.getTime() : typeof sched === 'number' ? sched : 0;
@@ -30,7 +30,7 @@ class Topic {
       this.schedule(parsed, at, now);
       return true;
     }
-    this.fanOut(parsed, now);
+    this.fanOut(parsed, now, hops);
     return true;
   }
 
@@ -52,11 +52,11 @@ class Topic {
     return true;
   }
 
-  fanOut(parsed, now) {
+  fanOut(parsed, now, hops = 0) {
     for (const s of this.subscriptions.values()) {
       if (!s.matches(parsed)) continue;
       if (s.requiresSession && (parsed.properties.group_id === undefined || parsed.properties.group_id === null)) continue;
-      s.store(parsed, now, { noSchedule: true, maxTtlMs: this.props.defaultTtlMs });
+      s.store(parsed, now, { noSchedule: true, maxTtlMs: this.props.defaultTtlMs, hops });
     }
   }
 }
