@@ -131,7 +131,6 @@ class Entity {
       owner: null,
       timer: null,
       scheduledAt: 0,
-      dlSource: extra.dlSource || null,
     };
     if (this.isDlq) msg.expiresAt = Infinity;
     this.messages.set(msg.seq, msg);
@@ -392,7 +391,6 @@ class Entity {
       ['x-opt-enqueued-time', types.wrap_timestamp(msg.enqueuedAt)],
     ];
     if (opts.lockedUntil) ann.push(['x-opt-locked-until', types.wrap_timestamp(opts.lockedUntil)]);
-    if (msg.dlSource) ann.push(['x-opt-deadletter-source', types.wrap_string(msg.dlSource)]);
     if (msg.state === 'deferred' || msg.deferred) ann.push(['x-opt-message-state', types.wrap_int(STATE_DEFERRED)]);
     else if (msg.state === 'scheduled') ann.push(['x-opt-message-state', types.wrap_int(STATE_SCHEDULED)]);
     else ann.push(['x-opt-message-state', types.wrap_int(STATE_ACTIVE)]);
@@ -562,4 +560,4 @@ class Entity {
   }
 }
 
-module.exports = { Entity, swapGuid };
+module.exports = { Entity };
