@@ -48,7 +48,8 @@ lint: ## gofmt and go vet
 
 .PHONY: run
 run: build deps ## Start the whole system on the local stack (Cosmos + Service Bus emulators, local Functions host); PORT=, DATA=
-	$(GO) run ./cmd/devstack -app $(APP) -port $(PORT) -data $(DATA)
+	$(GO) build -o dist/devstack ./cmd/devstack
+	exec dist/devstack -app $(APP) -port $(PORT) -data $(DATA)
 
 .PHONY: start
 start: build ## Run with Functions Core Tools and Azurite instead (needs `func` and `azurite` on PATH)
