@@ -40,7 +40,8 @@ type Receipt struct {
 	DeclineReason string
 }
 
-// Gateway charges and refunds. Implementations are idempotent per Key.
+// Gateway is the PaymentGateway: it charges and refunds. Implementations
+// are idempotent per Key.
 type Gateway interface {
 	Charge(ctx context.Context, r Request) (Receipt, error)
 	Refund(ctx context.Context, r Request) (Receipt, error)
