@@ -68,7 +68,11 @@ func (st *Stack) start(ctx context.Context, o Options) error {
 	if err := st.startServiceBus(ctx, o); err != nil {
 		return err
 	}
-	st.settings = appSettings(st.cosmos.ConnectionString(), st.busConnection, o.LogLevel)
+	schema, err := infra.LoadSchema()
+	if err != nil {
+		return err
+	}
+	st.settings = appSettings(schema, st.cosmos.ConnectionString(), st.busConnection, o.LogLevel)
 	host, err := funchost.New(funchost.Config{ScriptRoot: o.AppDir, Addr: o.Addr, Settings: st.settings,
 		FeedPollDelay: o.FeedPollDelay, LeaseExpiration: o.LeaseExpiration, Log: o.Console})
 	if err != nil {
@@ -145,13 +149,10 @@ func prepare(ctx context.Context, connectionString string) error {
 	if err := cosmosstore.EnsureSchema(ctx, client, schema); err != nil {
 		return err
 	}
-	names := map[string]string{}
-	for _, c := range schema.Containers {
-		names[c.Name] = c.Name
-	}
-	store, err := cosmosstore.New(client, schema.Database, cosmosstore.Containers{Orders: names["orders"],
-		Catalog: names["catalog"], Inventory: names["inventory"], Payments: names["payments"], DeadLetters: names["deadletters"]},
-		cosmosstore.Options{})
+	names := containerSettings(schema)
+	store, err := cosmosstore.New(client, schema.Database, cosmosstore.Containers{Orders: names["ORDERS_CONTAINER"],
+		Catalog: names["CATALOG_CONTAINER"], Inventory: names["INVENTORY_CONTAINER"], Payments: names["PAYMENTS_CONTAINER"],
+		DeadLetters: names["DEADLETTERS_CONTAINER"]}, cosmosstore.Options{})
 	if err != nil {
 		return err
 	}
@@ -186,22 +187,22 @@ func (st *Stack) startServiceBus(ctx context.Context, o Options) error {
 	return nil
 }
 
-// appSettings are the handler's settings on the local stack: the container
-// names come from the same definition the Bicep deploys.
-func appSettings(cosmosConn, busConn, logLevel string) map[string]string {
-	s := map[string]string{
-		"FUNCTIONS_WORKER_RUNTIME": "custom",
-		"COSMOS":                   cosmosConn,
-		"SERVICEBUS":               busConn,
-		"SERVICEBUS_TOPIC":         "order-events",
-		"LOG_LEVEL":                logLevel,
+// containerSettings maps each container's app setting to its name, as the
+// schema (the same definition the Bicep deploys) declares them.
+func containerSettings(schema infra.Schema) map[string]string {
+	m := map[string]string{"COSMOS_DATABASE": schema.Database}
+	for _, c := range schema.Containers {
+		m[c.Setting] = c.Name
 	}
-	if schema, err := infra.LoadSchema(); err == nil {
-		s["COSMOS_DATABASE"] = schema.Database
-		for _, c := range schema.Containers {
-			s[c.Setting] = c.Name
-		}
-	}
+	return m
+}
+
+// appSettings are the handler's settings on the local stack.
+func appSettings(schema infra.Schema, cosmosConn, busConn, logLevel string) map[string]string {
+	s := containerSettings(schema)
+	s["FUNCTIONS_WORKER_RUNTIME"] = "custom"
+	s["COSMOS"], s["SERVICEBUS"] = cosmosConn, busConn
+	s["SERVICEBUS_TOPIC"], s["LOG_LEVEL"] = "order-events", logLevel
 	return s
 }
 
