@@ -185,7 +185,7 @@ func (s *memStock) Reserve(_ context.Context, _, sku string, qty int) error {
 	return nil
 }
 
-func (s *memStock) Release(context.Context, string, string) error { return nil }
+func (s *memStock) Release(context.Context, string, string, int) error { return nil }
 
 // fakePublisher records what it publishes.
 type fakePublisher struct {

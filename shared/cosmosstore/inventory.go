@@ -2,22 +2,17 @@ package cosmosstore
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
+	"net/http"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"github.com/ordersflow/orderpipeline/shared/inventory"
-	"github.com/ordersflow/orderpipeline/shared/order"
 )
 
 const (
 	kindStock       = "stock"
 	kindReservation = "reservation"
-	// casAttempts bounds optimistic-concurrency retries on a hot SKU.
-	casAttempts = 20
 )
 
 // stockDoc is the available stock of a SKU (id = sku).
@@ -44,91 +39,80 @@ func (s *Store) Inventory() inventory.Stock { return stockAdapter{s} }
 
 type stockAdapter struct{ s *Store }
 
-// Reserve creates the reservation and lowers the stock in one batch, with
-// If-Match on the stock document. An existing reservation means done.
+// Reserve holds qty of sku for the order in one round trip and without a
+// read: one batch creates the reservation and takes the stock with a patch
+// `incr available -qty` under the filter `available >= qty`, which the server
+// checks atomically. Orders that share a hot SKU never retry against each
+// other. A 409 on the create means the order already holds the reservation;
+// a 412 on the patch means the stock is short.
 func (a stockAdapter) Reserve(ctx context.Context, orderID, sku string, qty int) error {
 	res := reservationDoc{ID: reservationID(orderID), SKU: sku, Kind: kindReservation, OrderID: orderID, Quantity: qty}
-	return a.s.casStock(ctx, sku, func(st *stockDoc, b *azcosmos.TransactionalBatch) (bool, error) {
-		if st.Available < qty {
-			if _, err := a.reservation(ctx, orderID, sku); err == nil {
-				return true, nil
-			}
-			return false, fmt.Errorf("%s has %d, order %s needs %d: %w", sku, st.Available, orderID, qty, inventory.ErrInsufficientStock)
-		}
-		st.Available -= qty
-		return false, addCreate(b, res)
-	}, true)
-}
-
-// Release deletes the reservation and returns its stock in one batch.
-func (a stockAdapter) Release(ctx context.Context, orderID, sku string) error {
-	res, err := a.reservation(ctx, orderID, sku)
-	if errors.Is(err, order.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
+	b := a.s.inventory.NewTransactionalBatch(pk(sku))
+	if err := addCreate(&b, res); err != nil {
 		return err
 	}
-	return a.s.casStock(ctx, sku, func(st *stockDoc, b *azcosmos.TransactionalBatch) (bool, error) {
-		st.Available += res.Quantity
-		b.DeleteItem(res.ID, nil)
-		return false, nil
-	}, false)
-}
-
-func (a stockAdapter) reservation(ctx context.Context, orderID, sku string) (reservationDoc, error) {
-	var r reservationDoc
-	_, err := a.s.read(ctx, a.s.inventory, "read_reservation", sku, reservationID(orderID), &r)
-	return r, err
-}
-
-// casStock reads a SKU's stock, lets change edit it and add operations to a
-// batch, and commits the batch with If-Match on the stock, retrying when
-// another order got there first. change returns done=true to stop early.
-// A conflict on the batch's first operation means the reservation exists
-// (when reserving) or is gone (when releasing): either way, done.
-func (s *Store) casStock(ctx context.Context, sku string,
-	change func(*stockDoc, *azcosmos.TransactionalBatch) (bool, error), reserving bool) error {
-	for attempt := 0; attempt < casAttempts; attempt++ {
-		var st stockDoc
-		etag, err := s.read(ctx, s.inventory, "read_stock", sku, sku, &st)
-		if err != nil {
-			return fmt.Errorf("read stock of %s: %w", sku, err)
-		}
-		b := s.inventory.NewTransactionalBatch(pk(sku))
-		done, err := change(&st, &b)
-		if done || err != nil {
-			return err
-		}
-		raw, _ := json.Marshal(st)
-		tag := azcore.ETag(etag)
-		b.ReplaceItem(sku, raw, &azcosmos.TransactionalBatchItemOptions{IfMatchETag: &tag})
-		retry, err := s.commitStock(ctx, b, reserving)
-		if !retry {
-			return err
-		}
+	take := azcosmos.PatchOperations{}
+	take.SetCondition(fmt.Sprintf("FROM c WHERE c.available >= %d", qty))
+	take.AppendIncrement("/available", int64(-qty))
+	b.PatchItem(sku, take, nil)
+	failed, err := a.s.commitStock(ctx, "reserve_stock", b)
+	switch {
+	case err != nil:
+		return fmt.Errorf("reserve %d of %s for %s: %w", qty, sku, orderID, err)
+	case failed == nil:
+		return nil
+	case failed.index == 0 && failed.status == http.StatusConflict:
+		return nil // this order already holds the reservation
+	case failed.index == 1 && failed.status == http.StatusPreconditionFailed:
+		return fmt.Errorf("%s has less than %d for order %s: %w", sku, qty, orderID, inventory.ErrInsufficientStock)
 	}
-	return fmt.Errorf("stock of %s kept changing: %w", sku, order.ErrUnavailable)
+	return fmt.Errorf("reserve %d of %s for %s: %w", qty, sku, orderID, failed.err)
 }
 
-// commitStock runs a stock batch and says whether to retry it.
-func (s *Store) commitStock(ctx context.Context, b azcosmos.TransactionalBatch, reserving bool) (retry bool, err error) {
+// Release gives back qty of sku held for the order, in one batch: delete the
+// reservation and patch `incr available +qty`. A 404 on the delete means
+// there is nothing to give back (never reserved, or released already).
+func (a stockAdapter) Release(ctx context.Context, orderID, sku string, qty int) error {
+	b := a.s.inventory.NewTransactionalBatch(pk(sku))
+	b.DeleteItem(reservationID(orderID), nil)
+	give := azcosmos.PatchOperations{}
+	give.AppendIncrement("/available", int64(qty))
+	b.PatchItem(sku, give, nil)
+	failed, err := a.s.commitStock(ctx, "release_stock", b)
+	switch {
+	case err != nil:
+		return fmt.Errorf("release %s of %s: %w", sku, orderID, err)
+	case failed == nil, failed.index == 0 && failed.status == http.StatusNotFound:
+		return nil
+	}
+	return fmt.Errorf("release %s of %s: %w", sku, orderID, failed.err)
+}
+
+// failedOp is the operation that stopped a batch.
+type failedOp struct {
+	index  int
+	status int
+	err    error
+}
+
+// commitStock runs a stock batch. A batch that did not commit comes back as
+// the operation that stopped it (the others answer 424), for the caller to
+// interpret; err is for a call that failed as a whole.
+func (s *Store) commitStock(ctx context.Context, op string, b azcosmos.TransactionalBatch) (*failedOp, error) {
 	ctx, cancel := s.withDeadline(ctx)
 	defer cancel()
 	resp, err := s.inventory.ExecuteTransactionalBatch(ctx, b, nil)
-	s.observe(ctx, "stock_batch", resp.RequestCharge)
+	s.observe(ctx, op, resp.RequestCharge)
 	if err != nil {
-		return false, translate(err)
+		return nil, translate(err)
 	}
 	if resp.Success {
-		return false, nil
+		return nil, nil
 	}
-	first := resp.OperationResults[0].StatusCode
-	switch {
-	case reserving && first == 409, !reserving && first == 404:
-		return false, nil // the reservation already exists / is already gone
-	case resp.OperationResults[len(resp.OperationResults)-1].StatusCode == 412:
-		return true, nil
+	for i, r := range resp.OperationResults {
+		if r.StatusCode != http.StatusFailedDependency {
+			return &failedOp{index: i, status: int(r.StatusCode), err: fromStatus(int(r.StatusCode))}, nil
+		}
 	}
-	return false, batchError(resp)
+	return nil, batchError(resp)
 }

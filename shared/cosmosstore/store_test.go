@@ -174,9 +174,14 @@ func TestReserveAndRelease(t *testing.T) {
 	require.NoError(t, stock.Reserve(ctx, "o1", "LAMP-LTD", 2), "reserving twice holds once")
 	assert.Equal(t, 1, available())
 	assert.ErrorIs(t, stock.Reserve(ctx, "o2", "LAMP-LTD", 2), inventory.ErrInsufficientStock)
-	require.NoError(t, stock.Release(ctx, "o1", "LAMP-LTD"))
-	require.NoError(t, stock.Release(ctx, "o1", "LAMP-LTD"), "releasing twice returns once")
+	require.NoError(t, stock.Release(ctx, "o1", "LAMP-LTD", 2))
+	require.NoError(t, stock.Release(ctx, "o1", "LAMP-LTD", 2), "releasing twice returns once")
 	assert.Equal(t, 3, available())
+	require.NoError(t, stock.Release(ctx, "never-reserved", "LAMP-LTD", 2), "releasing what isn't held does nothing")
+	assert.Equal(t, 3, available())
+	require.NoError(t, stock.Reserve(ctx, "o3", "LAMP-LTD", 3), "the released stock can be reserved again")
+	assert.Equal(t, 0, available())
+	assert.ErrorIs(t, stock.Reserve(ctx, "o4", "LAMP-LTD", 1), inventory.ErrInsufficientStock, "never below zero")
 }
 
 func TestConcurrentReservationsNeverOversell(t *testing.T) {
@@ -198,6 +203,13 @@ func TestConcurrentReservationsNeverOversell(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Equal(t, int32(3), ok.Load(), "3 lamps in stock, 3 reservations")
+	list, err := s.Catalog(ctx)
+	require.NoError(t, err)
+	for _, l := range list {
+		if l.SKU == "LAMP-LTD" {
+			assert.Equal(t, 0, l.Available, "the stock ends at zero, never negative")
+		}
+	}
 }
 
 func TestLedgerMakesChargesIdempotent(t *testing.T) {

@@ -18,7 +18,7 @@ var ErrInsufficientStock = errors.New("insufficient stock")
 // isn't held does nothing.
 type Stock interface {
 	Reserve(ctx context.Context, orderID, sku string, quantity int) error
-	Release(ctx context.Context, orderID, sku string) error
+	Release(ctx context.Context, orderID, sku string, quantity int) error
 }
 
 // ReserveAll reserves every line of an order. If a line can't be reserved it
@@ -40,7 +40,7 @@ func ReserveAll(ctx context.Context, s Stock, orderID string, lines []order.Rese
 
 func releaseAll(ctx context.Context, s Stock, orderID string, lines []order.Reservation) error {
 	for _, l := range lines {
-		if err := s.Release(ctx, orderID, l.SKU); err != nil {
+		if err := s.Release(ctx, orderID, l.SKU, l.Quantity); err != nil {
 			return fmt.Errorf("release %s: %w", l.SKU, err)
 		}
 	}

@@ -33,7 +33,7 @@ func (m *memStock) Reserve(_ context.Context, _, sku string, qty int) error {
 	return nil
 }
 
-func (m *memStock) Release(_ context.Context, _, sku string) error {
+func (m *memStock) Release(_ context.Context, _, sku string, _ int) error {
 	if q, ok := m.held[sku]; ok {
 		m.available[sku] += q
 		delete(m.held, sku)
