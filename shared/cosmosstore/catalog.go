@@ -20,21 +20,28 @@ type productDoc struct {
 }
 
 // Products returns the catalog entries of the given SKUs; unknown SKUs are
-// simply absent from the map.
+// simply absent from the map. It point-reads them (ReadManyItems: about 1 RU
+// an item, each partition key range asked once) rather than querying across
+// partitions.
 func (s *Store) Products(ctx context.Context, skus []string) (map[string]catalog.Product, error) {
-	q := "SELECT * FROM c WHERE ARRAY_CONTAINS(@skus, c.sku)"
-	params := []azcosmos.QueryParameter{{Name: "@skus", Value: skus}}
+	ids := make([]azcosmos.ItemIdentity, len(skus))
+	for i, sku := range skus {
+		ids[i] = azcosmos.ItemIdentity{ID: sku, PartitionKey: pk(sku)}
+	}
+	rctx, cancel := s.withDeadline(ctx)
+	defer cancel()
+	resp, err := s.catalog.ReadManyItems(rctx, ids, nil)
+	s.observe(ctx, "read_products", resp.RequestCharge)
+	if err != nil {
+		return nil, fmt.Errorf("look up %d products: %w", len(skus), translate(err))
+	}
 	out := make(map[string]catalog.Product, len(skus))
-	err := s.query(ctx, s.catalog, "query_products", azcosmos.NewPartitionKey(), q, params, func(raw []byte) error {
+	for _, raw := range resp.Items {
 		var d productDoc
 		if err := json.Unmarshal(raw, &d); err != nil {
-			return fmt.Errorf("decode product: %v: %w", err, order.ErrPermanent)
+			return nil, fmt.Errorf("decode product: %v: %w", err, order.ErrPermanent)
 		}
 		out[d.SKU] = d.Product
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("look up %d products: %w", len(skus), err)
 	}
 	return out, nil
 }
