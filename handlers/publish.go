@@ -24,13 +24,13 @@ func (s *Server) publishEvents(w http.ResponseWriter, r *http.Request) {
 		s.finish(w, ctx, s.deadLetterEnvelope(ctx, "PublishEvents", r, err), "envelope dead-lettered")
 		return
 	}
-	rc := inv.Metadata.RetryContext
+	src := deadLetterSource{invocationID: r.Header.Get(invocationHeader), rc: inv.Metadata.RetryContext}
 	var events []order.Event
 	var raws []json.RawMessage
 	for _, doc := range docs {
 		ev, ok, err := eventOf(doc, allEvents...)
 		if err != nil {
-			if err := s.deadLetter(ctx, "PublishEvents", r, rc, doc, err); err != nil {
+			if err := s.deadLetter(ctx, "PublishEvents", src, doc, err); err != nil {
 				s.finish(w, ctx, err, "")
 				return
 			}
@@ -40,26 +40,22 @@ func (s *Server) publishEvents(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	err = s.Publisher.Publish(ctx, events)
-	if err != nil && rc.lastAttempt() {
-		err = s.deadLetterAll(ctx, r, rc, raws, err)
+	if err != nil && src.rc.lastAttempt() {
+		err = s.deadLetterAll(ctx, src, raws, err)
 	}
 	s.finish(w, ctx, err, fmt.Sprintf("%d events published", len(events)))
 }
 
-func (s *Server) deadLetterAll(ctx context.Context, r *http.Request, rc *RetryContext, docs []json.RawMessage, cause error) error {
+func (s *Server) deadLetterAll(ctx context.Context, src deadLetterSource, docs []json.RawMessage, cause error) error {
 	for _, doc := range docs {
-		if err := s.deadLetter(ctx, "PublishEvents", r, rc, doc, cause); err != nil {
+		if err := s.deadLetter(ctx, "PublishEvents", src, doc, cause); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// publishOne publishes a single event document (dead-letter replay).
-func (s *Server) publishOne(ctx context.Context, doc json.RawMessage) error {
-	ev, ok, err := eventOf(doc, allEvents...)
-	if !ok {
-		return err
-	}
+// publishOne publishes a single event (dead-letter replay).
+func (s *Server) publishOne(ctx context.Context, ev order.Event) error {
 	return s.Publisher.Publish(ctx, []order.Event{ev})
 }

@@ -65,11 +65,11 @@ func (s *Server) replayDeadLetter(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	run, ok := s.stages[d.Function]
+	st, ok := s.stages[d.Function]
 	if !ok {
 		return fmt.Errorf("dead letter %s names unknown function %q: %w", d.ID, d.Function, order.ErrPermanent)
 	}
-	if err := run(ctx, d.Document); err != nil {
+	if err := st.handle(ctx, d.Document); err != nil {
 		if order.IsTransient(err) {
 			return fmt.Errorf("replay %s: %w", d.ID, err)
 		}

@@ -64,6 +64,9 @@ type Deps struct {
 	DeadLetters DeadLetters
 	Log         zerolog.Logger
 	Now         func() time.Time // default time.Now
+	// StageConcurrency bounds how many orders of one change feed batch a
+	// stage works on at once; default DefaultStageConcurrency.
+	StageConcurrency int
 }
 
 // Server serves every function of the app.
@@ -84,10 +87,10 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{Deps: d, mux: http.NewServeMux()}
 	s.stages = map[string]stage{
-		"ApplyTax":       s.applyTax,
-		"ProcessPayment": s.processPayment,
-		"FulfilOrder":    s.fulfilOrder,
-		"PublishEvents":  s.publishOne,
+		"ApplyTax":       {on: []order.EventType{order.OrderPlaced}, run: s.applyTax},
+		"ProcessPayment": {on: []order.EventType{order.TaxApplied, order.FulfilmentFailed}, run: s.processPayment},
+		"FulfilOrder":    {on: []order.EventType{order.PaymentCaptured}, run: s.fulfilOrder},
+		"PublishEvents":  {on: allEvents, run: s.publishOne},
 	}
 	s.routes()
 	return s, nil

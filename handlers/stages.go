@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/ordersflow/orderpipeline/shared/inventory"
@@ -11,25 +10,25 @@ import (
 )
 
 // applyTax: OrderPlaced → TaxApplied.
-func (s *Server) applyTax(ctx context.Context, doc json.RawMessage) error {
-	return s.step(ctx, doc, func(_ context.Context, o *order.Order, _ order.Event) ([]order.Event, error) {
+func (s *Server) applyTax(ctx context.Context, ev order.Event) error {
+	return s.step(ctx, ev, func(_ context.Context, o *order.Order, _ order.Event) ([]order.Event, error) {
 		d, err := s.Tax.Compute(*o)
 		if err != nil {
 			return nil, fmt.Errorf("compute tax: %w", err)
 		}
 		return record(o, s, order.TaxApplied, d)
-	}, order.OrderPlaced)
+	})
 }
 
 // processPayment: TaxApplied → PaymentCaptured, or PaymentDeclined and
 // OrderCancelled; FulfilmentFailed → PaymentRefunded and OrderCancelled.
-func (s *Server) processPayment(ctx context.Context, doc json.RawMessage) error {
-	return s.step(ctx, doc, func(ctx context.Context, o *order.Order, ev order.Event) ([]order.Event, error) {
+func (s *Server) processPayment(ctx context.Context, ev order.Event) error {
+	return s.step(ctx, ev, func(ctx context.Context, o *order.Order, ev order.Event) ([]order.Event, error) {
 		if ev.Type == order.FulfilmentFailed {
 			return s.refund(ctx, o)
 		}
 		return s.charge(ctx, o)
-	}, order.TaxApplied, order.FulfilmentFailed)
+	})
 }
 
 func (s *Server) charge(ctx context.Context, o *order.Order) ([]order.Event, error) {
@@ -59,8 +58,8 @@ func (s *Server) refund(ctx context.Context, o *order.Order) ([]order.Event, err
 
 // fulfilOrder: PaymentCaptured → OrderFulfilled, or FulfilmentFailed when a
 // line can't be reserved (the reservations made are released first).
-func (s *Server) fulfilOrder(ctx context.Context, doc json.RawMessage) error {
-	return s.step(ctx, doc, func(ctx context.Context, o *order.Order, _ order.Event) ([]order.Event, error) {
+func (s *Server) fulfilOrder(ctx context.Context, ev order.Event) error {
+	return s.step(ctx, ev, func(ctx context.Context, o *order.Order, _ order.Event) ([]order.Event, error) {
 		lines := make([]order.Reservation, len(o.Lines))
 		for i, l := range o.Lines {
 			lines[i] = order.Reservation{SKU: l.SKU, Quantity: l.Quantity}
@@ -73,7 +72,7 @@ func (s *Server) fulfilOrder(ctx context.Context, doc json.RawMessage) error {
 			return record(o, s, order.FulfilmentFailed, order.ReasonData{Reason: "insufficient stock", SKU: short})
 		}
 		return record(o, s, order.OrderFulfilled, order.FulfilledData{Reservations: lines})
-	}, order.PaymentCaptured)
+	})
 }
 
 type entry struct {

@@ -18,17 +18,39 @@ import (
 // function.json.
 const documentsBinding = "documents"
 
-// stage processes one change feed document. It returns nil for documents
-// that are not its business, and is idempotent for those that are.
-type stage func(ctx context.Context, doc json.RawMessage) error
+// stage is one change feed function: the event types it acts on and what it
+// does with one of them. run is idempotent: a redelivered event does nothing.
+type stage struct {
+	on  []order.EventType
+	run func(ctx context.Context, ev order.Event) error
+}
 
-// trigger runs a stage over every document of a cosmosDBTrigger invocation.
+// handle runs the stage on doc if doc is one of its events (dead-letter
+// replay); any other document is not its business.
+func (st stage) handle(ctx context.Context, doc json.RawMessage) error {
+	ev, ok, err := eventOf(doc, st.on...)
+	if !ok {
+		return err
+	}
+	return st.run(ctx, ev)
+}
+
+// deadLetterSource says which invocation, on which attempt, gave up on a
+// document.
+type deadLetterSource struct {
+	invocationID string
+	rc           *RetryContext
+}
+
+// trigger runs a stage over a cosmosDBTrigger invocation: the batch's events
+// grouped by order, different orders at once, each order's events in feed
+// order (see batch). It answers the host when every order is done.
 //
-// A permanent failure dead-letters the document and the batch goes on. A
+// A permanent failure dead-letters the event and the batch goes on. A
 // transient failure fails the invocation so the host retries the batch,
-// except on the last attempt, when the document is dead-lettered instead:
-// the host checkpoints after its last retry, so failing then would lose it.
-func (s *Server) trigger(fn string, run stage) http.Handler {
+// except on the last attempt, when the event is dead-lettered instead: the
+// host checkpoints after its last retry, so failing then would lose it.
+func (s *Server) trigger(fn string, st stage) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		inv, docs, err := decodeInvocation(r, documentsBinding)
@@ -36,23 +58,11 @@ func (s *Server) trigger(fn string, run stage) http.Handler {
 			s.finish(w, ctx, s.deadLetterEnvelope(ctx, fn, r, err), "envelope dead-lettered")
 			return
 		}
-		var failed error
-		dead := 0
-		for _, doc := range docs {
-			err := run(ctx, doc)
-			if err == nil {
-				continue
-			}
-			if order.IsTransient(err) && !inv.Metadata.RetryContext.lastAttempt() {
-				failed = err
-				break
-			}
-			if failed = s.deadLetter(ctx, fn, r, inv.Metadata.RetryContext, doc, err); failed != nil {
-				break
-			}
-			dead++
-		}
-		s.finish(w, ctx, failed, fmt.Sprintf("%d documents, %d dead-lettered", len(docs), dead))
+		b := &batch{s: s, fn: fn, run: st.run,
+			inv: deadLetterSource{invocationID: r.Header.Get(invocationHeader), rc: inv.Metadata.RetryContext}}
+		orders := streams(docs, st.on)
+		failed := b.runAll(ctx, orders)
+		s.finish(w, ctx, failed, fmt.Sprintf("%d documents, %d orders, %d dead-lettered", len(docs), len(orders), b.dead.Load()))
 	})
 }
 
@@ -68,7 +78,7 @@ func (s *Server) finish(w http.ResponseWriter, ctx context.Context, failed error
 }
 
 // deadLetter records a document that fn could not process.
-func (s *Server) deadLetter(ctx context.Context, fn string, r *http.Request, rc *RetryContext, doc json.RawMessage, cause error) error {
+func (s *Server) deadLetter(ctx context.Context, fn string, src deadLetterSource, doc json.RawMessage, cause error) error {
 	var head struct {
 		ID      string `json:"id"`
 		OrderID string `json:"orderId"`
@@ -78,8 +88,8 @@ func (s *Server) deadLetter(ctx context.Context, fn string, r *http.Request, rc 
 		head.ID = "undecodable-" + order.IDForKey(string(doc))
 	}
 	d := deadletter.DeadLetter{ID: deadletter.ID(fn, head.ID), Function: fn, DocumentID: head.ID, OrderID: head.OrderID,
-		Document: validJSON(doc), Error: cause.Error(), Transient: order.IsTransient(cause), RetryCount: rc.count(),
-		InvocationID: r.Header.Get(invocationHeader), At: s.Now().UTC()}
+		Document: validJSON(doc), Error: cause.Error(), Transient: order.IsTransient(cause), RetryCount: src.rc.count(),
+		InvocationID: src.invocationID, At: s.Now().UTC()}
 	if err := s.DeadLetters.PutDeadLetter(ctx, d); err != nil {
 		return fmt.Errorf("dead-letter %s: %w", d.ID, err)
 	}
@@ -91,7 +101,7 @@ func (s *Server) deadLetter(ctx context.Context, fn string, r *http.Request, rc 
 func (s *Server) deadLetterEnvelope(ctx context.Context, fn string, r *http.Request, cause error) error {
 	id := r.Header.Get(invocationHeader)
 	doc, _ := json.Marshal(map[string]string{"id": "invocation-" + id})
-	return s.deadLetter(ctx, fn, r, nil, doc, cause)
+	return s.deadLetter(ctx, fn, deadLetterSource{invocationID: id}, doc, cause)
 }
 
 func validJSON(doc json.RawMessage) json.RawMessage {
@@ -120,14 +130,10 @@ func eventOf(doc json.RawMessage, types ...order.EventType) (order.Event, bool, 
 // decision records the events a stage adds to an order.
 type decision func(ctx context.Context, o *order.Order, trigger order.Event) ([]order.Event, error)
 
-// step runs one stage for the event in doc: it loads the order, does nothing
+// step runs one stage for the event ev: it loads the order, does nothing
 // if the order has moved past the event (redelivery), and otherwise appends
 // what decide records in one batch guarded by the order's ETag.
-func (s *Server) step(ctx context.Context, doc json.RawMessage, decide decision, on ...order.EventType) error {
-	ev, ok, err := eventOf(doc, on...)
-	if !ok {
-		return err
-	}
+func (s *Server) step(ctx context.Context, ev order.Event, decide decision) error {
 	ctx = withOrder(ctx, ev.OrderID, ev.CorrelationID)
 	o, err := s.Orders.Order(ctx, ev.OrderID)
 	if err != nil {

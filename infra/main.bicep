@@ -65,6 +65,11 @@ param cosmosAutoscaleMaxThroughput int = 1000
 ])
 param logLevel string = 'info'
 
+@description('Orders of one change feed batch a stage works on at once.')
+@minValue(1)
+@maxValue(1024)
+param stageConcurrency int = 32
+
 @description('Object id of who uploads the app package (ElasticPremium only: Storage Blob Data Contributor on the package container). infra/deploy.sh passes the signed-in principal.')
 param deployerPrincipalId string = ''
 
@@ -160,6 +165,7 @@ module functionApp 'modules/functionapp.bicep' = {
     serviceBusNamespace: serviceBus.outputs.fullyQualifiedNamespace
     topicName: serviceBus.outputs.topicName
     logLevel: logLevel
+    stageConcurrency: stageConcurrency
   }
 }
 

@@ -74,7 +74,7 @@ func build(cfg config.Config, log zerolog.Logger) (*handlers.Server, func(), err
 		_ = sender.Close(ctx)
 		_ = sb.Close(ctx)
 	}
-	srv, err := assemble(store, sender, log)
+	srv, err := assemble(store, sender, cfg.StageConcurrency, log)
 	if err != nil {
 		closeAll()
 		return nil, nil, err
@@ -82,7 +82,7 @@ func build(cfg config.Config, log zerolog.Logger) (*handlers.Server, func(), err
 	return srv, closeAll, nil
 }
 
-func assemble(store *cosmosstore.Store, sender eventbus.Sender, log zerolog.Logger) (*handlers.Server, error) {
+func assemble(store *cosmosstore.Store, sender eventbus.Sender, concurrency int, log zerolog.Logger) (*handlers.Server, error) {
 	rates, err := tax.Load()
 	if err != nil {
 		return nil, err
@@ -96,7 +96,7 @@ func assemble(store *cosmosstore.Store, sender eventbus.Sender, log zerolog.Logg
 		return nil, err
 	}
 	return handlers.New(handlers.Deps{Orders: store, Catalog: store, Tax: rates, Gateway: gateway,
-		Stock: store.Inventory(), Publisher: pub, DeadLetters: store, Log: log})
+		Stock: store.Inventory(), Publisher: pub, DeadLetters: store, Log: log, StageConcurrency: concurrency})
 }
 
 // serve runs the HTTP server until ctx ends, then drains it.

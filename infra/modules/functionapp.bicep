@@ -90,6 +90,11 @@ param topicName string
 ])
 param logLevel string = 'info'
 
+@description('Orders of one change feed batch a stage works on at once (STAGE_CONCURRENCY).')
+@minValue(1)
+@maxValue(1024)
+param stageConcurrency int = 32
+
 var schema = loadJsonContent('../containers.json')
 var isFlex = hostingPlan == 'FlexConsumption'
 
@@ -109,6 +114,7 @@ var handlerSettings = {
   SERVICEBUS__clientId: identityClientId
   SERVICEBUS_TOPIC: topicName
   LOG_LEVEL: logLevel
+  STAGE_CONCURRENCY: string(stageConcurrency)
 }
 
 // ORDERS_CONTAINER=orders, LEASES_CONTAINER=leases, ...: one setting per

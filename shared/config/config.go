@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -30,6 +31,7 @@ const (
 	KeyServiceBusClientID   = "SERVICEBUS__clientId"
 	KeyTopic                = "SERVICEBUS_TOPIC"
 	KeyLogLevel             = "LOG_LEVEL"
+	KeyStageConcurrency     = "STAGE_CONCURRENCY"
 )
 
 // Keys lists every setting Load reads, in a stable order. The infrastructure
@@ -41,7 +43,7 @@ func Keys() []string {
 		KeyDatabase, KeyOrdersContainer, KeyCatalogContainer, KeyInventoryContainer,
 		KeyPaymentsContainer, KeyDeadLettersContainer, KeyLeasesContainer,
 		KeyServiceBusConnection, KeyServiceBusNamespace, KeyServiceBusCredential, KeyServiceBusClientID,
-		KeyTopic, KeyLogLevel,
+		KeyTopic, KeyLogLevel, KeyStageConcurrency,
 	}
 }
 
@@ -68,6 +70,9 @@ type Config struct {
 	ServiceBus Connection
 	Topic      string
 	LogLevel   string
+	// StageConcurrency bounds the orders of one change feed batch that a
+	// stage works on at once; 0 means the handler's default.
+	StageConcurrency int
 }
 
 // Load reads the settings through getenv, applies defaults and reports every
@@ -75,12 +80,13 @@ type Config struct {
 func Load(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	cfg := Config{
-		Port:       r.get(KeyPort, "8080"),
-		Cosmos:     r.connection(KeyCosmosConnection, KeyCosmosEndpoint, KeyCosmosCredential, KeyCosmosClientID),
-		Database:   r.get(KeyDatabase, "commerce"),
-		ServiceBus: r.connection(KeyServiceBusConnection, KeyServiceBusNamespace, KeyServiceBusCredential, KeyServiceBusClientID),
-		Topic:      r.get(KeyTopic, "order-events"),
-		LogLevel:   r.get(KeyLogLevel, "info"),
+		Port:             r.get(KeyPort, "8080"),
+		Cosmos:           r.connection(KeyCosmosConnection, KeyCosmosEndpoint, KeyCosmosCredential, KeyCosmosClientID),
+		Database:         r.get(KeyDatabase, "commerce"),
+		ServiceBus:       r.connection(KeyServiceBusConnection, KeyServiceBusNamespace, KeyServiceBusCredential, KeyServiceBusClientID),
+		Topic:            r.get(KeyTopic, "order-events"),
+		LogLevel:         r.get(KeyLogLevel, "info"),
+		StageConcurrency: r.positive(KeyStageConcurrency, 1024),
 		Containers: Containers{
 			Orders:      r.get(KeyOrdersContainer, "orders"),
 			Catalog:     r.get(KeyCatalogContainer, "catalog"),
@@ -106,6 +112,20 @@ func (r *reader) get(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// positive reads an optional whole number from 1 to limit; unset is 0.
+func (r *reader) positive(key string, limit int) int {
+	v := r.get(key, "")
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > limit {
+		r.problems = append(r.problems, fmt.Sprintf("%s must be a whole number from 1 to %d, got %q", key, limit, v))
+		return 0
+	}
+	return n
 }
 
 func (r *reader) connection(str, endpoint, credential, clientID string) Connection {

@@ -22,6 +22,33 @@ func TestLoadDefaults(t *testing.T) {
 	assert.Equal(t, Containers{"orders", "catalog", "inventory", "payments", "deadletters", "leases"}, cfg.Containers)
 	assert.Equal(t, "order-events", cfg.Topic)
 	assert.Equal(t, "info", cfg.LogLevel)
+	assert.Zero(t, cfg.StageConcurrency, "unset: the handler's default")
+}
+
+func TestLoadStageConcurrency(t *testing.T) {
+	base := map[string]string{
+		KeyCosmosConnection:     "AccountEndpoint=http://127.0.0.1:1/;AccountKey=a2V5;",
+		KeyServiceBusConnection: "Endpoint=sb://127.0.0.1:2;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;",
+	}
+	for _, tc := range []struct {
+		value string
+		want  int
+		ok    bool
+	}{{"16", 16, true}, {"1", 1, true}, {"0", 0, false}, {"-4", 0, false}, {"many", 0, false}, {"100000", 0, false}} {
+		t.Run(tc.value, func(t *testing.T) {
+			m := map[string]string{KeyStageConcurrency: tc.value}
+			for k, v := range base {
+				m[k] = v
+			}
+			cfg, err := Load(env(m))
+			if !tc.ok {
+				assert.ErrorContains(t, err, KeyStageConcurrency)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, cfg.StageConcurrency)
+		})
+	}
 }
 
 func TestLoadManagedIdentity(t *testing.T) {

@@ -1,0 +1,119 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ordersflow/orderpipeline/shared/order"
+)
+
+// DefaultStageConcurrency is how many orders of one batch a stage works on
+// at once when STAGE_CONCURRENCY is not set; chosen by measurement (see the
+// README's "Throughput" section).
+const DefaultStageConcurrency = 32
+
+// item is one change feed document a stage has to handle: an event of one of
+// its types, or a document that could not be decoded (err).
+type item struct {
+	ev  order.Event
+	doc json.RawMessage
+	err error
+}
+
+// streams keeps the documents of a batch that st acts on and groups them by
+// order: each order's events stay in feed order; orders come in the order of
+// their first event. A document that can't be decoded is a stream of its own.
+func streams(docs []json.RawMessage, on []order.EventType) [][]item {
+	var out [][]item
+	index := map[string]int{}
+	for _, doc := range docs {
+		ev, ok, err := eventOf(doc, on...)
+		if err != nil {
+			out = append(out, []item{{doc: doc, err: err}})
+			continue
+		}
+		if !ok {
+			continue
+		}
+		i, seen := index[ev.OrderID]
+		if !seen {
+			i = len(out)
+			index[ev.OrderID] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], item{ev: ev, doc: doc})
+	}
+	return out
+}
+
+// batch is one invocation of a change feed function over its streams.
+type batch struct {
+	s    *Server
+	fn   string
+	inv  deadLetterSource
+	run  func(ctx context.Context, ev order.Event) error
+	dead atomic.Int64
+}
+
+// runAll works on up to s.StageConcurrency orders at once, one event at a
+// time per order, and returns when every order is done. Orders don't wait
+// for each other: a failure in one stops only that order. The error is the
+// first transient failure (the host retries the batch; every stage is
+// idempotent, so what succeeded is skipped next time).
+func (b *batch) runAll(ctx context.Context, streams [][]item) error {
+	var g errgroup.Group
+	g.SetLimit(b.s.stageConcurrency())
+	for _, st := range streams {
+		g.Go(func() error { return b.runStream(ctx, st) })
+	}
+	return g.Wait()
+}
+
+// runStream handles one order's events in feed order. After a failure the
+// order's later events never run in this attempt: on a transient failure
+// with retries left the invocation fails and the host retries the batch;
+// otherwise the failed event and the ones after it are dead-lettered, and
+// can be replayed in order.
+func (b *batch) runStream(ctx context.Context, items []item) error {
+	for i, it := range items {
+		err := it.err
+		if err == nil {
+			err = b.run(ctx, it.ev)
+		}
+		if err == nil {
+			continue
+		}
+		if order.IsTransient(err) && !b.inv.rc.lastAttempt() {
+			return err
+		}
+		return b.deadLetterRest(ctx, items[i:], err)
+	}
+	return nil
+}
+
+// deadLetterRest records a failed event and the events of its order that
+// could not run after it.
+func (b *batch) deadLetterRest(ctx context.Context, items []item, cause error) error {
+	for i, it := range items {
+		why := cause
+		if i > 0 {
+			why = fmt.Errorf("not run: event %s of the same order failed first: %w", items[0].ev.ID, cause)
+		}
+		if err := b.s.deadLetter(ctx, b.fn, b.inv, it.doc, why); err != nil {
+			return err
+		}
+		b.dead.Add(1)
+	}
+	return nil
+}
+
+func (s *Server) stageConcurrency() int {
+	if s.StageConcurrency > 0 {
+		return s.StageConcurrency
+	}
+	return DefaultStageConcurrency
+}
