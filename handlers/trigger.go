@@ -43,7 +43,7 @@ func (s *Server) trigger(fn string, run stage) http.Handler {
 			if err == nil {
 				continue
 			}
-			if order.IsTransient(err) && !inv.Metadata.RetryContext.lastAttempt() {
+			if isTransient(err) && !inv.Metadata.RetryContext.lastAttempt() {
 				failed = err
 				break
 			}
@@ -78,7 +78,7 @@ func (s *Server) deadLetter(ctx context.Context, fn string, r *http.Request, rc 
 		head.ID = "undecodable-" + order.IDForKey(string(doc))
 	}
 	d := deadletter.DeadLetter{ID: deadletter.ID(fn, head.ID), Function: fn, DocumentID: head.ID, OrderID: head.OrderID,
-		Document: validJSON(doc), Error: cause.Error(), Transient: order.IsTransient(cause), RetryCount: rc.count(),
+		Document: validJSON(doc), Error: cause.Error(), Transient: isTransient(cause), RetryCount: rc.count(),
 		InvocationID: r.Header.Get(invocationHeader), At: s.Now().UTC()}
 	if err := s.DeadLetters.PutDeadLetter(ctx, d); err != nil {
 		return fmt.Errorf("dead-letter %s: %w", d.ID, err)

@@ -244,7 +244,7 @@ func TestDeadlineIsTranslated(t *testing.T) {
 	s, _ := newStore(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
 	defer cancel()
-	time.Sleep(time.Millisecond)
+	<-ctx.Done()
 	_, err := s.Order(ctx, "ord_1")
-	assert.True(t, order.IsTransient(err))
+	assert.ErrorIs(t, err, order.ErrUnavailable)
 }

@@ -3,7 +3,9 @@ package eventbus_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
+	"strings"
 	"path/filepath"
 	"testing"
 	"time"
@@ -71,6 +73,10 @@ func TestPublishThroughTheEmulator(t *testing.T) {
 	require.NoError(t, pub.Publish(ctx, batch))
 	require.NoError(t, pub.Publish(ctx, batch[2:]), "a redelivered batch")
 
+	huge := events("ord_c", 1)
+	huge[0].Data = json.RawMessage(`"` + strings.Repeat("x", 4<<20) + `"`)
+	assert.ErrorIs(t, pub.Publish(ctx, huge), order.ErrPermanent, "an event larger than a message is never sent")
+
 	for _, id := range []string{"ord_a", "ord_b"} {
 		recv, err := client.AcceptSessionForSubscription(ctx, "order-events", "audit", id, nil)
 		require.NoError(t, err)
@@ -92,4 +98,25 @@ func TestPublishThroughTheEmulator(t *testing.T) {
 		assert.Equal(t, want, seqs, "each event once, in seq order")
 		require.NoError(t, recv.Close(ctx))
 	}
+}
+
+// downSender fails every call, as a broker that can't be reached does.
+type downSender struct{}
+
+func (downSender) NewMessageBatch(context.Context, *azservicebus.MessageBatchOptions) (*azservicebus.MessageBatch, error) {
+	return nil, errors.New("dial tcp: connection refused")
+}
+
+func (downSender) SendMessageBatch(context.Context, *azservicebus.MessageBatch, *azservicebus.SendMessageBatchOptions) error {
+	return errors.New("dial tcp: connection refused")
+}
+
+func TestABrokerThatCantBeReachedIsUnavailable(t *testing.T) {
+	pub, err := eventbus.New(downSender{})
+	require.NoError(t, err)
+	err = pub.Publish(context.Background(), events("ord_1", 1))
+	assert.ErrorIs(t, err, order.ErrUnavailable)
+	assert.NotErrorIs(t, err, order.ErrPermanent)
+	_, err = eventbus.New(nil)
+	assert.Error(t, err)
 }

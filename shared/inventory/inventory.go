@@ -10,8 +10,9 @@ import (
 	"github.com/ordersflow/orderpipeline/shared/order"
 )
 
-// ErrInsufficientStock: a SKU has less available stock than a line asks for.
-var ErrInsufficientStock = errors.New("insufficient stock")
+// ErrInsufficientStock is order.ErrInsufficientStock, named here for the
+// stock adapters that report it.
+var ErrInsufficientStock = order.ErrInsufficientStock
 
 // Stock reserves and releases stock for one order line. Both are idempotent
 // per (order, SKU): reserving twice holds the stock once, releasing what

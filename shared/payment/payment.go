@@ -9,8 +9,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
+	"fmt"
 	"time"
+
+	"github.com/ordersflow/orderpipeline/shared/order"
 )
 
 // Test tokens understood by the simulated gateway.
@@ -22,7 +24,8 @@ const (
 )
 
 // ErrUnavailable: the gateway could not answer; retry with the same key.
-var ErrUnavailable = errors.New("payment gateway unavailable")
+// It is an order.ErrUnavailable, so it classifies as transient (503).
+var ErrUnavailable = fmt.Errorf("payment gateway: %w", order.ErrUnavailable)
 
 // Request asks to move Amount (minor units of Currency) for an order.
 type Request struct {
