@@ -267,7 +267,7 @@ func newFixture(t *testing.T) *fixture {
 	for _, it := range items {
 		f.stock.available[it.SKU] = it.Stock
 	}
-	f.srv, err = New(Deps{Orders: f.store, Catalog: memCatalog{items}, Tax: rates, Gateway: f.gw, Stock: f.stock,
+	f.srv, err = New(Deps{Orders: f.store, Placements: f.store, History: f.store, Catalog: memCatalog{items}, Tax: rates, Gateway: f.gw, Stock: f.stock,
 		Publisher: f.pub, DeadLetters: f.dead, Log: zerolog.Nop(), Now: func() time.Time { return testNow }})
 	require.NoError(t, err)
 	return f

@@ -17,12 +17,12 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) error {
 	if !orderIDPattern.MatchString(id) {
 		return fmt.Errorf("order %q: %w", id, order.ErrNotFound)
 	}
-	o, err := s.Orders.Order(r.Context(), id)
+	o, err := s.History.Order(r.Context(), id)
 	if err != nil {
 		return err
 	}
 	noteOrder(r.Context(), o)
-	events, err := s.Orders.Events(r.Context(), id)
+	events, err := s.History.Events(r.Context(), id)
 	if err != nil {
 		return err
 	}

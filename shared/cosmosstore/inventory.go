@@ -40,13 +40,14 @@ type reservationDoc struct {
 func reservationID(orderID string) string { return "res~" + orderID }
 
 // Inventory returns the stock adapter.
-func (s *Store) Inventory() inventory.Stock { return stockAdapter{s} }
+func (s *Store) Inventory() Stock { return Stock{s} }
 
-type stockAdapter struct{ s *Store }
+// Stock reserves and releases stock in the inventory container.
+type Stock struct{ s *Store }
 
 // Reserve creates the reservation and lowers the stock in one batch, with
 // If-Match on the stock document. An existing reservation means done.
-func (a stockAdapter) Reserve(ctx context.Context, orderID, sku string, qty int) error {
+func (a Stock) Reserve(ctx context.Context, orderID, sku string, qty int) error {
 	res := reservationDoc{ID: reservationID(orderID), SKU: sku, Kind: kindReservation, OrderID: orderID, Quantity: qty}
 	return a.s.casStock(ctx, sku, func(st *stockDoc, b *azcosmos.TransactionalBatch) (bool, error) {
 		if st.Available < qty {
@@ -61,7 +62,7 @@ func (a stockAdapter) Reserve(ctx context.Context, orderID, sku string, qty int)
 }
 
 // Release deletes the reservation and returns its stock in one batch.
-func (a stockAdapter) Release(ctx context.Context, orderID, sku string) error {
+func (a Stock) Release(ctx context.Context, orderID, sku string) error {
 	res, err := a.reservation(ctx, orderID, sku)
 	if errors.Is(err, order.ErrNotFound) {
 		return nil
@@ -76,7 +77,7 @@ func (a stockAdapter) Release(ctx context.Context, orderID, sku string) error {
 	}, false)
 }
 
-func (a stockAdapter) reservation(ctx context.Context, orderID, sku string) (reservationDoc, error) {
+func (a Stock) reservation(ctx context.Context, orderID, sku string) (reservationDoc, error) {
 	var r reservationDoc
 	_, err := a.s.read(ctx, a.s.inventory, "read_reservation", sku, reservationID(orderID), &r)
 	return r, err

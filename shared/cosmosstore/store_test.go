@@ -15,6 +15,7 @@ import (
 	"github.com/ordersflow/orderpipeline/emulators/cosmos"
 	"github.com/ordersflow/orderpipeline/infra"
 	"github.com/ordersflow/orderpipeline/shared/catalog"
+	"github.com/ordersflow/orderpipeline/shared/config"
 	"github.com/ordersflow/orderpipeline/shared/cosmosstore"
 	"github.com/ordersflow/orderpipeline/shared/deadletter"
 	"github.com/ordersflow/orderpipeline/shared/inventory"
@@ -38,8 +39,7 @@ func newStore(t *testing.T) (*cosmosstore.Store, *float64) {
 	require.NoError(t, cosmosstore.EnsureSchema(ctx, client, schema), "idempotent")
 	var mu sync.Mutex
 	ru := new(float64)
-	s, err := cosmosstore.New(client, schema.Database, cosmosstore.Containers{Orders: "orders", Catalog: "catalog",
-		Inventory: "inventory", Payments: "payments", DeadLetters: "deadletters"},
+	s, err := cosmosstore.New(client, schema.Database, config.LoadContainers(func(string) string { return "" }),
 		cosmosstore.Options{Observe: func(_ context.Context, _ string, charge float32) {
 			mu.Lock()
 			*ru += float64(charge)
