@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ordersflow/orderpipeline/emulators/servicebus/sbemu"
+	"github.com/ordersflow/orderpipeline/internal/testutil"
 	"github.com/ordersflow/orderpipeline/shared/eventbus"
 	"github.com/ordersflow/orderpipeline/shared/order"
 )
@@ -55,8 +56,7 @@ func TestMessageCarriesTheContract(t *testing.T) {
 func TestPublishThroughTheEmulator(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	root, err := sbemu.RepoRoot()
-	require.NoError(t, err)
+	root := testutil.RepoRoot(t)
 	emu, err := sbemu.Start(ctx, root, filepath.Join(root, "emulators/servicebus/config/orderpipeline.json"), os.Stderr)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = emu.Stop() })
