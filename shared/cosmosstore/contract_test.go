@@ -138,4 +138,3 @@ func availableIn(t *testing.T, s *cosmosstore.Store, sku string) int {
 	require.FailNow(t, "no such SKU", sku)
 	return 0
 }
-
