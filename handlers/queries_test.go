@@ -117,3 +117,25 @@ func TestReplayFailingWithAnUnknownErrorIs500WithoutItsText(t *testing.T) {
 	assert.NotContains(t, w.Body.String(), "secret")
 	assert.Contains(t, f.dead.all, dl)
 }
+
+func TestNewRejectsEveryMissingDependency(t *testing.T) {
+	f := newFixture(t)
+	full := f.srv.Deps
+	drops := map[string]func(*Deps){
+		"Orders": func(d *Deps) { d.Orders = nil }, "Placements": func(d *Deps) { d.Placements = nil },
+		"History": func(d *Deps) { d.History = nil }, "Catalog": func(d *Deps) { d.Catalog = nil },
+		"Tax": func(d *Deps) { d.Tax = nil }, "Gateway": func(d *Deps) { d.Gateway = nil },
+		"Stock": func(d *Deps) { d.Stock = nil }, "Publisher": func(d *Deps) { d.Publisher = nil },
+		"DeadLetters": func(d *Deps) { d.DeadLetters = nil },
+	}
+	for name, drop := range drops {
+		t.Run(name, func(t *testing.T) {
+			d := full
+			drop(&d)
+			_, err := New(d)
+			assert.Error(t, err)
+		})
+	}
+	_, err := New(full)
+	assert.NoError(t, err)
+}
