@@ -8,6 +8,8 @@ DATA       ?= .data
 GO         ?= go
 NPM_DIRS   := emulators/servicebus infra/check
 GOTESTFLAGS ?= -race -count=1 -timeout 30m
+# staticcheck 2026.2.2, the newest release on the module proxy; it supports Go 1.26.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
 
@@ -42,9 +44,11 @@ test: deps ## Run every test: unit, store, emulator conformance, host, end to en
 	$(GO) test $(GOTESTFLAGS) ./...
 
 .PHONY: lint
-lint: ## gofmt and go vet
+lint: ## gofmt, go vet, go mod tidy -diff and staticcheck (pinned, fetched through the module proxy)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 .PHONY: run
 run: build deps ## Start the whole system on the local stack (Cosmos + Service Bus emulators, local Functions host); PORT=, DATA=

@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ordersflow/orderpipeline/emulators/servicebus/sbemu"
+	"github.com/ordersflow/orderpipeline/internal/testutil"
 )
 
 // stackProcess is `devstack` running as its own process group.
@@ -31,8 +31,7 @@ type stackProcess struct {
 
 func buildDevstack(t *testing.T) string {
 	t.Helper()
-	root, err := sbemu.RepoRoot()
-	require.NoError(t, err)
+	root := testutil.RepoRoot(t)
 	bin := filepath.Join(t.TempDir(), "devstack")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/devstack")
 	build.Dir, build.Stderr = root, os.Stderr
@@ -42,8 +41,7 @@ func buildDevstack(t *testing.T) string {
 
 func startProcess(t *testing.T, bin string, args ...string) *stackProcess {
 	t.Helper()
-	root, err := sbemu.RepoRoot()
-	require.NoError(t, err)
+	root := testutil.RepoRoot(t)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = root
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ordersflow/orderpipeline/emulators/devstack"
 	"github.com/ordersflow/orderpipeline/emulators/servicebus/sbemu"
+	"github.com/ordersflow/orderpipeline/internal/testutil"
 )
 
 // appDir is the staged app (host.json, function folders, handler) that
@@ -42,7 +43,7 @@ func TestMain(m *testing.M) {
 // stage builds the handler and copies host.json and the function folders,
 // as make build does.
 func stage(dst string) error {
-	root, err := sbemu.RepoRoot()
+	root, err := testutil.FindRepoRoot()
 	if err != nil {
 		return err
 	}
@@ -83,17 +84,30 @@ func newClient(base string) *client {
 }
 
 type orderBody struct {
-	ID       string `json:"id"`
-	Status   string `json:"status"`
-	Total    int64  `json:"total"`
-	Version  int    `json:"version"`
-	Currency string `json:"currency"`
-	Events   []struct {
-		ID   string `json:"id"`
-		Seq  int    `json:"seq"`
-		Type string `json:"type"`
-		At   time.Time
-	} `json:"events"`
+	ID       string      `json:"id"`
+	Status   string      `json:"status"`
+	Total    int64       `json:"total"`
+	Version  int         `json:"version"`
+	Currency string      `json:"currency"`
+	Events   []eventBody `json:"events"`
+}
+
+type eventBody struct {
+	ID   string          `json:"id"`
+	Seq  int             `json:"seq"`
+	Type string          `json:"type"`
+	At   time.Time       `json:"at"`
+	Data json.RawMessage `json:"data"`
+}
+
+// event returns the order's event of type typ (zero if it has none).
+func (o orderBody) event(typ string) eventBody {
+	for _, e := range o.Events {
+		if e.Type == typ {
+			return e
+		}
+	}
+	return eventBody{}
 }
 
 func (o orderBody) types() []string {
@@ -104,9 +118,18 @@ func (o orderBody) types() []string {
 	return out
 }
 
+// line is one line of a checkout.
+type line struct {
+	SKU      string `json:"sku"`
+	Quantity int    `json:"quantity"`
+}
+
 func checkoutBody(token, sku string, qty int) []byte {
-	b, _ := json.Marshal(map[string]any{"customerId": "c-e2e", "currency": "USD",
-		"lines":   []map[string]any{{"sku": sku, "quantity": qty}},
+	return checkoutLines(token, line{sku, qty})
+}
+
+func checkoutLines(token string, lines ...line) []byte {
+	b, _ := json.Marshal(map[string]any{"customerId": "c-e2e", "currency": "USD", "lines": lines,
 		"shipTo":  map[string]string{"country": "US", "region": "WA", "postalCode": "98101"},
 		"payment": map[string]string{"token": token}})
 	return b
@@ -133,7 +156,12 @@ func (c *client) place(body []byte, idempotencyKey string) (*http.Response, []by
 
 func (c *client) mustPlace(t *testing.T, token, sku string, qty int) string {
 	t.Helper()
-	resp, b, err := c.place(checkoutBody(token, sku, qty), "")
+	return c.mustPlaceBody(t, checkoutBody(token, sku, qty))
+}
+
+func (c *client) mustPlaceBody(t *testing.T, body []byte) string {
+	t.Helper()
+	resp, b, err := c.place(body, "")
 	require.NoError(t, err)
 	require.Equal(t, http.StatusAccepted, resp.StatusCode, string(b))
 	var o orderBody
@@ -176,8 +204,7 @@ func startBus(t *testing.T) *sbemu.Emulator {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	root, err := sbemu.RepoRoot()
-	require.NoError(t, err)
+	root := testutil.RepoRoot(t)
 	bus, err := sbemu.Start(ctx, root, filepath.Join(root, "emulators", "servicebus", "config", "orderpipeline.json"), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = bus.Stop() })

@@ -69,7 +69,7 @@ func (s *Server) place(ctx context.Context, req order.PlaceRequest, p order.Plac
 	if err != nil {
 		return order.Order{}, err
 	}
-	if err := s.Orders.CreateOrder(ctx, o, placed); err != nil {
+	if err := s.Placements.CreateOrder(ctx, o, placed); err != nil {
 		return order.Order{}, fmt.Errorf("create order %s: %w", o.ID, err)
 	}
 	return o, nil
@@ -78,7 +78,7 @@ func (s *Server) place(ctx context.Context, req order.PlaceRequest, p order.Plac
 // replayCheckout answers a request whose Idempotency-Key already placed an
 // order: the first answer again, or 422 if the body differs.
 func (s *Server) replayCheckout(w http.ResponseWriter, r *http.Request, id string, req order.PlaceRequest) (bool, error) {
-	o, err := s.Orders.Order(r.Context(), id)
+	o, err := s.Placements.Order(r.Context(), id)
 	if errors.Is(err, order.ErrNotFound) {
 		return false, nil
 	}
@@ -88,7 +88,7 @@ func (s *Server) replayCheckout(w http.ResponseWriter, r *http.Request, id strin
 	if o.RequestHash != req.Hash() {
 		return false, fmt.Errorf("Idempotency-Key of order %s: %w", id, order.ErrIdempotencyMismatch)
 	}
-	placed, err := s.Orders.Event(r.Context(), id, order.OrderPlaced)
+	placed, err := s.Placements.Event(r.Context(), id, order.OrderPlaced)
 	if err != nil {
 		return false, err
 	}

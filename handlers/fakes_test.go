@@ -19,13 +19,17 @@ import (
 	"github.com/ordersflow/orderpipeline/shared/tax"
 )
 
-// memOrders is an in-memory Orders with ETags and an injectable error.
+// memOrders is an in-memory order store with ETags and an injectable error.
 type memOrders struct {
 	mu     sync.Mutex
 	orders map[string]order.Order
 	events map[string]order.Event
 	tag    int
 	err    error
+}
+
+func newMemOrders() *memOrders {
+	return &memOrders{orders: map[string]order.Order{}, events: map[string]order.Event{}}
 }
 
 func (m *memOrders) Order(_ context.Context, id string) (order.Order, error) {
@@ -70,7 +74,9 @@ func (m *memOrders) CreateOrder(_ context.Context, o order.Order, ev order.Event
 	if m.err != nil {
 		return m.err
 	}
-	if _, ok := m.orders[o.ID]; ok {
+	_, orderExists := m.orders[o.ID]
+	_, eventExists := m.events[ev.ID]
+	if orderExists || eventExists {
 		return order.ErrConflict
 	}
 	m.commit(o, ev)
@@ -88,7 +94,7 @@ func (m *memOrders) Append(_ context.Context, o order.Order, events ...order.Eve
 			return order.ErrConflict
 		}
 	}
-	if m.orders[o.ID].ETag != o.ETag {
+	if cur, ok := m.orders[o.ID]; !ok || cur.ETag != o.ETag {
 		return order.ErrConflict
 	}
 	m.commit(o, events...)
@@ -169,23 +175,52 @@ func (g *fakeGateway) Refund(_ context.Context, r payment.Request) (payment.Rece
 	return payment.Receipt{PaymentID: "re_" + r.OrderID, Approved: true}, nil
 }
 
-// memStock holds a fixed stock per SKU.
+// memStock holds stock per SKU and one reservation per (order, SKU).
 type memStock struct {
 	mu        sync.Mutex
 	available map[string]int
+	held      map[[2]string]int // (order, SKU) → quantity
 }
 
-func (s *memStock) Reserve(_ context.Context, _, sku string, qty int) error {
+func newMemStock(initial map[string]int) *memStock {
+	s := &memStock{available: map[string]int{}, held: map[[2]string]int{}}
+	for sku, n := range initial {
+		s.available[sku] = n
+	}
+	return s
+}
+
+func (s *memStock) Reserve(_ context.Context, orderID, sku string, qty int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.available[sku] < qty {
+	have, known := s.available[sku]
+	switch {
+	case !known:
+		return fmt.Errorf("stock of %s: %w", sku, order.ErrNotFound)
+	case s.held[[2]string{orderID, sku}] > 0:
+		return nil
+	case have < qty:
 		return inventory.ErrInsufficientStock
 	}
 	s.available[sku] -= qty
+	s.held[[2]string{orderID, sku}] = qty
 	return nil
 }
 
-func (s *memStock) Release(context.Context, string, string, int) error { return nil }
+func (s *memStock) Release(_ context.Context, orderID, sku string, _ int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := [2]string{orderID, sku}
+	s.available[sku] += s.held[key]
+	delete(s.held, key)
+	return nil
+}
+
+func (s *memStock) availableOf(sku string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.available[sku]
+}
 
 // fakePublisher records what it publishes.
 type fakePublisher struct {
@@ -208,6 +243,10 @@ func (p *fakePublisher) Publish(_ context.Context, events []order.Event) error {
 type memDeadLetters struct {
 	mu  sync.Mutex
 	all map[string]deadletter.DeadLetter
+}
+
+func newMemDeadLetters() *memDeadLetters {
+	return &memDeadLetters{all: map[string]deadletter.DeadLetter{}}
 }
 
 func (d *memDeadLetters) PutDeadLetter(_ context.Context, dl deadletter.DeadLetter) error {
@@ -234,12 +273,16 @@ func (d *memDeadLetters) DeadLetters(context.Context) ([]deadletter.DeadLetter, 
 	for _, dl := range d.all {
 		out = append(out, dl)
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	return out, nil
 }
 
 func (d *memDeadLetters) DeleteDeadLetter(_ context.Context, id string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if _, ok := d.all[id]; !ok {
+		return fmt.Errorf("dead letter %s: %w", id, order.ErrNotFound)
+	}
 	delete(d.all, id)
 	return nil
 }
@@ -261,13 +304,13 @@ func newFixture(t *testing.T) *fixture {
 	require.NoError(t, err)
 	rates, err := tax.Load()
 	require.NoError(t, err)
-	f := &fixture{store: &memOrders{orders: map[string]order.Order{}, events: map[string]order.Event{}},
-		gw: &fakeGateway{}, stock: &memStock{available: map[string]int{}}, pub: &fakePublisher{},
-		dead: &memDeadLetters{all: map[string]deadletter.DeadLetter{}}}
+	initial := map[string]int{}
 	for _, it := range items {
-		f.stock.available[it.SKU] = it.Stock
+		initial[it.SKU] = it.Stock
 	}
-	f.srv, err = New(Deps{Orders: f.store, Catalog: memCatalog{items}, Tax: rates, Gateway: f.gw, Stock: f.stock,
+	f := &fixture{store: newMemOrders(), gw: &fakeGateway{}, stock: newMemStock(initial), pub: &fakePublisher{},
+		dead: newMemDeadLetters()}
+	f.srv, err = New(Deps{Orders: f.store, Placements: f.store, History: f.store, Catalog: memCatalog{items}, Tax: rates, Gateway: f.gw, Stock: f.stock,
 		Publisher: f.pub, DeadLetters: f.dead, Log: zerolog.Nop(), Now: func() time.Time { return testNow }})
 	require.NoError(t, err)
 	return f

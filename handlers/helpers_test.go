@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -103,7 +104,7 @@ func (f *fixture) placeOrder(t *testing.T, token string, qty int) string {
 func (f *fixture) runSaga(t *testing.T, id string) {
 	t.Helper()
 	for seen := 0; ; {
-		evs, _ := f.store.Events(nil, id)
+		evs, _ := f.store.Events(context.Background(), id)
 		if seen == len(evs) {
 			return
 		}

@@ -55,7 +55,7 @@ func (s *Server) invocation(fn string, next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		level := zerolog.InfoLevel
-		if rec.status >= 500 {
+		if rec.status >= http.StatusInternalServerError {
 			level = zerolog.WarnLevel
 		}
 		zerolog.Ctx(ctx).WithLevel(level).Int("status", rec.status).Str("outcome", outcome(rec.status)).
@@ -79,7 +79,7 @@ func noteOrder(ctx context.Context, o order.Order) {
 }
 
 func outcome(status int) string {
-	if status < 400 {
+	if status < http.StatusBadRequest {
 		return "succeeded"
 	}
 	return "failed"

@@ -2,12 +2,9 @@ package handlers
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 
 	"github.com/rs/zerolog"
-
-	"github.com/ordersflow/orderpipeline/shared/order"
 )
 
 // Problem is an RFC 9457 problem details body.
@@ -36,44 +33,6 @@ func badRequest(field, detail string) error {
 	return &requestError{status: http.StatusBadRequest, kind: "invalid-request", field: field, detail: detail}
 }
 
-// statusTable maps domain errors to HTTP answers; the first match wins.
-var statusTable = []struct {
-	err    error
-	status int
-	kind   string
-}{
-	{order.ErrNotFound, http.StatusNotFound, "not-found"},
-	{order.ErrIdempotencyMismatch, http.StatusUnprocessableEntity, "idempotency-key-reused"},
-	{order.ErrConflict, http.StatusConflict, "conflict"},
-	{order.ErrInvalidTransition, http.StatusConflict, "invalid-transition"},
-	{order.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
-}
-
-// toProblem decides the answer to err. Only 4xx answers carry the error's
-// text; a 5xx says what failed without the SDK's words.
-func toProblem(err error) Problem {
-	var re *requestError
-	var ve *order.ValidationError
-	switch {
-	case errors.As(err, &re):
-		return newProblem(re.status, re.kind, re.detail, re.field)
-	case errors.As(err, &ve) && ve.Unprocessable:
-		return newProblem(http.StatusUnprocessableEntity, "unprocessable", ve.Error(), ve.Field)
-	case errors.As(err, &ve):
-		return newProblem(http.StatusBadRequest, "invalid-request", ve.Error(), ve.Field)
-	}
-	for _, row := range statusTable {
-		if errors.Is(err, row.err) {
-			p := newProblem(row.status, row.kind, "", "")
-			if row.status < 500 {
-				p.Detail = err.Error()
-			}
-			return p
-		}
-	}
-	return newProblem(http.StatusInternalServerError, "internal", "", "")
-}
-
 func newProblem(status int, kind, detail, field string) Problem {
 	return Problem{Type: "urn:orderpipeline:problem:" + kind, Title: http.StatusText(status),
 		Status: status, Detail: detail, Field: field}
@@ -83,7 +42,7 @@ func newProblem(status int, kind, detail, field string) Problem {
 func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
 	p := toProblem(err)
 	p.Instance = r.URL.Path
-	if p.Status >= 500 {
+	if p.Status >= http.StatusInternalServerError {
 		zerolog.Ctx(r.Context()).Error().Err(err).Int("status", p.Status).Msg("request failed")
 	}
 	if p.Status == http.StatusServiceUnavailable {

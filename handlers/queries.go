@@ -17,12 +17,12 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) error {
 	if !orderIDPattern.MatchString(id) {
 		return fmt.Errorf("order %q: %w", id, order.ErrNotFound)
 	}
-	o, err := s.Orders.Order(r.Context(), id)
+	o, err := s.History.Order(r.Context(), id)
 	if err != nil {
 		return err
 	}
 	noteOrder(r.Context(), o)
-	events, err := s.Orders.Events(r.Context(), id)
+	events, err := s.History.Events(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -70,15 +70,22 @@ func (s *Server) replayDeadLetter(w http.ResponseWriter, r *http.Request) error 
 		return fmt.Errorf("dead letter %s names unknown function %q: %w", d.ID, d.Function, order.ErrPermanent)
 	}
 	if err := st.handle(ctx, d.Document); err != nil {
-		if order.IsTransient(err) {
-			return fmt.Errorf("replay %s: %w", d.ID, err)
-		}
-		return &requestError{status: http.StatusConflict, kind: "replay-failed",
-			detail: fmt.Sprintf("dead letter %s still cannot be processed: %v", d.ID, err)}
+		return replayError(d.ID, err)
 	}
 	if err := s.DeadLetters.DeleteDeadLetter(ctx, d.ID); err != nil {
 		return err
 	}
 	writeJSON(w, "application/json", http.StatusOK, map[string]string{"id": d.ID, "function": d.Function, "outcome": "replayed"})
 	return nil
+}
+
+// replayError answers a replay that failed again: 409 if the document still
+// can't be processed, the table's 503 if a dependency is still down, and a
+// 500 (without the error's text) for an error outside the vocabulary.
+func replayError(id string, err error) error {
+	if v, known := classify(err); !known || v.retry == transient {
+		return fmt.Errorf("replay %s: %w", id, err)
+	}
+	return &requestError{status: http.StatusConflict, kind: "replay-failed",
+		detail: fmt.Sprintf("dead letter %s still cannot be processed: %v", id, err)}
 }

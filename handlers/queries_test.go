@@ -1,14 +1,19 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ordersflow/orderpipeline/shared/deadletter"
 	"github.com/ordersflow/orderpipeline/shared/order"
+	"github.com/ordersflow/orderpipeline/shared/payment"
 )
 
 func errUnavailable() error { return order.ErrUnavailable }
@@ -67,4 +72,70 @@ func TestListProducts(t *testing.T) {
 func TestHostHealthProbe(t *testing.T) {
 	f := newFixture(t)
 	assert.Equal(t, http.StatusOK, f.do(http.MethodGet, "/", nil, nil).Code)
+}
+
+// deadLetterCharge places an order, taxes it and fails its charge with err
+// on the last retry, so the TaxApplied event is dead-lettered.
+func (f *fixture) deadLetterCharge(t *testing.T, err error) string {
+	t.Helper()
+	id := f.placeOrder(t, "tok_visa", 1)
+	placed, gerr := f.store.Event(context.Background(), id, order.OrderPlaced)
+	require.NoError(t, gerr)
+	require.Equal(t, http.StatusOK, f.invoke("ApplyTax", envelopeFor(t, nil, placed)).Code)
+	taxed, gerr := f.store.Event(context.Background(), id, order.TaxApplied)
+	require.NoError(t, gerr)
+	f.gw.err = err
+	require.Equal(t, http.StatusOK, f.invoke("ProcessPayment", envelopeFor(t, &RetryContext{RetryCount: 5, MaxRetryCount: 5}, taxed)).Code)
+	require.Len(t, f.dead.all, 1)
+	return deadletter.ID("ProcessPayment", taxed.ID)
+}
+
+func TestReplayWhileTheGatewayIsDownIs503(t *testing.T) {
+	f := newFixture(t)
+	dl := f.deadLetterCharge(t, fmt.Errorf("charge: %w", payment.ErrUnavailable))
+	assert.True(t, f.dead.all[dl].Transient)
+
+	w := f.do(http.MethodPost, "/api/ops/dead-letters/"+dl+"/replay", nil, nil)
+	assert.Equal(t, http.StatusServiceUnavailable, w.Code, w.Body.String())
+	assert.Equal(t, "1", w.Header().Get("Retry-After"))
+	assert.Equal(t, "application/problem+json", w.Header().Get("Content-Type"))
+	assert.Contains(t, f.dead.all, dl, "a failed replay keeps the dead letter")
+
+	f.gw.err = nil
+	w = f.do(http.MethodPost, "/api/ops/dead-letters/"+dl+"/replay", nil, nil)
+	assert.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Empty(t, f.dead.all)
+}
+
+func TestReplayFailingWithAnUnknownErrorIs500WithoutItsText(t *testing.T) {
+	f := newFixture(t)
+	dl := f.deadLetterCharge(t, errors.New("tls: secret sdk words"))
+	assert.False(t, f.dead.all[dl].Transient, "an unclassified error is not retried")
+
+	w := f.do(http.MethodPost, "/api/ops/dead-letters/"+dl+"/replay", nil, nil)
+	assert.Equal(t, http.StatusInternalServerError, w.Code)
+	assert.NotContains(t, w.Body.String(), "secret")
+	assert.Contains(t, f.dead.all, dl)
+}
+
+func TestNewRejectsEveryMissingDependency(t *testing.T) {
+	f := newFixture(t)
+	full := f.srv.Deps
+	drops := map[string]func(*Deps){
+		"Orders": func(d *Deps) { d.Orders = nil }, "Placements": func(d *Deps) { d.Placements = nil },
+		"History": func(d *Deps) { d.History = nil }, "Catalog": func(d *Deps) { d.Catalog = nil },
+		"Tax": func(d *Deps) { d.Tax = nil }, "Gateway": func(d *Deps) { d.Gateway = nil },
+		"Stock": func(d *Deps) { d.Stock = nil }, "Publisher": func(d *Deps) { d.Publisher = nil },
+		"DeadLetters": func(d *Deps) { d.DeadLetters = nil },
+	}
+	for name, drop := range drops {
+		t.Run(name, func(t *testing.T) {
+			d := full
+			drop(&d)
+			_, err := New(d)
+			assert.Error(t, err)
+		})
+	}
+	_, err := New(full)
+	assert.NoError(t, err)
 }

@@ -14,18 +14,45 @@ import (
 
 	"github.com/ordersflow/orderpipeline/shared/catalog"
 	"github.com/ordersflow/orderpipeline/shared/deadletter"
-	"github.com/ordersflow/orderpipeline/shared/inventory"
 	"github.com/ordersflow/orderpipeline/shared/order"
 	"github.com/ordersflow/orderpipeline/shared/payment"
 )
 
-// Orders stores orders and their events.
+// Each function declares the part of the store it uses; main passes the
+// one store to each.
+
+// Orders is what the saga's stages need: an order and a guarded append.
 type Orders interface {
 	Order(ctx context.Context, id string) (order.Order, error)
-	Event(ctx context.Context, orderID string, t order.EventType) (order.Event, error)
-	Events(ctx context.Context, orderID string) ([]order.Event, error)
-	CreateOrder(ctx context.Context, o order.Order, placed order.Event) error
 	Append(ctx context.Context, o order.Order, events ...order.Event) error
+}
+
+// Placements is what Checkout needs: it creates an order with its
+// OrderPlaced event, and reads both back to replay an Idempotency-Key.
+type Placements interface {
+	Order(ctx context.Context, id string) (order.Order, error)
+	Event(ctx context.Context, orderID string, t order.EventType) (order.Event, error)
+	CreateOrder(ctx context.Context, o order.Order, placed order.Event) error
+}
+
+// History is what GetOrder needs: an order and its events.
+type History interface {
+	Order(ctx context.Context, id string) (order.Order, error)
+	Events(ctx context.Context, orderID string) ([]order.Event, error)
+}
+
+// Gateway charges and refunds an order, idempotently per request Key.
+type Gateway interface {
+	Charge(ctx context.Context, r payment.Request) (payment.Receipt, error)
+	Refund(ctx context.Context, r payment.Request) (payment.Receipt, error)
+}
+
+// Stock reserves and releases stock for one order line, idempotently per
+// (order, SKU): reserving twice holds the stock once, releasing what isn't
+// held does nothing. Reserve fails with order.ErrInsufficientStock.
+type Stock interface {
+	Reserve(ctx context.Context, orderID, sku string, quantity int) error
+	Release(ctx context.Context, orderID, sku string, quantity int) error
 }
 
 // Catalog prices products and lists them with their stock.
@@ -56,10 +83,12 @@ type DeadLetters interface {
 // Deps are everything the handler talks to.
 type Deps struct {
 	Orders      Orders
+	Placements  Placements
+	History     History
 	Catalog     Catalog
 	Tax         TaxTable
-	Gateway     payment.Gateway
-	Stock       inventory.Stock
+	Gateway     Gateway
+	Stock       Stock
 	Publisher   Publisher
 	DeadLetters DeadLetters
 	Log         zerolog.Logger
@@ -78,8 +107,8 @@ type Server struct {
 
 // New checks that every dependency is present and builds the routes.
 func New(d Deps) (*Server, error) {
-	if d.Orders == nil || d.Catalog == nil || d.Tax == nil || d.Gateway == nil ||
-		d.Stock == nil || d.Publisher == nil || d.DeadLetters == nil {
+	if d.Orders == nil || d.Placements == nil || d.History == nil || d.Catalog == nil || d.Tax == nil ||
+		d.Gateway == nil || d.Stock == nil || d.Publisher == nil || d.DeadLetters == nil {
 		return nil, errors.New("handlers: every dependency is required")
 	}
 	if d.Now == nil {

@@ -87,7 +87,7 @@ func (b *batch) runStream(ctx context.Context, items []item) error {
 		if err == nil {
 			continue
 		}
-		if order.IsTransient(err) && !b.inv.rc.lastAttempt() {
+		if isTransient(err) && !b.inv.rc.lastAttempt() {
 			return err
 		}
 		return b.deadLetterRest(ctx, items[i:], err)

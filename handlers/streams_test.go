@@ -60,9 +60,9 @@ type recorder struct {
 	overlap bool
 	// inFlight and maxInFlight count calls running at once, across orders.
 	inFlight, maxInFlight int
-	fail    map[string]error
-	started chan string
-	release map[string]chan struct{}
+	fail                  map[string]error
+	started               chan string
+	release               map[string]chan struct{}
 }
 
 func newRecorder(gated ...string) *recorder {

@@ -88,7 +88,7 @@ func (s *Server) deadLetter(ctx context.Context, fn string, src deadLetterSource
 		head.ID = "undecodable-" + order.IDForKey(string(doc))
 	}
 	d := deadletter.DeadLetter{ID: deadletter.ID(fn, head.ID), Function: fn, DocumentID: head.ID, OrderID: head.OrderID,
-		Document: validJSON(doc), Error: cause.Error(), Transient: order.IsTransient(cause), RetryCount: src.rc.count(),
+		Document: validJSON(doc), Error: cause.Error(), Transient: isTransient(cause), RetryCount: src.rc.count(),
 		InvocationID: src.invocationID, At: s.Now().UTC()}
 	if err := s.DeadLetters.PutDeadLetter(ctx, d); err != nil {
 		return fmt.Errorf("dead-letter %s: %w", d.ID, err)

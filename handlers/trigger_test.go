@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -23,7 +24,7 @@ func TestApplyTaxFromAHostPayload(t *testing.T) {
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
 	assert.NotNil(t, resp.Outputs)
 	assert.Equal(t, []order.EventType{order.OrderPlaced, order.TaxApplied}, f.store.types(testOrderID))
-	o, _ := f.store.Order(nil, testOrderID)
+	o, _ := f.store.Order(context.Background(), testOrderID)
 	assert.Equal(t, order.StatusTaxed, o.Status)
 	assert.Equal(t, int64(181), o.Tax, "7.25% of 25.00 = 1.8125 → 1.81; books exempt in CA")
 }
@@ -152,7 +153,7 @@ func TestSagaBranches(t *testing.T) {
 			id := f.placeOrder(t, tc.token, tc.qty)
 			f.runSaga(t, id)
 			assert.Equal(t, tc.want, f.store.types(id))
-			o, _ := f.store.Order(nil, id)
+			o, _ := f.store.Order(context.Background(), id)
 			assert.Equal(t, tc.status, o.Status)
 			assert.Len(t, f.pub.published, len(tc.want), "every event is published")
 			assert.LessOrEqual(t, f.gw.charges, 1)

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ordersflow/orderpipeline/shared/config"
+	"github.com/ordersflow/orderpipeline/shared/cosmosstore"
 )
 
 const (
@@ -25,7 +26,7 @@ const (
 
 // repo is the real tree under test.
 type repo struct {
-	schema Schema
+	schema cosmosstore.Schema
 	fns    []function
 	local  settings
 	azure  map[string]settings // per hosting plan
@@ -85,7 +86,7 @@ func TestEveryLeaseContainerIsOnID(t *testing.T) {
 
 // checkLeaseContainers: every container named like a lease container is on
 // /id (the bindings check covers the ones a trigger actually uses).
-func checkLeaseContainers(schema Schema) []string {
+func checkLeaseContainers(schema cosmosstore.Schema) []string {
 	var problems []string
 	for _, c := range schema.Containers {
 		if strings.Contains(c.Name, "lease") && c.PartitionKeyPath != "/id" {

@@ -1,35 +1,25 @@
 // Package infra exposes the declarative Cosmos DB container definition that
 // both the Bicep templates (loadJsonContent) and the local stack read, so the
-// laptop and Azure always create the same database and containers.
+// laptop and Azure always create the same database and containers. Only the
+// local stack and tests import it; the handler binary doesn't.
 package infra
 
 import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+
+	"github.com/ordersflow/orderpipeline/shared/cosmosstore"
 )
 
 //go:embed containers.json
 var containersJSON []byte
 
-// Container is one Cosmos DB container of the app.
-type Container struct {
-	Name             string `json:"name"`
-	Setting          string `json:"setting"` // app setting that names it
-	PartitionKeyPath string `json:"partitionKeyPath"`
-}
-
-// Schema is the database and its containers.
-type Schema struct {
-	Database   string      `json:"database"`
-	Containers []Container `json:"containers"`
-}
-
 // LoadSchema returns the embedded container definition.
-func LoadSchema() (Schema, error) {
-	var s Schema
+func LoadSchema() (cosmosstore.Schema, error) {
+	var s cosmosstore.Schema
 	if err := json.Unmarshal(containersJSON, &s); err != nil {
-		return Schema{}, fmt.Errorf("decode infra/containers.json: %w", err)
+		return cosmosstore.Schema{}, fmt.Errorf("decode infra/containers.json: %w", err)
 	}
 	return s, nil
 }

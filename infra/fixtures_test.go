@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ordersflow/orderpipeline/shared/config"
+	"github.com/ordersflow/orderpipeline/shared/cosmosstore"
 )
 
 func assertCaught(t *testing.T, problems []string, want ...string) {
@@ -63,7 +64,7 @@ func TestChecksCatchBrokenFixtures(t *testing.T) {
 			`lease container "orders" is partitioned on /orderId`)
 		b, err := os.ReadFile("testdata/settings/containers.lease-on-pk.json")
 		require.NoError(t, err)
-		var schema Schema
+		var schema cosmosstore.Schema
 		require.NoError(t, json.Unmarshal(b, &schema))
 		assertCaught(t, checkLeaseContainers(schema), "lease container leases is on /partitionKey")
 	})

@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/ordersflow/orderpipeline/shared/cosmosstore"
 )
 
 // function is one functions/<Name>/function.json.
@@ -104,8 +106,8 @@ func isCosmos(b map[string]any) bool {
 
 // checkCosmosBindings: names resolve to the container definition, lease
 // containers are on /id, lease prefixes are distinct per monitored container.
-func checkCosmosBindings(fns []function, schema Schema, places []settings) []string {
-	containers := map[string]Container{}
+func checkCosmosBindings(fns []function, schema cosmosstore.Schema, places []settings) []string {
+	containers := map[string]cosmosstore.Container{}
 	for _, c := range schema.Containers {
 		containers[c.Name] = c
 	}
@@ -135,7 +137,7 @@ func checkCosmosBindings(fns []function, schema Schema, places []settings) []str
 
 // checkCosmosBinding checks one binding in one place and returns the key
 // "database/container|prefix" of a trigger ("" when unresolved).
-func checkCosmosBinding(fn function, b map[string]any, schema Schema, containers map[string]Container, s settings) ([]string, string) {
+func checkCosmosBinding(fn function, b map[string]any, schema cosmosstore.Schema, containers map[string]cosmosstore.Container, s settings) ([]string, string) {
 	label := bindingLabel(fn, b)
 	var problems []string
 	names := map[string]string{}

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/ordersflow/orderpipeline/shared/cosmosstore"
 )
 
 // hostProvided are settings the Functions host gives the handler process
@@ -120,7 +122,7 @@ var (
 // settings per hosting plan: `var appSettings = union(a, b, isFlex ? {} : p)`
 // where each argument is an object literal var, or containerSettings derived
 // from infra/containers.json.
-func loadBicepSettings(path string, schema Schema) (map[string]settings, error) {
+func loadBicepSettings(path string, schema cosmosstore.Schema) (map[string]settings, error) {
 	f, err := readBicep(path)
 	if err != nil {
 		return nil, err
@@ -149,7 +151,7 @@ func loadBicepSettings(path string, schema Schema) (map[string]settings, error) 
 	return out, nil
 }
 
-func addSettingsVar(f bicepFile, name string, schema Schema, plans []string, out map[string]settings) error {
+func addSettingsVar(f bicepFile, name string, schema cosmosstore.Schema, plans []string, out map[string]settings) error {
 	if expr, ok := f.varExpr(name); ok && containersFrom.MatchString(expr) {
 		if e, _ := f.varExpr("schema"); !schemaFromJSON.MatchString(e) {
 			return fmt.Errorf("%s: %s derives from schema, but schema is not loadJsonContent('../containers.json')", f.path, name)

@@ -17,8 +17,7 @@ import (
 type bench struct {
 	srv        *cosmos.Server
 	containers []*azcosmos.ContainerClient // one per client
-	created    atomic.Int64
-	ids        [][]string // per client: the ids it created
+	ids        [][]string                  // per client: the ids it created
 }
 
 func newBench(ctx context.Context, dir string, clients int) (*bench, error) {

@@ -58,9 +58,7 @@ func build(cfg config.Config, log zerolog.Logger) (*handlers.Server, func(), err
 	if err != nil {
 		return nil, nil, err
 	}
-	c := cfg.Containers
-	store, err := cosmosstore.New(cosmos, cfg.Database, cosmosstore.Containers{Orders: c.Orders, Catalog: c.Catalog,
-		Inventory: c.Inventory, Payments: c.Payments, DeadLetters: c.DeadLetters}, cosmosstore.Options{Observe: handlers.ObserveCharge})
+	store, err := cosmosstore.New(cosmos, cfg.Database, cfg.Containers, cosmosstore.Options{Observe: handlers.ObserveCharge})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -95,7 +93,7 @@ func assemble(store *cosmosstore.Store, sender eventbus.Sender, concurrency int,
 	if err != nil {
 		return nil, err
 	}
-	return handlers.New(handlers.Deps{Orders: store, Catalog: store, Tax: rates, Gateway: gateway,
+	return handlers.New(handlers.Deps{Orders: store, Placements: store, History: store, Catalog: store, Tax: rates, Gateway: gateway,
 		Stock: store.Inventory(), Publisher: pub, DeadLetters: store, Log: log, StageConcurrency: concurrency})
 }
 

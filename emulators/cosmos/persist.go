@@ -2,8 +2,10 @@ package cosmos
 
 import (
 	"encoding/binary"
+	"errors"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Layout of the bbolt file:
@@ -77,7 +79,7 @@ func persistContainer(c *container, seq uint32) func(*bolt.Tx) error {
 
 func unpersistContainer(c *container) func(*bolt.Tx) error {
 	return func(tx *bolt.Tx) error {
-		if err := tx.DeleteBucket(itemsBucket(c)); err != nil && err != bolt.ErrBucketNotFound {
+		if err := tx.DeleteBucket(itemsBucket(c)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 			return err
 		}
 		if err := tx.Bucket(bucketLSN).Delete([]byte(c.rid)); err != nil {

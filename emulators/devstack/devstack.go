@@ -21,6 +21,7 @@ import (
 	"github.com/ordersflow/orderpipeline/emulators/servicebus/sbemu"
 	"github.com/ordersflow/orderpipeline/infra"
 	"github.com/ordersflow/orderpipeline/shared/catalog"
+	"github.com/ordersflow/orderpipeline/shared/config"
 	"github.com/ordersflow/orderpipeline/shared/cosmosstore"
 )
 
@@ -150,9 +151,8 @@ func prepare(ctx context.Context, connectionString string) error {
 		return err
 	}
 	names := containerSettings(schema)
-	store, err := cosmosstore.New(client, schema.Database, cosmosstore.Containers{Orders: names["ORDERS_CONTAINER"],
-		Catalog: names["CATALOG_CONTAINER"], Inventory: names["INVENTORY_CONTAINER"], Payments: names["PAYMENTS_CONTAINER"],
-		DeadLetters: names["DEADLETTERS_CONTAINER"]}, cosmosstore.Options{})
+	containers := config.LoadContainers(func(k string) string { return names[k] })
+	store, err := cosmosstore.New(client, schema.Database, containers, cosmosstore.Options{})
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func (st *Stack) startServiceBus(ctx context.Context, o Options) error {
 
 // containerSettings maps each container's app setting to its name, as the
 // schema (the same definition the Bicep deploys) declares them.
-func containerSettings(schema infra.Schema) map[string]string {
+func containerSettings(schema cosmosstore.Schema) map[string]string {
 	m := map[string]string{"COSMOS_DATABASE": schema.Database}
 	for _, c := range schema.Containers {
 		m[c.Setting] = c.Name
@@ -198,7 +198,7 @@ func containerSettings(schema infra.Schema) map[string]string {
 }
 
 // appSettings are the handler's settings on the local stack.
-func appSettings(schema infra.Schema, cosmosConn, busConn, logLevel string) map[string]string {
+func appSettings(schema cosmosstore.Schema, cosmosConn, busConn, logLevel string) map[string]string {
 	s := containerSettings(schema)
 	s["FUNCTIONS_WORKER_RUNTIME"] = "custom"
 	s["COSMOS"], s["SERVICEBUS"] = cosmosConn, busConn

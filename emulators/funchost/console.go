@@ -1,7 +1,6 @@
 package funchost
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"sync"
@@ -27,15 +26,6 @@ func (c *console) raw(text string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	io.WriteString(c.w, text) //nolint:errcheck // console output is best effort
-}
-
-// pipe copies every line from r to the console with a prefix.
-func (c *console) pipe(prefix string, r io.Reader) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		c.printf("%s%s", prefix, sc.Text())
-	}
 }
 
 // invoked prints the one line per invocation.

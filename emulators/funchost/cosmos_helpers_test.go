@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -118,12 +119,61 @@ type feedRelay struct {
 	maxIn    atomic.Int32
 	mu       sync.Mutex
 	reply    func(call) int
+	hold     func() // if set, runs before each invocation is answered
 }
 
 func newFeedRelay(t *testing.T, reply func(call) int) *feedRelay {
 	fr := &feedRelay{calls: make(chan call, 1000), reply: reply}
 	fr.relay = newRelay(t, fr.serve)
 	return fr
+}
+
+// holdUntilLeaseWritten keeps every invocation open until a lease document
+// has been written (renewed, or taken) while it was in flight, polling with
+// a deadline. By then every other host has tried to acquire the lease
+// several times, so a host delivering a range another host owns would
+// overlap an open invocation and show in maxIn.
+func (fr *feedRelay) holdUntilLeaseWritten(t *testing.T, tc *testCosmos) {
+	fr.mu.Lock()
+	defer fr.mu.Unlock()
+	fr.hold = func() {
+		before := tc.leaseETags(t)
+		deadline := time.Now().Add(10 * time.Second)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for range tick.C {
+			if !maps.Equal(before, tc.leaseETags(t)) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Error("no lease was written within 10s of an invocation")
+				return
+			}
+		}
+	}
+}
+
+// leaseETags maps each lease document to its ETag.
+func (tc *testCosmos) leaseETags(t *testing.T) map[string]string {
+	out := map[string]string{}
+	pager := tc.leases.NewQueryItemsPager("SELECT c.id, c._etag FROM c", azcosmos.NewPartitionKey(), nil)
+	for pager.More() {
+		page, err := pager.NextPage(context.Background())
+		if err != nil {
+			t.Errorf("read leases: %v", err)
+			return out
+		}
+		for _, raw := range page.Items {
+			var d struct {
+				ID   string `json:"id"`
+				ETag string `json:"_etag"`
+			}
+			if err := json.Unmarshal(raw, &d); err == nil {
+				out[d.ID] = d.ETag
+			}
+		}
+	}
+	return out
 }
 
 func (fr *feedRelay) setReply(reply func(call) int) {
@@ -142,10 +192,12 @@ func (fr *feedRelay) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	time.Sleep(5 * time.Millisecond) // widen the window for overlapping deliveries
 	fr.mu.Lock()
-	status := fr.reply(c)
+	status, hold := fr.reply(c), fr.hold
 	fr.mu.Unlock()
+	if hold != nil {
+		hold()
+	}
 	fr.calls <- c
 	if status == notJSON {
 		io.WriteString(w, `{"Outputs":{}}`) // 200 without Content-Type: application/json

@@ -65,26 +65,12 @@ func stageApp(t *testing.T, hostJSON string, functions map[string]string, local 
 // host sends the handler arrives here.
 type relay struct {
 	srv *httptest.Server
-	mu  sync.Mutex
-	fn  http.HandlerFunc
 }
 
 func newRelay(t *testing.T, fn http.HandlerFunc) *relay {
-	rl := &relay{fn: fn}
-	rl.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rl.mu.Lock()
-		fn := rl.fn
-		rl.mu.Unlock()
-		fn(w, r)
-	}))
+	rl := &relay{srv: httptest.NewServer(fn)}
 	t.Cleanup(rl.srv.Close)
 	return rl
-}
-
-func (rl *relay) set(fn http.HandlerFunc) {
-	rl.mu.Lock()
-	defer rl.mu.Unlock()
-	rl.fn = fn
 }
 
 // startHost starts a host on a free port, stopped when the test ends.

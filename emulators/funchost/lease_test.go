@@ -19,6 +19,7 @@ import (
 func TestTwoHostsNeverProcessOneRangeAtOnce(t *testing.T) {
 	tc := startCosmos(t)
 	fr := newFeedRelay(t, ok)
+	fr.holdUntilLeaseWritten(t, tc)
 	root := stageApp(t, forwardingHostJSON, map[string]string{"ApplyTax": triggerFn(`,"maxItemsPerInvocation":3`, "")}, nil)
 	a, _ := startHost(t, root, fr.relay, tc.settings(), fastPoll)
 	b, _ := startHost(t, root, fr.relay, tc.settings(), fastPoll)

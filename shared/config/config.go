@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/ordersflow/orderpipeline/shared/cosmosstore"
 )
 
 // Setting names. The Functions host passes app settings to the handler as
@@ -34,8 +36,10 @@ const (
 	KeyStageConcurrency     = "STAGE_CONCURRENCY"
 )
 
-// Keys lists every setting Load reads, in a stable order. The infrastructure
-// consistency test checks that Bicep and local.settings.json.example set each.
+// Keys lists every setting of the app in a stable order: those Load reads,
+// and LEASES_CONTAINER, which only the host's triggers read (leaseContainerName
+// in each function.json). The infrastructure consistency test checks that
+// Bicep and local.settings.json.example set each.
 func Keys() []string {
 	return []string{
 		KeyPort,
@@ -56,17 +60,12 @@ type Connection struct {
 	ClientID   string // user-assigned identity client id
 }
 
-// Containers names the Cosmos DB containers of the app.
-type Containers struct {
-	Orders, Catalog, Inventory, Payments, DeadLetters, Leases string
-}
-
 // Config is every setting of the handler.
 type Config struct {
 	Port       string
 	Cosmos     Connection
 	Database   string
-	Containers Containers
+	Containers cosmosstore.Containers
 	ServiceBus Connection
 	Topic      string
 	LogLevel   string
@@ -87,19 +86,19 @@ func Load(getenv func(string) string) (Config, error) {
 		Topic:            r.get(KeyTopic, "order-events"),
 		LogLevel:         r.get(KeyLogLevel, "info"),
 		StageConcurrency: r.positive(KeyStageConcurrency, 1024),
-		Containers: Containers{
-			Orders:      r.get(KeyOrdersContainer, "orders"),
-			Catalog:     r.get(KeyCatalogContainer, "catalog"),
-			Inventory:   r.get(KeyInventoryContainer, "inventory"),
-			Payments:    r.get(KeyPaymentsContainer, "payments"),
-			DeadLetters: r.get(KeyDeadLettersContainer, "deadletters"),
-			Leases:      r.get(KeyLeasesContainer, "leases"),
-		},
+		Containers:       r.containers(),
 	}
 	if len(r.problems) > 0 {
 		return Config{}, fmt.Errorf("config: %w", errors.New(strings.Join(r.problems, "; ")))
 	}
 	return cfg, nil
+}
+
+// LoadContainers reads the names of the containers the store uses, with
+// their defaults (Load reads them the same way).
+func LoadContainers(getenv func(string) string) cosmosstore.Containers {
+	r := reader{getenv: getenv}
+	return r.containers()
 }
 
 type reader struct {
@@ -112,6 +111,16 @@ func (r *reader) get(key, def string) string {
 		return v
 	}
 	return def
+}
+
+func (r *reader) containers() cosmosstore.Containers {
+	return cosmosstore.Containers{
+		Orders:      r.get(KeyOrdersContainer, "orders"),
+		Catalog:     r.get(KeyCatalogContainer, "catalog"),
+		Inventory:   r.get(KeyInventoryContainer, "inventory"),
+		Payments:    r.get(KeyPaymentsContainer, "payments"),
+		DeadLetters: r.get(KeyDeadLettersContainer, "deadletters"),
+	}
 }
 
 // positive reads an optional whole number from 1 to limit; unset is 0.

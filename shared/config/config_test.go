@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ordersflow/orderpipeline/shared/cosmosstore"
 )
 
 func env(m map[string]string) func(string) string {
@@ -19,7 +21,8 @@ func TestLoadDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "8080", cfg.Port)
 	assert.Equal(t, "commerce", cfg.Database)
-	assert.Equal(t, Containers{"orders", "catalog", "inventory", "payments", "deadletters", "leases"}, cfg.Containers)
+	assert.Equal(t, cosmosstore.Containers{Orders: "orders", Catalog: "catalog", Inventory: "inventory",
+		Payments: "payments", DeadLetters: "deadletters"}, cfg.Containers)
 	assert.Equal(t, "order-events", cfg.Topic)
 	assert.Equal(t, "info", cfg.LogLevel)
 	assert.Zero(t, cfg.StageConcurrency, "unset: the handler's default")

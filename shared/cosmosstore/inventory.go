@@ -35,9 +35,10 @@ type reservationDoc struct {
 func reservationID(orderID string) string { return "res~" + orderID }
 
 // Inventory returns the stock adapter.
-func (s *Store) Inventory() inventory.Stock { return stockAdapter{s} }
+func (s *Store) Inventory() Stock { return Stock{s} }
 
-type stockAdapter struct{ s *Store }
+// Stock reserves and releases stock in the inventory container.
+type Stock struct{ s *Store }
 
 // Reserve holds qty of sku for the order in one round trip and without a
 // read: one batch creates the reservation and takes the stock with a patch
@@ -45,7 +46,7 @@ type stockAdapter struct{ s *Store }
 // checks atomically. Orders that share a hot SKU never retry against each
 // other. A 409 on the create means the order already holds the reservation;
 // a 412 on the patch means the stock is short.
-func (a stockAdapter) Reserve(ctx context.Context, orderID, sku string, qty int) error {
+func (a Stock) Reserve(ctx context.Context, orderID, sku string, qty int) error {
 	res := reservationDoc{ID: reservationID(orderID), SKU: sku, Kind: kindReservation, OrderID: orderID, Quantity: qty}
 	b := a.s.inventory.NewTransactionalBatch(pk(sku))
 	if err := addCreate(&b, res); err != nil {
@@ -72,7 +73,7 @@ func (a stockAdapter) Reserve(ctx context.Context, orderID, sku string, qty int)
 // Release gives back qty of sku held for the order, in one batch: delete the
 // reservation and patch `incr available +qty`. A 404 on the delete means
 // there is nothing to give back (never reserved, or released already).
-func (a stockAdapter) Release(ctx context.Context, orderID, sku string, qty int) error {
+func (a Stock) Release(ctx context.Context, orderID, sku string, qty int) error {
 	b := a.s.inventory.NewTransactionalBatch(pk(sku))
 	b.DeleteItem(reservationID(orderID), nil)
 	give := azcosmos.PatchOperations{}

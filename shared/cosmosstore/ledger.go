@@ -13,11 +13,15 @@ import (
 
 // Ledger returns the payment ledger kept in the payments container
 // (partitioned by /id, the idempotency key).
-func (s *Store) Ledger() payment.Ledger { return ledger{s} }
+func (s *Store) Ledger() Ledger { return Ledger{s} }
 
-type ledger struct{ s *Store }
+// Ledger keeps the simulated payment gateway's entries; it is a
+// payment.Ledger.
+type Ledger struct{ s *Store }
 
-func (l ledger) Get(ctx context.Context, id string) (payment.Entry, error) {
+// Get reads the entry with the given idempotency key, with its ETag.
+
+func (l Ledger) Get(ctx context.Context, id string) (payment.Entry, error) {
 	var e payment.Entry
 	etag, err := l.s.read(ctx, l.s.payments, "read_ledger", id, id, &e)
 	if err != nil {
@@ -27,16 +31,18 @@ func (l ledger) Get(ctx context.Context, id string) (payment.Entry, error) {
 	return e, nil
 }
 
-func (l ledger) Create(ctx context.Context, e payment.Entry) error {
+// Create writes a new entry; order.ErrConflict if the key exists.
+func (l Ledger) Create(ctx context.Context, e payment.Entry) error {
 	return l.write(ctx, "create_ledger", e, nil)
 }
 
-func (l ledger) Replace(ctx context.Context, e payment.Entry) error {
+// Replace overwrites an entry with If-Match on its ETag.
+func (l Ledger) Replace(ctx context.Context, e payment.Entry) error {
 	tag := azcore.ETag(e.ETag)
 	return l.write(ctx, "replace_ledger", e, &azcosmos.ItemOptions{IfMatchEtag: &tag})
 }
 
-func (l ledger) write(ctx context.Context, op string, e payment.Entry, o *azcosmos.ItemOptions) error {
+func (l Ledger) write(ctx context.Context, op string, e payment.Entry, o *azcosmos.ItemOptions) error {
 	raw, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("encode ledger entry: %w", err)

@@ -96,7 +96,7 @@ func (s *Store) Events(ctx context.Context, orderID string) ([]order.Event, erro
 	err := s.query(ctx, s.orders, "query_events", pk(orderID), q, params, func(raw []byte) error {
 		var ev order.Event
 		if err := json.Unmarshal(raw, &ev); err != nil {
-			return fmt.Errorf("decode event: %w", err)
+			return fmt.Errorf("decode event: %v: %w", err, order.ErrPermanent)
 		}
 		events = append(events, ev)
 		return nil

@@ -7,14 +7,27 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
-	"github.com/ordersflow/orderpipeline/infra"
 	"github.com/ordersflow/orderpipeline/shared/order"
 )
+
+// Schema is the database and its containers, as infra/containers.json
+// declares them for the Bicep and the local stack alike.
+type Schema struct {
+	Database   string      `json:"database"`
+	Containers []Container `json:"containers"`
+}
+
+// Container is one Cosmos DB container of the app.
+type Container struct {
+	Name             string `json:"name"`
+	Setting          string `json:"setting"` // app setting that names it
+	PartitionKeyPath string `json:"partitionKeyPath"`
+}
 
 // EnsureSchema creates the database and every container of the schema that
 // doesn't exist yet. In Azure the Bicep creates them; the local stack and
 // the tests call this with the same definition.
-func EnsureSchema(ctx context.Context, client *azcosmos.Client, schema infra.Schema) error {
+func EnsureSchema(ctx context.Context, client *azcosmos.Client, schema Schema) error {
 	_, err := client.CreateDatabase(ctx, azcosmos.DatabaseProperties{ID: schema.Database}, nil)
 	if err := translate(err); err != nil && !errors.Is(err, order.ErrConflict) {
 		return fmt.Errorf("create database %s: %w", schema.Database, err)

@@ -14,7 +14,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 )
 
-// Containers names the containers the store uses.
+// Containers names the containers the store uses; config reads them from
+// the app settings.
 type Containers struct {
 	Orders, Catalog, Inventory, Payments, DeadLetters string
 }

@@ -46,8 +46,10 @@ func New(sender Sender) (*Publisher, error) {
 	return &Publisher{sender: sender, timeout: 30 * time.Second}, nil
 }
 
-// Publish sends events in order. Any failure is transient for the caller:
-// redelivery is safe because the broker deduplicates by MessageID.
+// Publish sends events in order. A failure to reach or send to the broker
+// is order.ErrUnavailable: retrying is safe because the broker deduplicates
+// by MessageID. An event that can't be encoded or is larger than a message
+// may be is order.ErrPermanent: no retry would send it.
 func (p *Publisher) Publish(ctx context.Context, events []order.Event) error {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()

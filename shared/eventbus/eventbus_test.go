@@ -3,8 +3,10 @@ package eventbus_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ordersflow/orderpipeline/emulators/servicebus/sbemu"
+	"github.com/ordersflow/orderpipeline/internal/testutil"
 	"github.com/ordersflow/orderpipeline/shared/eventbus"
 	"github.com/ordersflow/orderpipeline/shared/order"
 )
@@ -53,8 +56,7 @@ func TestMessageCarriesTheContract(t *testing.T) {
 func TestPublishThroughTheEmulator(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	root, err := sbemu.RepoRoot()
-	require.NoError(t, err)
+	root := testutil.RepoRoot(t)
 	emu, err := sbemu.Start(ctx, root, filepath.Join(root, "emulators/servicebus/config/orderpipeline.json"), os.Stderr)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = emu.Stop() })
@@ -70,6 +72,10 @@ func TestPublishThroughTheEmulator(t *testing.T) {
 	batch := append(events("ord_a", 4), events("ord_b", 3)...)
 	require.NoError(t, pub.Publish(ctx, batch))
 	require.NoError(t, pub.Publish(ctx, batch[2:]), "a redelivered batch")
+
+	huge := events("ord_c", 1)
+	huge[0].Data = json.RawMessage(`"` + strings.Repeat("x", 4<<20) + `"`)
+	assert.ErrorIs(t, pub.Publish(ctx, huge), order.ErrPermanent, "an event larger than a message is never sent")
 
 	for _, id := range []string{"ord_a", "ord_b"} {
 		recv, err := client.AcceptSessionForSubscription(ctx, "order-events", "audit", id, nil)
@@ -92,4 +98,25 @@ func TestPublishThroughTheEmulator(t *testing.T) {
 		assert.Equal(t, want, seqs, "each event once, in seq order")
 		require.NoError(t, recv.Close(ctx))
 	}
+}
+
+// downSender fails every call, as a broker that can't be reached does.
+type downSender struct{}
+
+func (downSender) NewMessageBatch(context.Context, *azservicebus.MessageBatchOptions) (*azservicebus.MessageBatch, error) {
+	return nil, errors.New("dial tcp: connection refused")
+}
+
+func (downSender) SendMessageBatch(context.Context, *azservicebus.MessageBatch, *azservicebus.SendMessageBatchOptions) error {
+	return errors.New("dial tcp: connection refused")
+}
+
+func TestABrokerThatCantBeReachedIsUnavailable(t *testing.T) {
+	pub, err := eventbus.New(downSender{})
+	require.NoError(t, err)
+	err = pub.Publish(context.Background(), events("ord_1", 1))
+	assert.ErrorIs(t, err, order.ErrUnavailable)
+	assert.NotErrorIs(t, err, order.ErrPermanent)
+	_, err = eventbus.New(nil)
+	assert.Error(t, err)
 }

@@ -10,13 +10,14 @@ import (
 	"github.com/ordersflow/orderpipeline/shared/order"
 )
 
-// ErrInsufficientStock: a SKU has less available stock than a line asks for.
-var ErrInsufficientStock = errors.New("insufficient stock")
+// ErrInsufficientStock is order.ErrInsufficientStock, named here for the
+// stock adapters that report it.
+var ErrInsufficientStock = order.ErrInsufficientStock
 
-// Stock reserves and releases stock for one order line. Both are idempotent
-// per (order, SKU): reserving twice holds the stock once, releasing what
-// isn't held does nothing.
-type Stock interface {
+// Holder is what ReserveAll needs: it reserves and releases stock for one
+// order line. Both are idempotent per (order, SKU): reserving twice holds
+// the stock once, releasing what isn't held does nothing.
+type Holder interface {
 	Reserve(ctx context.Context, orderID, sku string, quantity int) error
 	Release(ctx context.Context, orderID, sku string, quantity int) error
 }
@@ -25,7 +26,7 @@ type Stock interface {
 // releases the reservations already made and returns the SKU that was short
 // (with a nil error). Any other error is returned as is; because both
 // operations are idempotent, the caller can simply run ReserveAll again.
-func ReserveAll(ctx context.Context, s Stock, orderID string, lines []order.Reservation) (short string, err error) {
+func ReserveAll(ctx context.Context, s Holder, orderID string, lines []order.Reservation) (short string, err error) {
 	for i, l := range lines {
 		err := s.Reserve(ctx, orderID, l.SKU, l.Quantity)
 		if errors.Is(err, ErrInsufficientStock) {
@@ -38,7 +39,7 @@ func ReserveAll(ctx context.Context, s Stock, orderID string, lines []order.Rese
 	return "", nil
 }
 
-func releaseAll(ctx context.Context, s Stock, orderID string, lines []order.Reservation) error {
+func releaseAll(ctx context.Context, s Holder, orderID string, lines []order.Reservation) error {
 	for _, l := range lines {
 		if err := s.Release(ctx, orderID, l.SKU, l.Quantity); err != nil {
 			return fmt.Errorf("release %s: %w", l.SKU, err)

@@ -5,20 +5,27 @@ import (
 	"fmt"
 )
 
-// Errors shared by the domain and its adapters. Adapters translate their
-// SDK's status codes into these at the boundary.
+// The error vocabulary of the app. Adapters translate their SDK's failures
+// into these at the boundary; the handlers map each to an HTTP status and a
+// retry class in one table (handlers/errors.go), which a test walks.
 var (
 	// ErrNotFound: the order, product or record does not exist.
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: a write lost a race (id exists, or the ETag moved on).
+	// A retry rereads and may succeed.
 	ErrConflict = errors.New("conflict")
 	// ErrUnavailable: a dependency failed in a way a retry may cure
-	// (timeouts, throttling, 5xx).
+	// (timeouts, throttling, 5xx, a payment gateway that didn't answer).
 	ErrUnavailable = errors.New("dependency unavailable")
 	// ErrInvalidTransition: the event does not follow from the order's state.
 	ErrInvalidTransition = errors.New("invalid transition")
 	// ErrIdempotencyMismatch: an Idempotency-Key was reused with another body.
 	ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
+	// ErrInsufficientStock: a SKU has less available stock than a line asks for.
+	ErrInsufficientStock = errors.New("insufficient stock")
+	// ErrPermanent: a failure a retry cannot cure (a document that can't be
+	// decoded, a request the dependency rejects, a broken invariant).
+	ErrPermanent = errors.New("permanent failure")
 )
 
 // ValidationError says which field of a request is wrong and why.
@@ -41,23 +48,3 @@ func invalid(field, format string, args ...any) error {
 func unprocessable(field, format string, args ...any) error {
 	return &ValidationError{Field: field, Detail: fmt.Sprintf(format, args...), Unprocessable: true}
 }
-
-// IsTransient reports whether a retry may cure err. Anything not known to
-// be permanent is treated as transient: it is retried and, after the last
-// retry, recorded as a dead letter, so nothing is lost either way.
-func IsTransient(err error) bool {
-	var ve *ValidationError
-	switch {
-	case err == nil:
-		return false
-	case errors.Is(err, ErrInvalidTransition), errors.Is(err, ErrNotFound), errors.As(err, &ve):
-		return false
-	case errors.Is(err, ErrPermanent):
-		return false
-	}
-	return true
-}
-
-// ErrPermanent marks a failure a retry cannot cure (a document that can't be
-// decoded, a broken invariant).
-var ErrPermanent = errors.New("permanent failure")

@@ -194,12 +194,3 @@ func TestHashTellsRequestsApart(t *testing.T) {
 	b.Lines[0].Quantity = 3
 	assert.NotEqual(t, a.Hash(), b.Hash())
 }
-
-func TestIsTransient(t *testing.T) {
-	assert.True(t, IsTransient(ErrUnavailable))
-	assert.True(t, IsTransient(ErrConflict))
-	assert.False(t, IsTransient(ErrPermanent))
-	assert.False(t, IsTransient(ErrInvalidTransition))
-	assert.False(t, IsTransient(&ValidationError{Field: "x"}))
-	assert.False(t, IsTransient(nil))
-}

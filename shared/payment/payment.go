@@ -1,16 +1,18 @@
-// Package payment charges and refunds orders through a PaymentGateway, and
-// provides Simulated, a test gateway whose ledger lives in a store (the
+// Package payment charges and refunds orders: the requests and receipts of
+// a payment gateway (the PaymentGateway; its consumer, handlers, declares the
+// interface) and Simulated, a test gateway whose ledger lives in a store (the
 // Cosmos DB payments container in the app). Every call carries an
 // idempotency key; a repeated key returns the first outcome and never moves
 // money twice.
 package payment
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
+	"fmt"
 	"time"
+
+	"github.com/ordersflow/orderpipeline/shared/order"
 )
 
 // Test tokens understood by the simulated gateway.
@@ -22,7 +24,8 @@ const (
 )
 
 // ErrUnavailable: the gateway could not answer; retry with the same key.
-var ErrUnavailable = errors.New("payment gateway unavailable")
+// It is an order.ErrUnavailable, so it classifies as transient (503).
+var ErrUnavailable = fmt.Errorf("payment gateway: %w", order.ErrUnavailable)
 
 // Request asks to move Amount (minor units of Currency) for an order.
 type Request struct {
@@ -38,13 +41,6 @@ type Receipt struct {
 	PaymentID     string
 	Approved      bool
 	DeclineReason string
-}
-
-// Gateway is the PaymentGateway: it charges and refunds. Implementations
-// are idempotent per Key.
-type Gateway interface {
-	Charge(ctx context.Context, r Request) (Receipt, error)
-	Refund(ctx context.Context, r Request) (Receipt, error)
 }
 
 // Entry statuses in the ledger.

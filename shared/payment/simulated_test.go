@@ -112,7 +112,7 @@ func TestUnavailableFailsOnceThenApproves(t *testing.T) {
 	g := gateway(t, l)
 	_, err := g.Charge(context.Background(), req(TokenUnavailable))
 	require.ErrorIs(t, err, ErrUnavailable)
-	assert.True(t, order.IsTransient(err))
+	assert.ErrorIs(t, err, order.ErrUnavailable, "the gateway being down is the domain's ErrUnavailable")
 	rc, err := g.Charge(context.Background(), req(TokenUnavailable))
 	require.NoError(t, err)
 	assert.True(t, rc.Approved)
