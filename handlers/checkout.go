@@ -1,9 +1,7 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -126,7 +124,8 @@ func checkoutHeaders(r *http.Request) (key, corr string, err error) {
 }
 
 // readPlaceRequest enforces content type and size and decodes the body
-// strictly: one JSON object, no unknown fields, every type right.
+// strictly (decode.go): one JSON object, exact member names, no duplicates,
+// valid UTF-8, every type right; then validates it.
 func readPlaceRequest(r *http.Request) (order.PlaceRequest, error) {
 	var req order.PlaceRequest
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
@@ -146,55 +145,4 @@ func readPlaceRequest(r *http.Request) (order.PlaceRequest, error) {
 		return req, err
 	}
 	return req, req.Validate()
-}
-
-func decodeStrict(body []byte, v any) error {
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return badRequest("", "the body must be a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return describeJSONError(err)
-	}
-	if dec.More() {
-		return badRequest("", "the body must hold exactly one JSON object")
-	}
-	return nil
-}
-
-// describeJSONError turns encoding/json's errors into a field and a reason.
-func describeJSONError(err error) error {
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syntax):
-		return badRequest("", fmt.Sprintf("malformed JSON at byte %d: %v", syntax.Offset, syntax))
-	case errors.As(err, &typ):
-		return badRequest(typ.Field, fmt.Sprintf("%s must be %s, not %s", typ.Field, jsonType(typ.Type.Kind().String()), typ.Value))
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return badRequest("", "malformed JSON: the body ends too early")
-	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		name = strings.Trim(name, `"`)
-		return badRequest(name, fmt.Sprintf("unknown field %q", name))
-	}
-	return badRequest("", "malformed JSON: "+err.Error())
-}
-
-func jsonType(kind string) string {
-	switch kind {
-	case "int", "int64", "int32":
-		return "an integer"
-	case "float64":
-		return "a number"
-	case "string":
-		return "a string"
-	case "slice":
-		return "an array"
-	case "struct", "map":
-		return "an object"
-	}
-	return kind
 }

@@ -52,7 +52,6 @@ func (r PlaceRequest) Validate() error {
 		field, issue string
 	}{
 		{r.CustomerID == "", "customerId", "is required"},
-		{len(r.CustomerID) > 128, "customerId", "is longer than 128 characters"},
 		{!currencyPattern.MatchString(r.Currency), "currency", "must be an ISO 4217 code such as USD"},
 		{!countryPattern.MatchString(r.ShipTo.Country), "shipTo.country", "must be an ISO 3166 alpha-2 code such as US"},
 		{r.ShipTo.PostalCode == "", "shipTo.postalCode", "is required"},
@@ -64,6 +63,9 @@ func (r PlaceRequest) Validate() error {
 		if c.bad {
 			return invalid(c.field, "%s", c.issue)
 		}
+	}
+	if err := checkTexts(r.texts()...); err != nil {
+		return err
 	}
 	return r.validateLines()
 }
@@ -125,7 +127,7 @@ func Place(r PlaceRequest, products map[string]catalog.Product, p Placement) (Or
 	for i, rl := range r.Lines {
 		prod, ok := products[rl.SKU]
 		if !ok {
-			return Order{}, Event{}, unprocessable(fmt.Sprintf("lines[%d].sku", i), "unknown SKU %q", rl.SKU)
+			return Order{}, Event{}, unprocessable(fmt.Sprintf("lines[%d].sku", i), "unknown SKU %s", Excerpt(rl.SKU))
 		}
 		if prod.Currency != r.Currency {
 			return Order{}, Event{}, unprocessable("currency",
