@@ -62,6 +62,7 @@ type Deps struct {
 	Stock       inventory.Stock
 	Publisher   Publisher
 	DeadLetters DeadLetters
+	Idempotency IdempotencyRecords
 	Log         zerolog.Logger
 	Now         func() time.Time // default time.Now
 }
@@ -76,7 +77,7 @@ type Server struct {
 // New checks that every dependency is present and builds the routes.
 func New(d Deps) (*Server, error) {
 	if d.Orders == nil || d.Catalog == nil || d.Tax == nil || d.Gateway == nil ||
-		d.Stock == nil || d.Publisher == nil || d.DeadLetters == nil {
+		d.Stock == nil || d.Publisher == nil || d.DeadLetters == nil || d.Idempotency == nil {
 		return nil, errors.New("handlers: every dependency is required")
 	}
 	if d.Now == nil {

@@ -60,7 +60,7 @@ func build(cfg config.Config, log zerolog.Logger) (*handlers.Server, func(), err
 	}
 	c := cfg.Containers
 	store, err := cosmosstore.New(cosmos, cfg.Database, cosmosstore.Containers{Orders: c.Orders, Catalog: c.Catalog,
-		Inventory: c.Inventory, Payments: c.Payments, DeadLetters: c.DeadLetters}, cosmosstore.Options{Observe: handlers.ObserveCharge})
+		Inventory: c.Inventory, Payments: c.Payments, DeadLetters: c.DeadLetters, Idempotency: c.Idempotency}, cosmosstore.Options{Observe: handlers.ObserveCharge})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -96,7 +96,7 @@ func assemble(store *cosmosstore.Store, sender eventbus.Sender, log zerolog.Logg
 		return nil, err
 	}
 	return handlers.New(handlers.Deps{Orders: store, Catalog: store, Tax: rates, Gateway: gateway,
-		Stock: store.Inventory(), Publisher: pub, DeadLetters: store, Log: log})
+		Stock: store.Inventory(), Publisher: pub, DeadLetters: store, Idempotency: store, Log: log})
 }
 
 // serve runs the HTTP server until ctx ends, then drains it.

@@ -152,7 +152,7 @@ func prepare(ctx context.Context, connectionString string) error {
 	names := containerSettings(schema)
 	store, err := cosmosstore.New(client, schema.Database, cosmosstore.Containers{Orders: names["ORDERS_CONTAINER"],
 		Catalog: names["CATALOG_CONTAINER"], Inventory: names["INVENTORY_CONTAINER"], Payments: names["PAYMENTS_CONTAINER"],
-		DeadLetters: names["DEADLETTERS_CONTAINER"]}, cosmosstore.Options{})
+		DeadLetters: names["DEADLETTERS_CONTAINER"], Idempotency: names["IDEMPOTENCY_CONTAINER"]}, cosmosstore.Options{})
 	if err != nil {
 		return err
 	}

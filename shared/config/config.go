@@ -23,6 +23,7 @@ const (
 	KeyInventoryContainer   = "INVENTORY_CONTAINER"
 	KeyPaymentsContainer    = "PAYMENTS_CONTAINER"
 	KeyDeadLettersContainer = "DEADLETTERS_CONTAINER"
+	KeyIdempotencyContainer = "IDEMPOTENCY_CONTAINER"
 	KeyLeasesContainer      = "LEASES_CONTAINER"
 	KeyServiceBusConnection = "SERVICEBUS"
 	KeyServiceBusNamespace  = "SERVICEBUS__fullyQualifiedNamespace"
@@ -39,7 +40,7 @@ func Keys() []string {
 		KeyPort,
 		KeyCosmosConnection, KeyCosmosEndpoint, KeyCosmosCredential, KeyCosmosClientID,
 		KeyDatabase, KeyOrdersContainer, KeyCatalogContainer, KeyInventoryContainer,
-		KeyPaymentsContainer, KeyDeadLettersContainer, KeyLeasesContainer,
+		KeyPaymentsContainer, KeyDeadLettersContainer, KeyIdempotencyContainer, KeyLeasesContainer,
 		KeyServiceBusConnection, KeyServiceBusNamespace, KeyServiceBusCredential, KeyServiceBusClientID,
 		KeyTopic, KeyLogLevel,
 	}
@@ -56,7 +57,7 @@ type Connection struct {
 
 // Containers names the Cosmos DB containers of the app.
 type Containers struct {
-	Orders, Catalog, Inventory, Payments, DeadLetters, Leases string
+	Orders, Catalog, Inventory, Payments, DeadLetters, Idempotency, Leases string
 }
 
 // Config is every setting of the handler.
@@ -87,6 +88,7 @@ func Load(getenv func(string) string) (Config, error) {
 			Inventory:   r.get(KeyInventoryContainer, "inventory"),
 			Payments:    r.get(KeyPaymentsContainer, "payments"),
 			DeadLetters: r.get(KeyDeadLettersContainer, "deadletters"),
+			Idempotency: r.get(KeyIdempotencyContainer, "idempotency"),
 			Leases:      r.get(KeyLeasesContainer, "leases"),
 		},
 	}

@@ -19,7 +19,7 @@ func TestLoadDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "8080", cfg.Port)
 	assert.Equal(t, "commerce", cfg.Database)
-	assert.Equal(t, Containers{"orders", "catalog", "inventory", "payments", "deadletters", "leases"}, cfg.Containers)
+	assert.Equal(t, Containers{"orders", "catalog", "inventory", "payments", "deadletters", "idempotency", "leases"}, cfg.Containers)
 	assert.Equal(t, "order-events", cfg.Topic)
 	assert.Equal(t, "info", cfg.LogLevel)
 }
@@ -51,5 +51,5 @@ func TestKeysAreUnique(t *testing.T) {
 		assert.False(t, seen[k], "duplicate key %s", k)
 		seen[k] = true
 	}
-	assert.Len(t, seen, 18)
+	assert.Len(t, seen, 19)
 }

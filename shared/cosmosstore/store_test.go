@@ -39,7 +39,7 @@ func newStore(t *testing.T) (*cosmosstore.Store, *float64) {
 	var mu sync.Mutex
 	ru := new(float64)
 	s, err := cosmosstore.New(client, schema.Database, cosmosstore.Containers{Orders: "orders", Catalog: "catalog",
-		Inventory: "inventory", Payments: "payments", DeadLetters: "deadletters"},
+		Inventory: "inventory", Payments: "payments", DeadLetters: "deadletters", Idempotency: "idempotency"},
 		cosmosstore.Options{Observe: func(_ context.Context, _ string, charge float32) {
 			mu.Lock()
 			*ru += float64(charge)
