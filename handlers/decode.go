@@ -46,8 +46,12 @@ func decodeStrict(body []byte, v any) error {
 	if lead := bytes.TrimLeft(body, " \t\r\n"); len(lead) == 0 || lead[0] != '{' {
 		return badRequest("", "the body must be a JSON object")
 	}
-	if err := jsonv2.Unmarshal(body, v, strictJSON); err != nil {
+	dec := jsontext.NewDecoder(bytes.NewReader(body), strictJSON)
+	if err := jsonv2.UnmarshalDecode(dec, v, strictJSON); err != nil {
 		return describeJSONError(err)
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return badRequest("", fmt.Sprintf("malformed JSON after byte %d: the body must hold exactly one JSON object", dec.InputOffset()))
 	}
 	return nil
 }
@@ -73,8 +77,6 @@ func describeSyntax(e *jsontext.SyntacticError) error {
 		return badRequest("", "malformed JSON: the body ends too early")
 	case errors.Is(e.Err, jsontext.ErrDuplicateName):
 		return badRequest(field, fmt.Sprintf("duplicate member %s: each member may appear once", order.Excerpt(field)))
-	case e.JSONPointer == "" && e.ByteOffset > 0:
-		return badRequest("", fmt.Sprintf("malformed JSON at byte %d: the body must hold exactly one JSON object", e.ByteOffset))
 	}
 	return badRequest(field, fmt.Sprintf("malformed JSON at byte %d: %s", e.ByteOffset, clip(e.Err.Error(), 80)))
 }
