@@ -55,9 +55,9 @@ func (s *Server) checkout(w http.ResponseWriter, r *http.Request) error {
 }
 
 // checkoutOnce places the order of one customer's Idempotency-Key at most
-// once. The key's record (README, "Idempotency") is created before the
-// order and holds the order and its OrderPlaced event; the order batch
-// follows. A retry finds the record; a concurrent duplicate loses the
+// once (README, "Order ids and idempotency"). The key's record is created
+// before the order and holds the order and its OrderPlaced event; the
+// order batch follows. A retry finds the record; a concurrent duplicate loses the
 // record create (409) and reads the winner's. Either finishes the order
 // from the record if it is not written yet (the first request is still in
 // flight, or died between the two writes) and answers with the record's
