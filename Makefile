@@ -6,7 +6,11 @@ APP        := dist/app
 PORT       ?= 7071
 DATA       ?= .data
 GO         ?= go
-NPM_DIRS   := emulators/servicebus infra/check
+LOG_LEVEL  ?= warn
+FUZZTIME   ?= 30s
+RUN_NPM_DIRS  := emulators/servicebus
+TEST_NPM_DIRS := $(RUN_NPM_DIRS) infra/check
+FUZZ_TARGETS  := FuzzCheckoutRequest FuzzInvocationEnvelope FuzzChangeFeedDocument
 GOTESTFLAGS ?= -race -count=1 -timeout 30m
 # staticcheck 2026.2.2, the newest release on the module proxy; it supports Go 1.26.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -31,8 +35,14 @@ endef
 build: ## Build the handler and stage a runnable app in dist/app (host.json + function folders + handler)
 	$(call stage,$(APP),$(shell $(GO) env GOOS),$(shell $(GO) env GOARCH))
 
+# deps-run is what `make run` needs (go build fetches only the modules it
+# builds); deps adds what the tests need: the Bicep check's npm packages and
+# every Go module.
+.PHONY: deps-run
+deps-run: $(addsuffix /node_modules/.installed,$(RUN_NPM_DIRS)) ## Install the npm packages the local stack runs on (the Service Bus emulator)
+
 .PHONY: deps
-deps: $(addsuffix /node_modules/.installed,$(NPM_DIRS)) ## Install Go modules and the npm packages of the emulators and checks
+deps: deps-run $(addsuffix /node_modules/.installed,$(TEST_NPM_DIRS)) ## Install everything the tests need: deps-run, the Bicep check's npm packages, every Go module
 	$(GO) mod download
 
 %/node_modules/.installed: %/package-lock.json
@@ -43,6 +53,13 @@ deps: $(addsuffix /node_modules/.installed,$(NPM_DIRS)) ## Install Go modules an
 test: deps ## Run every test: unit, store, emulator conformance, host, end to end, infrastructure
 	$(GO) test $(GOTESTFLAGS) ./...
 
+.PHONY: fuzz
+fuzz: ## Fuzz the checkout decoder, the host envelope and the change feed decoder, FUZZTIME each (default 30s)
+	@for f in $(FUZZ_TARGETS); do \
+		echo "fuzz $$f for $(FUZZTIME)"; \
+		$(GO) test ./handlers -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
+
 .PHONY: lint
 lint: ## gofmt, go vet, go mod tidy -diff and staticcheck (pinned, fetched through the module proxy)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -51,9 +68,14 @@ lint: ## gofmt, go vet, go mod tidy -diff and staticcheck (pinned, fetched throu
 	$(GO) run $(STATICCHECK) ./...
 
 .PHONY: run
-run: build deps ## Start the whole system on the local stack (Cosmos + Service Bus emulators, local Functions host); PORT=, DATA=
+run: build deps-run ## Start the whole system on the local stack (Cosmos + Service Bus emulators, local Functions host); PORT=, DATA=, LOG_LEVEL=
 	$(GO) build -o dist/devstack ./cmd/devstack
-	exec dist/devstack -app $(APP) -port $(PORT) -data $(DATA)
+	exec dist/devstack -app $(APP) -port $(PORT) -data $(DATA) -log-level $(LOG_LEVEL)
+
+.PHONY: reset
+reset: ## Delete the local stack's data in DATA (default .data): orders, events, leases, Azurite's storage; stop `make run` first
+	@case "$(abspath $(DATA))" in /|$(CURDIR)|"") echo "refusing to delete DATA=$(DATA)"; exit 1;; esac
+	rm -rf -- "$(DATA)"
 
 .PHONY: start
 start: build ## Run with Functions Core Tools and Azurite instead (needs `func` and `azurite` on PATH)
@@ -69,11 +91,11 @@ bench-cosmos: ## Benchmark the Cosmos emulator through azcosmos (creates, reads,
 	$(GO) run ./cmd/cosmos-bench
 
 .PHONY: bench-servicebus
-bench-servicebus: deps ## Benchmark the Service Bus emulator through azservicebus (batched sends, 8 receivers)
+bench-servicebus: deps-run ## Benchmark the Service Bus emulator through azservicebus (batched sends, 8 receivers)
 	$(GO) run ./cmd/servicebus-bench
 
 .PHONY: bench-e2e
-bench-e2e: build deps ## Place 500 orders on a fresh local stack and print placed→fulfilled p50/p99
+bench-e2e: build deps-run ## Place 500 orders on a fresh local stack and print placed→fulfilled p50/p99
 	$(GO) run ./cmd/latency -app $(APP) -orders 500
 
 .PHONY: deploy

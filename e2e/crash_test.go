@@ -98,6 +98,9 @@ func freePort(t *testing.T) string {
 // TestCrashInTheMiddleOfOrders SIGKILLs the stack while 200 orders are being
 // placed and processed, restarts it on the same data, and checks that every
 // accepted order finishes, none is charged twice and no event is duplicated.
+// Half the orders carry an Idempotency-Key; after the restart each is sent
+// again with its key, as a client that may have seen no answer would, and
+// must get its order from before the crash, never a second one.
 func TestCrashInTheMiddleOfOrders(t *testing.T) {
 	bus := startBus(t)
 
@@ -106,12 +109,14 @@ func TestCrashInTheMiddleOfOrders(t *testing.T) {
 	first := startProcess(t, bin, args...)
 	c := newClient(first.url)
 
-	accepted := placeWhileKilling(t, c, 200, 80, func() { first.kill(syscall.SIGKILL) })
+	accepted, byKey := placeWhileKilling(t, c, 200, 80, func() { first.kill(syscall.SIGKILL) })
 	t.Logf("%d of 200 orders accepted before and around the crash", len(accepted))
 	require.GreaterOrEqual(t, len(accepted), 80)
 
 	second := startProcess(t, bin, args...)
 	c = newClient(second.url)
+	accepted = append(accepted, retryKeyed(t, c, 200, byKey)...)
+	assertOneOrderPerKey(t, second.cosmos)
 	for _, id := range accepted {
 		c.waitTerminal(t, id, 120*time.Second)
 	}
@@ -140,12 +145,21 @@ func TestCrashInTheMiddleOfOrders(t *testing.T) {
 	assert.Equal(t, 1000-fulfilled, available(t, c, "MUG-CLASSIC"), "stock reserved once per fulfilled order")
 }
 
+func crashKey(i int) string {
+	if i%2 == 1 {
+		return ""
+	}
+	return fmt.Sprintf("crash-%03d", i)
+}
+
 // placeWhileKilling places n orders from 8 workers and calls kill once
-// killAfter of them have been accepted. It returns the accepted order ids.
-func placeWhileKilling(t *testing.T, c *client, n, killAfter int, kill func()) []string {
+// killAfter of them have been accepted. It returns the accepted order ids,
+// and those of the keyed orders by key.
+func placeWhileKilling(t *testing.T, c *client, n, killAfter int, kill func()) ([]string, map[string]string) {
 	t.Helper()
 	var mu sync.Mutex
 	var accepted []string
+	byKey := map[string]string{}
 	var once sync.Once
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -153,8 +167,8 @@ func placeWhileKilling(t *testing.T, c *client, n, killAfter int, kill func()) [
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for range jobs {
-				resp, b, err := c.place(checkoutBody("tok_visa", "MUG-CLASSIC", 1), "")
+			for i := range jobs {
+				resp, b, err := c.place(checkoutBody("tok_visa", "MUG-CLASSIC", 1), crashKey(i))
 				if err != nil || resp.StatusCode != http.StatusAccepted {
 					continue
 				}
@@ -164,6 +178,9 @@ func placeWhileKilling(t *testing.T, c *client, n, killAfter int, kill func()) [
 				}
 				mu.Lock()
 				accepted = append(accepted, o.ID)
+				if key := crashKey(i); key != "" {
+					byKey[key] = o.ID
+				}
 				if len(accepted) == killAfter {
 					go once.Do(kill)
 				}
@@ -177,7 +194,54 @@ func placeWhileKilling(t *testing.T, c *client, n, killAfter int, kill func()) [
 	close(jobs)
 	wg.Wait()
 	once.Do(kill)
-	return accepted
+	return accepted, byKey
+}
+
+// retryKeyed sends every keyed request of placeWhileKilling again. Each is
+// answered 202; a key accepted before the crash answers with its order.
+// It returns the ids of the keys that had no answer before.
+func retryKeyed(t *testing.T, c *client, n int, byKey map[string]string) []string {
+	t.Helper()
+	var fresh []string
+	for i := 0; i < n; i++ {
+		key := crashKey(i)
+		if key == "" {
+			continue
+		}
+		resp, b, err := c.place(checkoutBody("tok_visa", "MUG-CLASSIC", 1), key)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusAccepted, resp.StatusCode, string(b))
+		var o orderBody
+		require.NoError(t, json.Unmarshal(b, &o))
+		before, ok := byKey[key]
+		if !ok {
+			fresh = append(fresh, o.ID)
+			continue
+		}
+		assert.Equal(t, before, o.ID, "key %s answers with its order from before the crash", key)
+		assert.Equal(t, "true", resp.Header.Get("Idempotent-Replayed"), key)
+	}
+	return fresh
+}
+
+// assertOneOrderPerKey: no Idempotency-Key has two orders in Cosmos DB.
+func assertOneOrderPerKey(t *testing.T, conn string) {
+	t.Helper()
+	orders := map[string][]string{}
+	queryAll(t, conn, "orders", "SELECT * FROM c WHERE c.kind = 'order'", func(raw []byte) {
+		var o struct {
+			ID             string `json:"id"`
+			IdempotencyKey string `json:"idempotencyKey"`
+		}
+		require.NoError(t, json.Unmarshal(raw, &o))
+		if o.IdempotencyKey != "" {
+			orders[o.IdempotencyKey] = append(orders[o.IdempotencyKey], o.ID)
+		}
+	})
+	assert.Len(t, orders, 100, "every key placed its order")
+	for key, ids := range orders {
+		assert.Len(t, ids, 1, "key %s placed %v", key, ids)
+	}
 }
 
 func assertEventsOnce(t *testing.T, o orderBody) {

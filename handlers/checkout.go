@@ -1,9 +1,7 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,10 +18,17 @@ const MaxCheckoutBody = 64 << 10
 
 var headerValuePattern = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
 
+// IdempotencyRecords keeps the record of each customer's Idempotency-Key.
+type IdempotencyRecords interface {
+	// CreateIdempotencyRecord fails with order.ErrConflict if the record exists.
+	CreateIdempotencyRecord(ctx context.Context, rec order.IdempotencyRecord) error
+	IdempotencyRecord(ctx context.Context, id string) (order.IdempotencyRecord, error)
+}
+
 // checkout answers POST /api/orders: it validates the request, prices it
-// from the catalog and appends OrderPlaced. With an Idempotency-Key the
-// order id derives from the key, so a retry finds the first order and a
-// concurrent duplicate loses the create race instead of making a second one.
+// from the catalog and writes the order with its OrderPlaced event. The
+// order id is random; a request with an Idempotency-Key goes through
+// checkoutOnce.
 func (s *Server) checkout(w http.ResponseWriter, r *http.Request) error {
 	req, err := readPlaceRequest(r)
 	if err != nil {
@@ -33,19 +38,15 @@ func (s *Server) checkout(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id := order.NewID()
+	p := order.Placement{ID: order.NewID(), CorrelationID: corr, IdempotencyKey: key, At: s.Now()}
 	if key != "" {
-		id = order.IDForKey(key)
-		if replayed, err := s.replayCheckout(w, r, id, req); replayed || err != nil {
-			return err
-		}
+		return s.checkoutOnce(w, r, req, p)
 	}
-	o, err := s.place(r.Context(), req, order.Placement{ID: id, CorrelationID: corr, IdempotencyKey: key, At: s.Now()})
-	if errors.Is(err, order.ErrConflict) && key != "" {
-		_, err = s.replayCheckout(w, r, id, req)
+	o, placed, err := s.place(r.Context(), req, p)
+	if err != nil {
 		return err
 	}
-	if err != nil {
+	if err := s.createOrder(r.Context(), o, placed); err != nil {
 		return err
 	}
 	noteOrder(r.Context(), o)
@@ -53,9 +54,49 @@ func (s *Server) checkout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) place(ctx context.Context, req order.PlaceRequest, p order.Placement) (order.Order, error) {
+// checkoutOnce places the order of one customer's Idempotency-Key at most
+// once (README, "Order ids and idempotency"). The key's record is created
+// before the order and holds the order and its OrderPlaced event; the
+// order batch follows. A retry finds the record; a concurrent duplicate loses the
+// record create (409) and reads the winner's. Either finishes the order
+// from the record if it is not written yet (the first request is still in
+// flight, or died between the two writes) and answers with the record's
+// order, so every path ends with one order and the first answer.
+func (s *Server) checkoutOnce(w http.ResponseWriter, r *http.Request, req order.PlaceRequest, p order.Placement) error {
+	ctx := r.Context()
+	id := order.IdempotencyRecordID(req.CustomerID, p.IdempotencyKey)
+	if rec, err := s.Idempotency.IdempotencyRecord(ctx, id); !errors.Is(err, order.ErrNotFound) {
+		if err != nil {
+			return fmt.Errorf("read idempotency record: %w", err)
+		}
+		return s.replayCheckout(w, r, rec, req)
+	}
+	o, placed, err := s.place(ctx, req, p)
+	if err != nil {
+		return err
+	}
+	err = s.Idempotency.CreateIdempotencyRecord(ctx, order.NewIdempotencyRecord(p.IdempotencyKey, req, o, placed))
+	if errors.Is(err, order.ErrConflict) {
+		rec, err := s.Idempotency.IdempotencyRecord(ctx, id)
+		if err != nil {
+			return fmt.Errorf("read idempotency record after losing its create: %w", err)
+		}
+		return s.replayCheckout(w, r, rec, req)
+	}
+	if err != nil {
+		return fmt.Errorf("create idempotency record: %w", err)
+	}
+	if err := s.createOrder(ctx, o, placed); err != nil {
+		return err
+	}
+	noteOrder(ctx, o)
+	respondPlaced(w, o, false)
+	return nil
+}
+
+func (s *Server) place(ctx context.Context, req order.PlaceRequest, p order.Placement) (order.Order, order.Event, error) {
 	if _, err := s.Tax.Jurisdiction(req.ShipTo); err != nil {
-		return order.Order{}, err
+		return order.Order{}, order.Event{}, err
 	}
 	skus := make([]string, len(req.Lines))
 	for i, l := range req.Lines {
@@ -63,42 +104,41 @@ func (s *Server) place(ctx context.Context, req order.PlaceRequest, p order.Plac
 	}
 	products, err := s.Catalog.Products(ctx, skus)
 	if err != nil {
-		return order.Order{}, err
+		return order.Order{}, order.Event{}, err
 	}
-	o, placed, err := order.Place(req, products, p)
-	if err != nil {
-		return order.Order{}, err
-	}
-	if err := s.Placements.CreateOrder(ctx, o, placed); err != nil {
-		return order.Order{}, fmt.Errorf("create order %s: %w", o.ID, err)
-	}
-	return o, nil
+	return order.Place(req, products, p)
 }
 
-// replayCheckout answers a request whose Idempotency-Key already placed an
-// order: the first answer again, or 422 if the body differs.
-func (s *Server) replayCheckout(w http.ResponseWriter, r *http.Request, id string, req order.PlaceRequest) (bool, error) {
-	o, err := s.Placements.Order(r.Context(), id)
+// createOrder writes a new order and its OrderPlaced event in one batch.
+// Order ids are random, so an order that already has this id is this one:
+// written by a duplicate finishing it from the idempotency record, or by
+// an earlier try of this very call that azcore retried after a timeout.
+func (s *Server) createOrder(ctx context.Context, o order.Order, placed order.Event) error {
+	err := s.Placements.CreateOrder(ctx, o, placed)
+	if err != nil && !errors.Is(err, order.ErrConflict) {
+		return fmt.Errorf("create order %s: %w", o.ID, err)
+	}
+	return nil
+}
+
+// replayCheckout answers a request whose Idempotency-Key has a record: the
+// first answer again, after making sure its order is written, or 422 if
+// the body differs. The 422 names no order.
+func (s *Server) replayCheckout(w http.ResponseWriter, r *http.Request, rec order.IdempotencyRecord, req order.PlaceRequest) error {
+	if !rec.Matches(req) {
+		return fmt.Errorf("Idempotency-Key: %w", order.ErrIdempotencyMismatch)
+	}
+	ctx := r.Context()
+	_, err := s.Placements.Event(ctx, rec.Order.ID, order.OrderPlaced)
 	if errors.Is(err, order.ErrNotFound) {
-		return false, nil
+		err = s.createOrder(ctx, rec.Order, rec.Placed)
 	}
 	if err != nil {
-		return false, err
+		return err
 	}
-	if o.RequestHash != req.Hash() {
-		return false, fmt.Errorf("Idempotency-Key of order %s: %w", id, order.ErrIdempotencyMismatch)
-	}
-	placed, err := s.Placements.Event(r.Context(), id, order.OrderPlaced)
-	if err != nil {
-		return false, err
-	}
-	var first order.Order
-	if err := first.Apply(placed); err != nil {
-		return false, err
-	}
-	noteOrder(r.Context(), first)
-	respondPlaced(w, first, true)
-	return true, nil
+	noteOrder(ctx, rec.Order)
+	respondPlaced(w, rec.Order, true)
+	return nil
 }
 
 func respondPlaced(w http.ResponseWriter, o order.Order, replayed bool) {
@@ -126,7 +166,8 @@ func checkoutHeaders(r *http.Request) (key, corr string, err error) {
 }
 
 // readPlaceRequest enforces content type and size and decodes the body
-// strictly: one JSON object, no unknown fields, every type right.
+// strictly (decode.go): one JSON object, exact member names, no duplicates,
+// valid UTF-8, every type right; then validates it.
 func readPlaceRequest(r *http.Request) (order.PlaceRequest, error) {
 	var req order.PlaceRequest
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
@@ -146,55 +187,4 @@ func readPlaceRequest(r *http.Request) (order.PlaceRequest, error) {
 		return req, err
 	}
 	return req, req.Validate()
-}
-
-func decodeStrict(body []byte, v any) error {
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return badRequest("", "the body must be a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return describeJSONError(err)
-	}
-	if dec.More() {
-		return badRequest("", "the body must hold exactly one JSON object")
-	}
-	return nil
-}
-
-// describeJSONError turns encoding/json's errors into a field and a reason.
-func describeJSONError(err error) error {
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syntax):
-		return badRequest("", fmt.Sprintf("malformed JSON at byte %d: %v", syntax.Offset, syntax))
-	case errors.As(err, &typ):
-		return badRequest(typ.Field, fmt.Sprintf("%s must be %s, not %s", typ.Field, jsonType(typ.Type.Kind().String()), typ.Value))
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return badRequest("", "malformed JSON: the body ends too early")
-	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		name = strings.Trim(name, `"`)
-		return badRequest(name, fmt.Sprintf("unknown field %q", name))
-	}
-	return badRequest("", "malformed JSON: "+err.Error())
-}
-
-func jsonType(kind string) string {
-	switch kind {
-	case "int", "int64", "int32":
-		return "an integer"
-	case "float64":
-		return "a number"
-	case "string":
-		return "a string"
-	case "slice":
-		return "an array"
-	case "struct", "map":
-		return "an object"
-	}
-	return kind
 }

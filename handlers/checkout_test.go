@@ -14,8 +14,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/ordersflow/orderpipeline/shared/order"
 )
 
 func TestCheckoutPricesFromTheCatalog(t *testing.T) {
@@ -52,9 +50,10 @@ func TestCheckoutRejectsBadInput(t *testing.T) {
 		{"null", `null`, "application/json", 400, ""},
 		{"two objects", valid + valid, "application/json", 400, ""},
 		{"unknown field", strings.Replace(valid, `"currency"`, `"price": 1, "currency"`, 1), "application/json", 400, "price"},
-		{"client price on a line", strings.Replace(valid, `"quantity": 2`, `"quantity": 2, "unitPrice": 1`, 1), "application/json", 400, "unitPrice"},
-		{"wrong type", strings.Replace(valid, `"quantity": 2`, `"quantity": "2"`, 1), "application/json", 400, "lines.quantity"},
-		{"fractional quantity", strings.Replace(valid, `"quantity": 2`, `"quantity": 2.5`, 1), "application/json", 400, "lines.quantity"},
+		{"client price on a line", strings.Replace(valid, `"quantity": 2`, `"quantity": 2, "unitPrice": 1`, 1), "application/json", 400, "lines[0].unitPrice"},
+		{"wrong type", strings.Replace(valid, `"quantity": 2`, `"quantity": "2"`, 1), "application/json", 400, "lines[0].quantity"},
+		{"fractional quantity", strings.Replace(valid, `"quantity": 2`, `"quantity": 2.5`, 1), "application/json", 400, "lines[0].quantity"},
+		{"huge quantity", strings.Replace(valid, `"quantity": 2`, `"quantity": 99999999999999999999999`, 1), "application/json", 400, "lines[0].quantity"},
 		{"missing customer", strings.Replace(valid, `"customerId": "c-42",`, ``, 1), "application/json", 400, "customerId"},
 		{"quantity zero", strings.Replace(valid, `"quantity": 2`, `"quantity": 0`, 1), "application/json", 400, "lines[0].quantity"},
 		{"quantity 1000", strings.Replace(valid, `"quantity": 2`, `"quantity": 1000`, 1), "application/json", 400, "lines[0].quantity"},
@@ -170,15 +169,15 @@ func TestForwardedCheckout(t *testing.T) {
 	assert.Equal(t, "corr-forwarded-1", w.Header().Get("X-Correlation-ID"))
 	var v orderView
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &v))
-	assert.Equal(t, order.IDForKey("5d2a1f0e-forwarded"), v.ID)
+	assert.Regexp(t, `^ord_[0-9a-f]{32}$`, v.ID)
 	assert.Equal(t, "corr-forwarded-1", v.CorrelationID)
 }
 
 func TestBadInputDetailSaysWhatIsWrong(t *testing.T) {
 	valid := string(readTestdata(t, "checkout_request.json"))
 	cases := map[string]struct{ body, detail string }{
-		"string for an integer": {strings.Replace(valid, `"quantity": 2`, `"quantity": "2"`, 1), "lines.quantity must be an integer, not string"},
-		"fraction":              {strings.Replace(valid, `"quantity": 2`, `"quantity": 2.5`, 1), "lines.quantity must be an integer, not number"},
+		"string for an integer": {strings.Replace(valid, `"quantity": 2`, `"quantity": "2"`, 1), "lines[0].quantity must be an integer, not string"},
+		"fraction":              {strings.Replace(valid, `"quantity": 2`, `"quantity": 2.5`, 1), "lines[0].quantity must be an integer, not number"},
 		"unknown field":         {strings.Replace(valid, `"currency"`, `"price": 1, "currency"`, 1), `unknown field "price"`},
 		"malformed":             {`{"customerId": }`, "malformed JSON at byte"},
 		"array for an object":   {strings.Replace(valid, `"payment": {`, `"payment": [], "x": {`, 1), "payment must be an object, not array"},
@@ -191,4 +190,57 @@ func TestBadInputDetailSaysWhatIsWrong(t *testing.T) {
 			assert.Contains(t, p.Detail, tc.detail)
 		})
 	}
+}
+
+// TestCheckoutIsStrictJSON: a duplicate member (the last would win, after a
+// validator read the first), a member whose name differs only in case, and
+// text that is not valid UTF-8 are all refused, never reinterpreted.
+func TestCheckoutIsStrictJSON(t *testing.T) {
+	valid := string(readTestdata(t, "checkout_request.json"))
+	swapLines := `"lines": [{"sku": "LAMP-LTD", "quantity": 9}], "shipTo"`
+	cases := []struct{ name, body, field string }{
+		{"duplicate customerId", strings.Replace(valid, `"currency"`, `"customerId": "c-43", "currency"`, 1), "customerId"},
+		{"duplicate lines", strings.Replace(valid, `"shipTo"`, swapLines, 1), "lines"},
+		{"duplicate nested member", strings.Replace(valid, `"sku": "BOOK-GOPL",`, `"sku": "BOOK-GOPL", "sku": "LAMP-LTD",`, 1), "lines[1].sku"},
+		{"CUSTOMERID", strings.Replace(valid, `"customerId"`, `"CUSTOMERID"`, 1), "CUSTOMERID"},
+		{"case variant beside the real one", strings.Replace(valid, `"currency"`, `"CustomerId": "c-43", "currency"`, 1), "CustomerId"},
+		{"Lines", strings.Replace(valid, `"lines"`, `"Lines"`, 1), "Lines"},
+		{"SKU", strings.Replace(valid, `"sku": "BOOK-GOPL"`, `"SKU": "BOOK-GOPL"`, 1), "lines[1].SKU"},
+		{"invalid UTF-8", strings.Replace(valid, `"c-42"`, "\"c-\xff42\"", 1), "customerId"},
+		{"lone high surrogate", strings.Replace(valid, `"c-42"`, `"c-\ud800"`, 1), "customerId"},
+		{"lone low surrogate", strings.Replace(valid, `"94103"`, `"\udc00"`, 1), "shipTo.postalCode"},
+		{"escaped NUL", strings.Replace(valid, `"c-42"`, `"c-\u000042"`, 1), "customerId"},
+		{"ESC", strings.Replace(valid, `"c-42"`, `"c-\u001b[31m"`, 1), "customerId"},
+		{"CRLF", strings.Replace(valid, `"tok_visa"`, `"tok_visa\r\nX: y"`, 1), "payment.token"},
+		{"bidi override", strings.Replace(valid, `"c-42"`, `"c-\u202e24"`, 1), "customerId"},
+		{"bidi isolate in a sku", strings.Replace(valid, `"MUG-CLASSIC"`, `"MUG-\u2066CLASSIC"`, 1), "lines[0].sku"},
+		{"60,000-character postal code", strings.Replace(valid, `"94103"`, `"`+strings.Repeat("9", 60000)+`"`, 1), "shipTo.postalCode"},
+		{"60,000-character token", strings.Replace(valid, `"tok_visa"`, `"`+strings.Repeat("t", 60000)+`"`, 1), "payment.token"},
+		{"60,000-character member name", strings.Replace(valid, `"currency"`, `"`+strings.Repeat("n", 60000)+`": 1, "currency"`, 1), strings.Repeat("n", 32) + "…"},
+		{"129 characters of customer id", strings.Replace(valid, `"c-42"`, `"`+strings.Repeat("é", 129)+`"`, 1), "customerId"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			w := f.do(http.MethodPost, "/api/orders", []byte(tc.body), jsonHeaders())
+			require.Equal(t, http.StatusBadRequest, w.Code, w.Body.String())
+			var p Problem
+			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &p))
+			assert.Equal(t, tc.field, p.Field)
+			assert.NotEmpty(t, p.Detail)
+			assert.Less(t, w.Body.Len(), 600, "a problem quotes at most a short prefix of a bad value")
+			orders, events := f.store.count()
+			assert.Zero(t, orders+events)
+		})
+	}
+}
+
+func TestCheckoutCountsCharactersNotBytes(t *testing.T) {
+	valid := string(readTestdata(t, "checkout_request.json"))
+	body := strings.Replace(valid, `"c-42"`, `"`+strings.Repeat("é", 128)+`"`, 1)
+	w := newFixture(t).do(http.MethodPost, "/api/orders", []byte(body), jsonHeaders())
+	require.Equal(t, http.StatusAccepted, w.Code, "128 characters (256 bytes) is within the limit: %s", w.Body.String())
+	var v orderView
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &v))
+	assert.Equal(t, strings.Repeat("é", 128), v.CustomerID)
 }

@@ -26,6 +26,9 @@ type memOrders struct {
 	events map[string]order.Event
 	tag    int
 	err    error
+	// failCreates makes that many CreateOrder calls fail as if the
+	// process died before the batch reached Cosmos DB.
+	failCreates int
 }
 
 func newMemOrders() *memOrders {
@@ -73,6 +76,10 @@ func (m *memOrders) CreateOrder(_ context.Context, o order.Order, ev order.Event
 	defer m.mu.Unlock()
 	if m.err != nil {
 		return m.err
+	}
+	if m.failCreates > 0 {
+		m.failCreates--
+		return fmt.Errorf("create order %s: %w", o.ID, order.ErrUnavailable)
 	}
 	_, orderExists := m.orders[o.ID]
 	_, eventExists := m.events[ev.ID]
@@ -123,6 +130,40 @@ func (m *memOrders) types(id string) []order.EventType {
 		out[i] = e.Type
 	}
 	return out
+}
+
+// memIdempotency keeps idempotency records; afterCreate, when set, runs
+// after a record is written and before the call returns (a barrier for
+// tests of what happens between the record and the order).
+type memIdempotency struct {
+	mu          sync.Mutex
+	records     map[string]order.IdempotencyRecord
+	afterCreate func(order.IdempotencyRecord)
+}
+
+func (m *memIdempotency) CreateIdempotencyRecord(_ context.Context, rec order.IdempotencyRecord) error {
+	m.mu.Lock()
+	if _, ok := m.records[rec.ID]; ok {
+		m.mu.Unlock()
+		return fmt.Errorf("record %s: %w", rec.ID, order.ErrConflict)
+	}
+	m.records[rec.ID] = rec
+	hook := m.afterCreate
+	m.mu.Unlock()
+	if hook != nil {
+		hook(rec)
+	}
+	return nil
+}
+
+func (m *memIdempotency) IdempotencyRecord(_ context.Context, id string) (order.IdempotencyRecord, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec, ok := m.records[id]
+	if !ok {
+		return rec, fmt.Errorf("record %s: %w", id, order.ErrNotFound)
+	}
+	return rec, nil
 }
 
 // memCatalog serves the demo catalog.
@@ -243,6 +284,7 @@ func (p *fakePublisher) Publish(_ context.Context, events []order.Event) error {
 type memDeadLetters struct {
 	mu  sync.Mutex
 	all map[string]deadletter.DeadLetter
+	err error // returned by DeadLetter when set
 }
 
 func newMemDeadLetters() *memDeadLetters {
@@ -259,6 +301,9 @@ func (d *memDeadLetters) PutDeadLetter(_ context.Context, dl deadletter.DeadLett
 func (d *memDeadLetters) DeadLetter(_ context.Context, id string) (deadletter.DeadLetter, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.err != nil {
+		return deadletter.DeadLetter{}, d.err
+	}
 	dl, ok := d.all[id]
 	if !ok {
 		return dl, order.ErrNotFound
@@ -290,6 +335,7 @@ func (d *memDeadLetters) DeleteDeadLetter(_ context.Context, id string) error {
 type fixture struct {
 	srv   *Server
 	store *memOrders
+	keys  *memIdempotency
 	gw    *fakeGateway
 	stock *memStock
 	pub   *fakePublisher
@@ -309,9 +355,9 @@ func newFixture(t *testing.T) *fixture {
 		initial[it.SKU] = it.Stock
 	}
 	f := &fixture{store: newMemOrders(), gw: &fakeGateway{}, stock: newMemStock(initial), pub: &fakePublisher{},
-		dead: newMemDeadLetters()}
+		dead: newMemDeadLetters(), keys: &memIdempotency{records: map[string]order.IdempotencyRecord{}}}
 	f.srv, err = New(Deps{Orders: f.store, Placements: f.store, History: f.store, Catalog: memCatalog{items}, Tax: rates, Gateway: f.gw, Stock: f.stock,
-		Publisher: f.pub, DeadLetters: f.dead, Log: zerolog.Nop(), Now: func() time.Time { return testNow }})
+		Publisher: f.pub, DeadLetters: f.dead, Idempotency: f.keys, Log: zerolog.Nop(), Now: func() time.Time { return testNow }})
 	require.NoError(t, err)
 	return f
 }

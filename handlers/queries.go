@@ -9,13 +9,20 @@ import (
 	"github.com/ordersflow/orderpipeline/shared/order"
 )
 
-var orderIDPattern = regexp.MustCompile(`^ord_[0-9a-f]{24}$`)
+// Ids in paths are checked before any Cosmos DB call: order ids are what
+// order.NewID makes, dead letter ids what deadletter.ID makes from a
+// function name and a document id of ours. Anything else ("..", a NUL, an
+// emoji, a slash) is a 404 problem, never a request to Cosmos DB.
+var (
+	orderIDPattern      = regexp.MustCompile(`^ord_[0-9a-f]{32}$`)
+	deadLetterIDPattern = regexp.MustCompile(`^([A-Za-z]{1,64})~[A-Za-z0-9_:.\-]{1,255}$`)
+)
 
 // getOrder answers GET /api/orders/{id}: the order and its event history.
 func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	if !orderIDPattern.MatchString(id) {
-		return fmt.Errorf("order %q: %w", id, order.ErrNotFound)
+		return fmt.Errorf("order %s: %w", order.Excerpt(id), order.ErrNotFound)
 	}
 	o, err := s.History.Order(r.Context(), id)
 	if err != nil {
@@ -61,7 +68,11 @@ func (s *Server) listDeadLetters(w http.ResponseWriter, r *http.Request) error {
 // removes the dead letter.
 func (s *Server) replayDeadLetter(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	d, err := s.DeadLetters.DeadLetter(ctx, r.PathValue("id"))
+	id := r.PathValue("id")
+	if m := deadLetterIDPattern.FindStringSubmatch(id); m == nil || !s.knownStage(m[1]) {
+		return fmt.Errorf("dead letter %s: %w", order.Excerpt(id), order.ErrNotFound)
+	}
+	d, err := s.DeadLetters.DeadLetter(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -88,4 +99,9 @@ func replayError(id string, err error) error {
 	}
 	return &requestError{status: http.StatusConflict, kind: "replay-failed",
 		detail: fmt.Sprintf("dead letter %s still cannot be processed: %v", id, err)}
+}
+
+func (s *Server) knownStage(fn string) bool {
+	_, ok := s.stages[fn]
+	return ok
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -125,7 +126,8 @@ func TestNewRejectsEveryMissingDependency(t *testing.T) {
 		"Orders": func(d *Deps) { d.Orders = nil }, "Placements": func(d *Deps) { d.Placements = nil },
 		"History": func(d *Deps) { d.History = nil }, "Catalog": func(d *Deps) { d.Catalog = nil },
 		"Tax": func(d *Deps) { d.Tax = nil }, "Gateway": func(d *Deps) { d.Gateway = nil },
-		"Stock": func(d *Deps) { d.Stock = nil }, "Publisher": func(d *Deps) { d.Publisher = nil },
+		"Idempotency": func(d *Deps) { d.Idempotency = nil },
+		"Stock":       func(d *Deps) { d.Stock = nil }, "Publisher": func(d *Deps) { d.Publisher = nil },
 		"DeadLetters": func(d *Deps) { d.DeadLetters = nil },
 	}
 	for name, drop := range drops {
@@ -138,4 +140,34 @@ func TestNewRejectsEveryMissingDependency(t *testing.T) {
 	}
 	_, err := New(full)
 	assert.NoError(t, err)
+}
+
+// TestIdsInPathsAreCheckedFirst: an id that can't be an order or a dead
+// letter is a 404 problem before any Cosmos DB call; the stores here fail
+// every call, so reaching them would be a 500.
+func TestIdsInPathsAreCheckedFirst(t *testing.T) {
+	f := newFixture(t)
+	f.store.err = errors.New("the store must not be called")
+	f.dead.err = errors.New("the store must not be called")
+	paths := []string{
+		"/api/orders/%2e%2e", "/api/orders/..%2f", "/api/orders/%00", "/api/orders/%F0%9F%98%80", "/api/orders/ord_%00",
+		"/api/orders/" + strings.Repeat("a", 5000), "/api/orders/ord_0123456789abcdef01234567",
+		"/api/ops/dead-letters/%2e%2e/replay", "/api/ops/dead-letters/%00/replay", "/api/ops/dead-letters/%F0%9F%98%80/replay",
+		"/api/ops/dead-letters/ApplyTax~a%2fb/replay", "/api/ops/dead-letters/ApplyTax~..%5C/replay",
+		"/api/ops/dead-letters/Nope~ord_1:OrderPlaced/replay", "/api/ops/dead-letters/" + strings.Repeat("A", 300) + "/replay",
+	}
+	for _, path := range paths {
+		t.Run(path[:min(len(path), 60)], func(t *testing.T) {
+			method := http.MethodGet
+			if strings.HasSuffix(path, "/replay") {
+				method = http.MethodPost
+			}
+			w := f.do(method, path, nil, nil)
+			assert.Equal(t, http.StatusNotFound, w.Code, w.Body.String())
+			assert.Equal(t, "application/problem+json", w.Header().Get("Content-Type"))
+			var p Problem
+			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &p))
+			assert.Less(t, len(p.Detail), 120, "the detail quotes at most a prefix of the id")
+		})
+	}
 }

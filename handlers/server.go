@@ -28,9 +28,9 @@ type Orders interface {
 }
 
 // Placements is what Checkout needs: it creates an order with its
-// OrderPlaced event, and reads both back to replay an Idempotency-Key.
+// OrderPlaced event, and checks the event is there to replay an
+// Idempotency-Key.
 type Placements interface {
-	Order(ctx context.Context, id string) (order.Order, error)
 	Event(ctx context.Context, orderID string, t order.EventType) (order.Event, error)
 	CreateOrder(ctx context.Context, o order.Order, placed order.Event) error
 }
@@ -91,6 +91,7 @@ type Deps struct {
 	Stock       Stock
 	Publisher   Publisher
 	DeadLetters DeadLetters
+	Idempotency IdempotencyRecords
 	Log         zerolog.Logger
 	Now         func() time.Time // default time.Now
 	// StageConcurrency bounds how many orders of one change feed batch a
@@ -108,7 +109,7 @@ type Server struct {
 // New checks that every dependency is present and builds the routes.
 func New(d Deps) (*Server, error) {
 	if d.Orders == nil || d.Placements == nil || d.History == nil || d.Catalog == nil || d.Tax == nil ||
-		d.Gateway == nil || d.Stock == nil || d.Publisher == nil || d.DeadLetters == nil {
+		d.Gateway == nil || d.Stock == nil || d.Publisher == nil || d.DeadLetters == nil || d.Idempotency == nil {
 		return nil, errors.New("handlers: every dependency is required")
 	}
 	if d.Now == nil {

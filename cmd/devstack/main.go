@@ -36,7 +36,7 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	cosmosPort := fs.Int("cosmos-port", 0, "Cosmos DB emulator port (0 picks one)")
 	poll := fs.Duration("feed-poll-delay", 50*time.Millisecond, "change feed poll delay for every trigger")
 	leaseExpiry := fs.Duration("lease-expiration", 10*time.Second, "change feed lease expiration for every trigger (a restart after a crash waits this long)")
-	logLevel := fs.String("log-level", "warn", "the handler's LOG_LEVEL")
+	logLevel := fs.String("log-level", envOr("LOG_LEVEL", "warn"), "the handler's LOG_LEVEL (debug logs every Cosmos DB call); env LOG_LEVEL")
 	bus := fs.String("servicebus", "", "connection string of a running Service Bus (empty: start the emulator)")
 	if err := fs.Parse(args); err != nil {
 		return err

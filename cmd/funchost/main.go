@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -33,7 +34,13 @@ func realMain(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	h, err := funchost.New(funchost.Config{ScriptRoot: *root, Addr: *addr, FeedPollDelay: *poll, Log: os.Stdout})
+	// The host starts the handler in the script root by a path relative to
+	// it, as the real host does; that only works from an absolute root.
+	abs, err := filepath.Abs(*root)
+	if err != nil {
+		return fmt.Errorf("script root %s: %w", *root, err)
+	}
+	h, err := funchost.New(funchost.Config{ScriptRoot: abs, Addr: *addr, FeedPollDelay: *poll, Log: os.Stdout})
 	if err != nil {
 		return err
 	}

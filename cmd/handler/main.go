@@ -94,7 +94,7 @@ func assemble(store *cosmosstore.Store, sender eventbus.Sender, concurrency int,
 		return nil, err
 	}
 	return handlers.New(handlers.Deps{Orders: store, Placements: store, History: store, Catalog: store, Tax: rates, Gateway: gateway,
-		Stock: store.Inventory(), Publisher: pub, DeadLetters: store, Log: log, StageConcurrency: concurrency})
+		Stock: store.Inventory(), Publisher: pub, DeadLetters: store, Idempotency: store, Log: log, StageConcurrency: concurrency})
 }
 
 // serve runs the HTTP server until ctx ends, then drains it.

@@ -26,6 +26,7 @@ const (
 	KeyInventoryContainer   = "INVENTORY_CONTAINER"
 	KeyPaymentsContainer    = "PAYMENTS_CONTAINER"
 	KeyDeadLettersContainer = "DEADLETTERS_CONTAINER"
+	KeyIdempotencyContainer = "IDEMPOTENCY_CONTAINER"
 	KeyLeasesContainer      = "LEASES_CONTAINER"
 	KeyServiceBusConnection = "SERVICEBUS"
 	KeyServiceBusNamespace  = "SERVICEBUS__fullyQualifiedNamespace"
@@ -45,7 +46,7 @@ func Keys() []string {
 		KeyPort,
 		KeyCosmosConnection, KeyCosmosEndpoint, KeyCosmosCredential, KeyCosmosClientID,
 		KeyDatabase, KeyOrdersContainer, KeyCatalogContainer, KeyInventoryContainer,
-		KeyPaymentsContainer, KeyDeadLettersContainer, KeyLeasesContainer,
+		KeyPaymentsContainer, KeyDeadLettersContainer, KeyIdempotencyContainer, KeyLeasesContainer,
 		KeyServiceBusConnection, KeyServiceBusNamespace, KeyServiceBusCredential, KeyServiceBusClientID,
 		KeyTopic, KeyLogLevel, KeyStageConcurrency,
 	}
@@ -120,6 +121,7 @@ func (r *reader) containers() cosmosstore.Containers {
 		Inventory:   r.get(KeyInventoryContainer, "inventory"),
 		Payments:    r.get(KeyPaymentsContainer, "payments"),
 		DeadLetters: r.get(KeyDeadLettersContainer, "deadletters"),
+		Idempotency: r.get(KeyIdempotencyContainer, "idempotency"),
 	}
 }
 

@@ -22,7 +22,7 @@ func TestLoadDefaults(t *testing.T) {
 	assert.Equal(t, "8080", cfg.Port)
 	assert.Equal(t, "commerce", cfg.Database)
 	assert.Equal(t, cosmosstore.Containers{Orders: "orders", Catalog: "catalog", Inventory: "inventory",
-		Payments: "payments", DeadLetters: "deadletters"}, cfg.Containers)
+		Payments: "payments", DeadLetters: "deadletters", Idempotency: "idempotency"}, cfg.Containers)
 	assert.Equal(t, "order-events", cfg.Topic)
 	assert.Equal(t, "info", cfg.LogLevel)
 	assert.Zero(t, cfg.StageConcurrency, "unset: the handler's default")

@@ -1,6 +1,6 @@
 // Package cosmosstore keeps the app's state in Cosmos DB through azcosmos:
 // orders and their events, the catalog, inventory, the payment ledger and
-// dead letters. It translates SDK status codes into the order domain's
+// dead letters, and the idempotency records of checkout. It translates SDK status codes into the order domain's
 // errors at this boundary, puts a deadline on every call and reports the
 // request charge of every call to an observer; it never logs.
 package cosmosstore
@@ -17,7 +17,7 @@ import (
 // Containers names the containers the store uses; config reads them from
 // the app settings.
 type Containers struct {
-	Orders, Catalog, Inventory, Payments, DeadLetters string
+	Orders, Catalog, Inventory, Payments, DeadLetters, Idempotency string
 }
 
 // ChargeObserver is told the request charge (RU) of every call.
@@ -25,7 +25,7 @@ type ChargeObserver func(ctx context.Context, op string, ru float32)
 
 // Store is the Cosmos DB adapter of the app.
 type Store struct {
-	orders, catalog, inventory, payments, deadLetters *azcosmos.ContainerClient
+	orders, catalog, inventory, payments, deadLetters, idempotency *azcosmos.ContainerClient
 
 	timeout time.Duration
 	observe ChargeObserver
@@ -52,7 +52,7 @@ func New(client *azcosmos.Client, db string, c Containers, o Options) (*Store, e
 	for _, bind := range []struct {
 		dst  **azcosmos.ContainerClient
 		name string
-	}{{&s.orders, c.Orders}, {&s.catalog, c.Catalog}, {&s.inventory, c.Inventory}, {&s.payments, c.Payments}, {&s.deadLetters, c.DeadLetters}} {
+	}{{&s.orders, c.Orders}, {&s.catalog, c.Catalog}, {&s.inventory, c.Inventory}, {&s.payments, c.Payments}, {&s.deadLetters, c.DeadLetters}, {&s.idempotency, c.Idempotency}} {
 		cc, err := client.NewContainer(db, bind.name)
 		if err != nil {
 			return nil, fmt.Errorf("cosmosstore: container %q: %w", bind.name, err)

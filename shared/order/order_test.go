@@ -184,8 +184,32 @@ func TestIdempotencyIDsAreStable(t *testing.T) {
 	assert.Equal(t, IDForKey("k1"), IDForKey("k1"))
 	assert.NotEqual(t, IDForKey("k1"), IDForKey("k2"))
 	assert.Regexp(t, `^ord_[0-9a-f]{24}$`, IDForKey("k1"))
-	assert.Regexp(t, `^ord_[0-9a-f]{24}$`, NewID())
-	assert.NotEqual(t, NewID(), NewID())
+}
+
+func TestOrderIDsAreRandom128Bits(t *testing.T) {
+	assert.Regexp(t, `^ord_[0-9a-f]{32}$`, NewID(), "16 random bytes")
+	seen := map[string]bool{}
+	for range 1000 {
+		id := NewID()
+		require.False(t, seen[id])
+		seen[id] = true
+	}
+}
+
+func TestIdempotencyRecordsAreScopedPerCustomer(t *testing.T) {
+	id := IdempotencyRecordID("c-1", "k")
+	assert.Regexp(t, `^idk_[0-9a-f]{64}$`, id)
+	assert.Equal(t, id, IdempotencyRecordID("c-1", "k"), "stable")
+	assert.NotEqual(t, id, IdempotencyRecordID("c-2", "k"), "another customer, another record")
+	assert.NotEqual(t, IdempotencyRecordID("c-1k", ""), IdempotencyRecordID("c-1", "k"), "parts can't run into each other")
+	o, ev, err := Place(validRequest(), products(), Placement{ID: NewID(), At: at})
+	require.NoError(t, err)
+	rec := NewIdempotencyRecord("k", validRequest(), o, ev)
+	assert.Equal(t, IdempotencyRecordID("c-1", "k"), rec.ID)
+	assert.True(t, rec.Matches(validRequest()))
+	other := validRequest()
+	other.Lines[0].Quantity++
+	assert.False(t, rec.Matches(other))
 }
 
 func TestHashTellsRequestsApart(t *testing.T) {

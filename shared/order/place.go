@@ -52,7 +52,6 @@ func (r PlaceRequest) Validate() error {
 		field, issue string
 	}{
 		{r.CustomerID == "", "customerId", "is required"},
-		{len(r.CustomerID) > 128, "customerId", "is longer than 128 characters"},
 		{!currencyPattern.MatchString(r.Currency), "currency", "must be an ISO 4217 code such as USD"},
 		{!countryPattern.MatchString(r.ShipTo.Country), "shipTo.country", "must be an ISO 3166 alpha-2 code such as US"},
 		{r.ShipTo.PostalCode == "", "shipTo.postalCode", "is required"},
@@ -64,6 +63,9 @@ func (r PlaceRequest) Validate() error {
 		if c.bad {
 			return invalid(c.field, "%s", c.issue)
 		}
+	}
+	if err := checkTexts(r.texts()...); err != nil {
+		return err
 	}
 	return r.validateLines()
 }
@@ -93,16 +95,18 @@ func (r PlaceRequest) Hash() string {
 	return hex.EncodeToString(sum[:])
 }
 
-// NewID returns a fresh random order id.
+// NewID returns a fresh order id: 128 random bits from crypto/rand. It is
+// never derived from anything a client sends, so knowing a request (or its
+// Idempotency-Key) doesn't tell anyone where the order is.
 func NewID() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b) // never fails on supported platforms
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never returns an error (Go 1.24+)
 	return "ord_" + hex.EncodeToString(b)
 }
 
-// IDForKey derives the order id from an Idempotency-Key, so every request
-// with that key addresses the same order and the store's uniqueness
-// settles a race between them.
+// IDForKey is a stable digest of key in the shape of an order id. It names
+// no order (order ids are random, see NewID); the triggers use it to name
+// the dead letter of a document that can't be decoded.
 func IDForKey(key string) string {
 	sum := sha256.Sum256([]byte("idempotency-key:" + key))
 	return "ord_" + hex.EncodeToString(sum[:12])
@@ -125,7 +129,7 @@ func Place(r PlaceRequest, products map[string]catalog.Product, p Placement) (Or
 	for i, rl := range r.Lines {
 		prod, ok := products[rl.SKU]
 		if !ok {
-			return Order{}, Event{}, unprocessable(fmt.Sprintf("lines[%d].sku", i), "unknown SKU %q", rl.SKU)
+			return Order{}, Event{}, unprocessable(fmt.Sprintf("lines[%d].sku", i), "unknown SKU %s", Excerpt(rl.SKU))
 		}
 		if prod.Currency != r.Currency {
 			return Order{}, Event{}, unprocessable("currency",
