@@ -5,6 +5,7 @@ SHELL      := bash
 APP        := dist/app
 PORT       ?= 7071
 DATA       ?= .data
+OTLP_ADDR  ?= 127.0.0.1:4318
 GO         ?= go
 NPM_DIRS   := emulators/servicebus infra/check
 GOTESTFLAGS ?= -race -count=1 -timeout 30m
@@ -47,9 +48,14 @@ lint: ## gofmt and go vet
 	$(GO) vet ./...
 
 .PHONY: run
-run: build deps ## Start the whole system on the local stack (Cosmos + Service Bus emulators, local Functions host); PORT=, DATA=
+run: build deps ## Start the whole system on the local stack (Cosmos + Service Bus emulators, local Functions host); PORT=, DATA=, TRACE=1
 	$(GO) build -o dist/devstack ./cmd/devstack
-	exec dist/devstack -app $(APP) -port $(PORT) -data $(DATA)
+	exec dist/devstack -app $(APP) -port $(PORT) -data $(DATA) $(if $(TRACE),-otlp $(OTLP_ADDR))
+
+.PHONY: trace
+trace: ## Print an order's trace as a timeline, from the receiver of `make run TRACE=1`; ORDER=<id>
+	@[ -n "$(ORDER)" ] || { echo "usage: make trace ORDER=ord_…"; exit 1; }
+	$(GO) run ./cmd/trace -order $(ORDER) -receiver http://$(OTLP_ADDR)
 
 .PHONY: start
 start: build ## Run with Functions Core Tools and Azurite instead (needs `func` and `azurite` on PATH)

@@ -69,6 +69,7 @@ func (s *Server) place(ctx context.Context, req order.PlaceRequest, p order.Plac
 	if err != nil {
 		return order.Order{}, err
 	}
+	placed.TraceParent = s.tel.traceParent(ctx)
 	if err := s.Orders.CreateOrder(ctx, o, placed); err != nil {
 		return order.Order{}, fmt.Errorf("create order %s: %w", o.ID, err)
 	}
