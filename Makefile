@@ -5,6 +5,7 @@ SHELL      := bash
 APP        := dist/app
 PORT       ?= 7071
 DATA       ?= .data
+OTLP_ADDR  ?= 127.0.0.1:4318
 GO         ?= go
 LOG_LEVEL  ?= warn
 FUZZTIME   ?= 30s
@@ -68,14 +69,19 @@ lint: ## gofmt, go vet, go mod tidy -diff and staticcheck (pinned, fetched throu
 	$(GO) run $(STATICCHECK) ./...
 
 .PHONY: run
-run: build deps-run ## Start the whole system on the local stack (Cosmos + Service Bus emulators, local Functions host); PORT=, DATA=, LOG_LEVEL=
+run: build deps-run ## Start the whole system on the local stack (Cosmos + Service Bus emulators, local Functions host); PORT=, DATA=, LOG_LEVEL=, TRACE=1
 	$(GO) build -o dist/devstack ./cmd/devstack
-	exec dist/devstack -app $(APP) -port $(PORT) -data $(DATA) -log-level $(LOG_LEVEL)
+	exec dist/devstack -app $(APP) -port $(PORT) -data $(DATA) -log-level $(LOG_LEVEL) $(if $(TRACE),-otlp $(OTLP_ADDR))
 
 .PHONY: reset
 reset: ## Delete the local stack's data in DATA (default .data): orders, events, leases, Azurite's storage; stop `make run` first
 	@case "$(abspath $(DATA))" in /|$(CURDIR)|"") echo "refusing to delete DATA=$(DATA)"; exit 1;; esac
 	rm -rf -- "$(DATA)"
+
+.PHONY: trace
+trace: ## Print an order's trace as a timeline, from the receiver of `make run TRACE=1`; ORDER=<id>
+	@[ -n "$(ORDER)" ] || { echo "usage: make trace ORDER=ord_…"; exit 1; }
+	$(GO) run ./cmd/trace -order $(ORDER) -receiver http://$(OTLP_ADDR)
 
 .PHONY: start
 start: build ## Run with Functions Core Tools and Azurite instead (needs `func` and `azurite` on PATH)

@@ -70,7 +70,7 @@ func TestEventsReachASessionReceiverOnceInOrder(t *testing.T) {
 	require.Eventually(t, func() bool { return console.published() >= total }, 30*time.Second, 20*time.Millisecond)
 	require.NoError(t, st.Close())
 
-	deletePublishLeases(t, filepath.Join(data, "cosmos"))
+	deleteLeases(t, filepath.Join(data, "cosmos"), "publish-")
 	again := &lockedBuffer{}
 	startStack(t, devstack.Options{DataDir: data, ServiceBus: bus.ConnectionString(), Console: again})
 	require.Eventually(t, func() bool { return again.published() >= total }, 30*time.Second, 20*time.Millisecond,
@@ -114,9 +114,10 @@ func receiveSession(t *testing.T, ctx context.Context, client *azservicebus.Clie
 	}
 }
 
-// deletePublishLeases opens the stopped stack's Cosmos data and removes the
-// PublishEvents leases, so its listener starts again from the beginning.
-func deletePublishLeases(t *testing.T, dir string) {
+// deleteLeases opens the stopped stack's Cosmos data and removes the leases
+// of one function (by lease prefix), so its listener starts again from the
+// beginning: every document is delivered to it a second time.
+func deleteLeases(t *testing.T, dir, prefix string) {
 	t.Helper()
 	srv, err := cosmos.Start(cosmos.Options{DataDir: dir})
 	require.NoError(t, err)
@@ -125,7 +126,8 @@ func deletePublishLeases(t *testing.T, dir string) {
 	require.NoError(t, err)
 	leases, err := client.NewContainer("commerce", "leases")
 	require.NoError(t, err)
-	pager := leases.NewQueryItemsPager("SELECT c.id FROM c WHERE STARTSWITH(c.id, 'publish-')", azcosmos.NewPartitionKey(), nil)
+	pager := leases.NewQueryItemsPager("SELECT c.id FROM c WHERE STARTSWITH(c.id, @prefix)", azcosmos.NewPartitionKey(),
+		&azcosmos.QueryOptions{QueryParameters: []azcosmos.QueryParameter{{Name: "@prefix", Value: prefix}}})
 	deleted := 0
 	for pager.More() {
 		page, err := pager.NextPage(context.Background())

@@ -106,7 +106,11 @@ func (s *Server) place(ctx context.Context, req order.PlaceRequest, p order.Plac
 	if err != nil {
 		return order.Order{}, order.Event{}, err
 	}
-	return order.Place(req, products, p)
+	o, placed, err := order.Place(req, products, p)
+	// The order's trace starts here (or continues the caller's): the stage
+	// that handles OrderPlaced continues it from the event.
+	placed.TraceParent = s.tel.traceParent(ctx)
+	return o, placed, err
 }
 
 // createOrder writes a new order and its OrderPlaced event in one batch.

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"regexp"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/ordersflow/orderpipeline/shared/catalog"
 	"github.com/ordersflow/orderpipeline/shared/order"
 )
@@ -80,12 +82,13 @@ func (s *Server) replayDeadLetter(w http.ResponseWriter, r *http.Request) error 
 	if !ok {
 		return fmt.Errorf("dead letter %s names unknown function %q: %w", d.ID, d.Function, order.ErrPermanent)
 	}
-	if err := st.handle(ctx, d.Document); err != nil {
+	if err := st.withRun(s.traced(d.Function, nil, st.run)).handle(ctx, d.Document); err != nil {
 		return replayError(d.ID, err)
 	}
 	if err := s.DeadLetters.DeleteDeadLetter(ctx, d.ID); err != nil {
 		return err
 	}
+	s.tel.replayed.Add(ctx, 1, metric.WithAttributes(attrFunction.String(d.Function)))
 	writeJSON(w, "application/json", http.StatusOK, map[string]string{"id": d.ID, "function": d.Function, "outcome": "replayed"})
 	return nil
 }

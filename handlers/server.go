@@ -7,10 +7,13 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/ordersflow/orderpipeline/shared/catalog"
 	"github.com/ordersflow/orderpipeline/shared/deadletter"
@@ -94,6 +97,10 @@ type Deps struct {
 	Idempotency IdempotencyRecords
 	Log         zerolog.Logger
 	Now         func() time.Time // default time.Now
+	// Tracing and Metrics receive the handler's spans and metrics; nil
+	// means none are recorded.
+	Tracing trace.TracerProvider
+	Metrics metric.MeterProvider
 	// StageConcurrency bounds how many orders of one change feed batch a
 	// stage works on at once; default DefaultStageConcurrency.
 	StageConcurrency int
@@ -102,6 +109,7 @@ type Deps struct {
 // Server serves every function of the app.
 type Server struct {
 	Deps
+	tel    *telemetry
 	stages map[string]stage
 	mux    *http.ServeMux
 }
@@ -115,7 +123,11 @@ func New(d Deps) (*Server, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Server{Deps: d, mux: http.NewServeMux()}
+	tel, err := newTelemetry(d.Tracing, d.Metrics)
+	if err != nil {
+		return nil, fmt.Errorf("handlers: telemetry: %w", err)
+	}
+	s := &Server{Deps: d, tel: tel, mux: http.NewServeMux()}
 	s.stages = map[string]stage{
 		"ApplyTax":       {on: []order.EventType{order.OrderPlaced}, run: s.applyTax},
 		"ProcessPayment": {on: []order.EventType{order.TaxApplied, order.FulfilmentFailed}, run: s.processPayment},
@@ -142,11 +154,11 @@ func (s *Server) routes() {
 // http registers a forwarded HTTP function whose handler returns an error
 // to be answered as problem+json.
 func (s *Server) http(fn, pattern string, h func(http.ResponseWriter, *http.Request) error) {
-	s.mux.Handle(pattern, s.invocation(fn, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.mux.Handle(pattern, s.serverSpan(fn, s.invocation(fn, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			s.problem(w, r, err)
 		}
-	})))
+	}))))
 }
 
 // ServeHTTP makes Server an http.Handler.

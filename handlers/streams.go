@@ -65,10 +65,16 @@ type batch struct {
 // first transient failure (the host retries the batch; every stage is
 // idempotent, so what succeeded is skipped next time).
 func (b *batch) runAll(ctx context.Context, streams [][]item) error {
+	return b.forEach(ctx, streams, b.runStream)
+}
+
+// forEach runs fn on every stream, up to s.StageConcurrency at once, and
+// returns the first error once all are done.
+func (b *batch) forEach(ctx context.Context, streams [][]item, fn func(context.Context, []item) error) error {
 	var g errgroup.Group
 	g.SetLimit(b.s.stageConcurrency())
 	for _, st := range streams {
-		g.Go(func() error { return b.runStream(ctx, st) })
+		g.Go(func() error { return fn(ctx, st) })
 	}
 	return g.Wait()
 }
@@ -98,12 +104,16 @@ func (b *batch) runStream(ctx context.Context, items []item) error {
 // deadLetterRest records a failed event and the events of its order that
 // could not run after it.
 func (b *batch) deadLetterRest(ctx context.Context, items []item, cause error) error {
-	for i, it := range items {
-		why := cause
-		if i > 0 {
-			why = fmt.Errorf("not run: event %s of the same order failed first: %w", items[0].ev.ID, cause)
-		}
-		if err := b.s.deadLetter(ctx, b.fn, b.inv, it.doc, why); err != nil {
+	if err := b.deadLetterAll(ctx, items[:1], cause); err != nil {
+		return err
+	}
+	return b.deadLetterAll(ctx, items[1:], fmt.Errorf("not run: event %s of the same order failed first: %w", items[0].ev.ID, cause))
+}
+
+// deadLetterAll records items that failed for one cause.
+func (b *batch) deadLetterAll(ctx context.Context, items []item, cause error) error {
+	for _, it := range items {
+		if err := b.s.deadLetter(ctx, b.fn, b.inv, it.doc, cause); err != nil {
 			return err
 		}
 		b.dead.Add(1)

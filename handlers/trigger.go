@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/ordersflow/orderpipeline/shared/deadletter"
 	"github.com/ordersflow/orderpipeline/shared/order"
@@ -35,6 +36,11 @@ func (st stage) handle(ctx context.Context, doc json.RawMessage) error {
 	return st.run(ctx, ev)
 }
 
+// withRun is the stage with another run function (the same, traced).
+func (st stage) withRun(run func(ctx context.Context, ev order.Event) error) stage {
+	return stage{on: st.on, run: run}
+}
+
 // deadLetterSource says which invocation, on which attempt, gave up on a
 // document.
 type deadLetterSource struct {
@@ -58,7 +64,7 @@ func (s *Server) trigger(fn string, st stage) http.Handler {
 			s.finish(w, ctx, s.deadLetterEnvelope(ctx, fn, r, err), "envelope dead-lettered")
 			return
 		}
-		b := &batch{s: s, fn: fn, run: st.run,
+		b := &batch{s: s, fn: fn, run: s.traced(fn, inv.Metadata.RetryContext, st.run),
 			inv: deadLetterSource{invocationID: r.Header.Get(invocationHeader), rc: inv.Metadata.RetryContext}}
 		orders := streams(docs, st.on)
 		failed := b.runAll(ctx, orders)
@@ -93,6 +99,7 @@ func (s *Server) deadLetter(ctx context.Context, fn string, src deadLetterSource
 	if err := s.DeadLetters.PutDeadLetter(ctx, d); err != nil {
 		return fmt.Errorf("dead-letter %s: %w", d.ID, err)
 	}
+	s.tel.deadLetters.Add(ctx, 1, metric.WithAttributes(attrFunction.String(fn)))
 	zerolog.Ctx(ctx).Error().Err(cause).Str("dead_letter_id", d.ID).Str("order_id", head.OrderID).Msg("document dead-lettered")
 	return nil
 }
@@ -150,6 +157,7 @@ func (s *Server) step(ctx context.Context, ev order.Event, decide decision) erro
 	if err != nil {
 		return fmt.Errorf("%s: %w", ev.ID, err)
 	}
+	s.stampTrace(ctx, events)
 	return s.appendOnce(ctx, o, ev, events)
 }
 

@@ -3,7 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -172,7 +172,7 @@ func TestPublishEvents(t *testing.T) {
 	require.Len(t, f.pub.published, 1, "the order document is not an event")
 	assert.Equal(t, order.OrderPlaced, f.pub.published[0].Type)
 
-	f.pub.err = errors.New("amqp: link detached")
+	f.pub.err = fmt.Errorf("amqp: link detached: %w", order.ErrUnavailable) // as eventbus reports a send failure
 	assert.Equal(t, http.StatusInternalServerError, f.invoke("PublishEvents", env(`{"RetryCount":1,"MaxRetryCount":5}`)).Code)
 	assert.Empty(t, f.dead.all)
 	assert.Equal(t, http.StatusOK, f.invoke("PublishEvents", env(`{"RetryCount":5,"MaxRetryCount":5}`)).Code)

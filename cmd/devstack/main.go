@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ordersflow/orderpipeline/emulators/devstack"
+	"github.com/ordersflow/orderpipeline/emulators/otlp"
 )
 
 func main() {
@@ -38,11 +39,18 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	leaseExpiry := fs.Duration("lease-expiration", 10*time.Second, "change feed lease expiration for every trigger (a restart after a crash waits this long)")
 	logLevel := fs.String("log-level", envOr("LOG_LEVEL", "warn"), "the handler's LOG_LEVEL (debug logs every Cosmos DB call); env LOG_LEVEL")
 	bus := fs.String("servicebus", "", "connection string of a running Service Bus (empty: start the emulator)")
+	otlpAddr := fs.String("otlp", "", "start a local OTLP receiver on this address (e.g. 127.0.0.1:4318) and export the handler's traces to it; read them with make trace ORDER=…")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	endpoint, stopReceiver, err := startReceiver(*otlpAddr)
+	if err != nil {
+		return err
+	}
+	defer stopReceiver()
 	st, err := devstack.Start(ctx, devstack.Options{AppDir: *app, DataDir: *data, FeedPollDelay: *poll, LeaseExpiration: *leaseExpiry, LogLevel: *logLevel, ServiceBus: *bus,
-		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)), CosmosAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*cosmosPort))})
+		OTLPEndpoint: endpoint,
+		Addr:         net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)), CosmosAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*cosmosPort))})
 	if err != nil {
 		return err
 	}
@@ -87,4 +95,17 @@ func envInt(key string, def int) int {
 		return n
 	}
 	return def
+}
+
+// startReceiver runs the local OTLP receiver when addr is set.
+func startReceiver(addr string) (endpoint string, stop func(), err error) {
+	if addr == "" {
+		return "", func() {}, nil
+	}
+	r, err := otlp.Start(addr)
+	if err != nil {
+		return "", nil, err
+	}
+	fmt.Fprintf(os.Stderr, "devstack: traces go to the local OTLP receiver at %s; print one with: make trace ORDER=<id>\n", r.Endpoint())
+	return r.Endpoint(), func() { _ = r.Close() }, nil
 }

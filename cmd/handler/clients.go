@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/tracing"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
@@ -24,9 +25,12 @@ func credential(c config.Connection) (azcore.TokenCredential, error) {
 	return azidentity.NewDefaultAzureCredential(nil)
 }
 
-func newCosmosClient(c config.Connection) (*azcosmos.Client, error) {
+// newCosmosClient builds the Cosmos DB client; with a tracing provider the
+// SDK's spans (which carry each call's request charge) join ours.
+func newCosmosClient(c config.Connection, tp tracing.Provider) (*azcosmos.Client, error) {
+	opts := &azcosmos.ClientOptions{ClientOptions: azcore.ClientOptions{TracingProvider: tp}}
 	if c.String != "" {
-		client, err := azcosmos.NewClientFromConnectionString(c.String, nil)
+		client, err := azcosmos.NewClientFromConnectionString(c.String, opts)
 		if err != nil {
 			return nil, fmt.Errorf("cosmos client: %w", err)
 		}
@@ -36,7 +40,7 @@ func newCosmosClient(c config.Connection) (*azcosmos.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cosmos credential: %w", err)
 	}
-	client, err := azcosmos.NewClient(c.Endpoint, cred, nil)
+	client, err := azcosmos.NewClient(c.Endpoint, cred, opts)
 	if err != nil {
 		return nil, fmt.Errorf("cosmos client: %w", err)
 	}

@@ -43,7 +43,12 @@ func realMain(ctx context.Context, log zerolog.Logger) error {
 		return fmt.Errorf("LOG_LEVEL: %w", err)
 	}
 	log = log.Level(level)
-	srv, closeClients, err := build(cfg, log)
+	tel, err := newTelemetry(ctx, os.Getenv)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tel.shutdown(context.WithoutCancel(ctx)) }()
+	srv, closeClients, err := build(cfg, tel, log)
 	if err != nil {
 		return err
 	}
@@ -53,8 +58,8 @@ func realMain(ctx context.Context, log zerolog.Logger) error {
 
 // build wires the handler from config: one Cosmos DB client and one Service
 // Bus sender for the life of the process.
-func build(cfg config.Config, log zerolog.Logger) (*handlers.Server, func(), error) {
-	cosmos, err := newCosmosClient(cfg.Cosmos)
+func build(cfg config.Config, tel *telemetry, log zerolog.Logger) (*handlers.Server, func(), error) {
+	cosmos, err := newCosmosClient(cfg.Cosmos, tel.azure)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -72,7 +77,7 @@ func build(cfg config.Config, log zerolog.Logger) (*handlers.Server, func(), err
 		_ = sender.Close(ctx)
 		_ = sb.Close(ctx)
 	}
-	srv, err := assemble(store, sender, cfg.StageConcurrency, log)
+	srv, err := assemble(store, sender, cfg.StageConcurrency, tel, log)
 	if err != nil {
 		closeAll()
 		return nil, nil, err
@@ -80,7 +85,7 @@ func build(cfg config.Config, log zerolog.Logger) (*handlers.Server, func(), err
 	return srv, closeAll, nil
 }
 
-func assemble(store *cosmosstore.Store, sender eventbus.Sender, concurrency int, log zerolog.Logger) (*handlers.Server, error) {
+func assemble(store *cosmosstore.Store, sender eventbus.Sender, concurrency int, tel *telemetry, log zerolog.Logger) (*handlers.Server, error) {
 	rates, err := tax.Load()
 	if err != nil {
 		return nil, err
@@ -94,7 +99,8 @@ func assemble(store *cosmosstore.Store, sender eventbus.Sender, concurrency int,
 		return nil, err
 	}
 	return handlers.New(handlers.Deps{Orders: store, Placements: store, History: store, Catalog: store, Tax: rates, Gateway: gateway,
-		Stock: store.Inventory(), Publisher: pub, DeadLetters: store, Idempotency: store, Log: log, StageConcurrency: concurrency})
+		Stock: store.Inventory(), Publisher: pub, DeadLetters: store, Idempotency: store, Log: log, StageConcurrency: concurrency,
+		Tracing: tel.tracing, Metrics: tel.metrics})
 }
 
 // serve runs the HTTP server until ctx ends, then drains it.

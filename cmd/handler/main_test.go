@@ -55,7 +55,9 @@ func (s settings) get(k string) string { return s[k] }
 // TestBuildWiresTheStore builds the handler from config as main does and
 // serves a checkout and the catalog through it, against Cosmos DB.
 func TestBuildWiresTheStore(t *testing.T) {
-	srv, closeClients, err := build(emulatorConfig(t), zerolog.Nop())
+	tel, err := newTelemetry(context.Background(), func(string) string { return "" })
+	require.NoError(t, err)
+	srv, closeClients, err := build(emulatorConfig(t), tel, zerolog.Nop())
 	require.NoError(t, err)
 	t.Cleanup(closeClients)
 	h := httptest.NewServer(srv)

@@ -37,6 +37,7 @@ type Options struct {
 	FeedPollDelay    time.Duration // overrides function.json; default 50ms
 	LeaseExpiration  time.Duration // overrides function.json; default 10s
 	LogLevel         string        // the handler's LOG_LEVEL; default warn
+	OTLPEndpoint     string        // where the handler exports traces and metrics (OTEL_EXPORTER_OTLP_ENDPOINT); "" leaves the environment's
 	Console          io.Writer     // the host's console; default os.Stderr
 }
 
@@ -74,6 +75,13 @@ func (st *Stack) start(ctx context.Context, o Options) error {
 		return err
 	}
 	st.settings = appSettings(schema, st.cosmos.ConnectionString(), st.busConnection, o.LogLevel)
+	if o.OTLPEndpoint != "" {
+		// Export soon after each span ends, so a trace is complete moments
+		// after the order is.
+		st.settings["OTEL_EXPORTER_OTLP_ENDPOINT"] = o.OTLPEndpoint
+		st.settings["OTEL_BSP_SCHEDULE_DELAY"] = "200"
+		st.settings["OTEL_METRIC_EXPORT_INTERVAL"] = "5000"
+	}
 	host, err := funchost.New(funchost.Config{ScriptRoot: o.AppDir, Addr: o.Addr, Settings: st.settings,
 		FeedPollDelay: o.FeedPollDelay, LeaseExpiration: o.LeaseExpiration, Log: o.Console})
 	if err != nil {

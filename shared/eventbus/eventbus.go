@@ -4,7 +4,9 @@
 // Each message carries MessageID = event id, so the broker's duplicate
 // detection drops a redelivered event; SessionID = order id, so a session
 // receiver sees one order's events in order; Subject = event type; the
-// correlation id; and application properties eventType, orderId and seq.
+// correlation id; application properties eventType, orderId and seq; and,
+// when the event carries a trace context, traceparent and Diagnostic-Id, so
+// a consumer's spans join the order's trace.
 //
 // One invocation's events go out in as few message batches as fit. The topic
 // is not partitioned, so one batch may carry several sessions.
@@ -121,9 +123,14 @@ func Message(ev order.Event) (*azservicebus.Message, error) {
 		return nil, fmt.Errorf("encode cloud event %s: %v: %w", ev.ID, err, order.ErrPermanent)
 	}
 	eventType, id, sessionID, corr := string(ev.Type), ev.ID, ev.OrderID, ev.CorrelationID
+	props := map[string]any{"eventType": eventType, "orderId": ev.OrderID, "seq": int64(ev.Seq)}
+	if ev.TraceParent != "" {
+		// Both names: traceparent is the W3C one, Diagnostic-Id the one
+		// older Azure SDK consumers read (in the traceparent format).
+		props["traceparent"], props["Diagnostic-Id"] = ev.TraceParent, ev.TraceParent
+	}
 	return &azservicebus.Message{
 		MessageID: &id, SessionID: &sessionID, Subject: &eventType, CorrelationID: &corr,
-		ContentType: &contentType, Body: body,
-		ApplicationProperties: map[string]any{"eventType": eventType, "orderId": ev.OrderID, "seq": int64(ev.Seq)},
+		ContentType: &contentType, Body: body, ApplicationProperties: props,
 	}, nil
 }

@@ -51,6 +51,15 @@ func TestMessageCarriesTheContract(t *testing.T) {
 	assert.Equal(t, map[string]any{"n": 1.0}, ce["data"])
 }
 
+func TestMessageCarriesTheTraceContext(t *testing.T) {
+	ev := events("ord_1", 1)[0]
+	ev.TraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	m, err := eventbus.Message(ev)
+	require.NoError(t, err)
+	assert.Equal(t, ev.TraceParent, m.ApplicationProperties["traceparent"])
+	assert.Equal(t, ev.TraceParent, m.ApplicationProperties["Diagnostic-Id"])
+}
+
 // TestPublishThroughTheEmulator publishes twice (a redelivery) and reads the
 // topic's session subscription: each event once, in order, per order.
 func TestPublishThroughTheEmulator(t *testing.T) {

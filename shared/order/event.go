@@ -32,6 +32,10 @@ type Event struct {
 	At            time.Time       `json:"at"`
 	CorrelationID string          `json:"correlationId"`
 	Data          json.RawMessage `json:"data"`
+	// TraceParent is the W3C traceparent of the span that wrote the event:
+	// the change feed carries no trace context of its own, so the stage
+	// that handles the event continues the order's trace from here.
+	TraceParent string `json:"traceparent,omitempty"`
 }
 
 // EventID is the id of the event of type t on order orderID.
