@@ -24,9 +24,9 @@ import (
 // is append-mostly (cheap commits) and loads in change feed order; a write
 // deletes the key of the version it replaces.
 var (
-	bucketMeta  = []byte("meta")
-	bucketDBs   = []byte("dbs")
-	bucketColls = []byte("colls")
+	bucketMeta    = []byte("meta")
+	bucketDBs     = []byte("dbs")
+	bucketColls   = []byte("colls")
 	bucketLSN     = []byte("lsn")
 	bucketRouting = []byte("routing")
 	bucketOffers  = []byte("offers")
