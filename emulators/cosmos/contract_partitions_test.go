@@ -1,13 +1,17 @@
 package cosmos_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 	"github.com/stretchr/testify/assert"
@@ -241,4 +245,45 @@ func TestContractItemIDRules(t *testing.T) {
 			assert.NoError(t, err, "id %.20q reads back", id)
 		}
 	})
+}
+
+// pkRangeJSON is one range as the pkranges resource lists it.
+type pkRangeJSON struct {
+	ID           string   `json:"id"`
+	MinInclusive string   `json:"minInclusive"`
+	MaxExclusive string   `json:"maxExclusive"`
+	Parents      []string `json:"parents"`
+}
+
+// serverRanges reads a container's pkranges straight from the endpoint:
+// azcosmos caches the routing map process-wide and refreshes it only when
+// a request meets a 410, so ReadFeedRanges can lag behind a split.
+func serverRanges(t *testing.T, e *env, c *azcosmos.ContainerClient) []pkRangeJSON {
+	t.Helper()
+	return serverRangesIn(t, e, e.db.ID(), c.ID())
+}
+
+func serverRangesIn(t *testing.T, e *env, dbID, id string) []pkRangeJSON {
+	t.Helper()
+	link := "dbs/" + dbID + "/colls/" + id
+	date := time.Now().UTC().Format(http.TimeFormat)
+	key, err := base64.StdEncoding.DecodeString(e.key)
+	require.NoError(t, err)
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("get\npkranges\n" + link + "\n" + strings.ToLower(date) + "\n\n"))
+	sig := base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	req, err := http.NewRequestWithContext(testCtx(t), http.MethodGet, strings.TrimSuffix(e.endpoint, "/")+"/"+link+"/pkranges", nil)
+	require.NoError(t, err)
+	req.Header.Set("x-ms-date", date)
+	req.Header.Set("x-ms-version", "2020-07-15")
+	req.Header.Set("Authorization", url.QueryEscape("type=master&ver=1.0&sig="+sig))
+	resp, err := e.http.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var body struct {
+		PartitionKeyRanges []pkRangeJSON
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	return body.PartitionKeyRanges
 }
