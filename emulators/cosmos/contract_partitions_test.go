@@ -265,20 +265,7 @@ func serverRanges(t *testing.T, e *env, c *azcosmos.ContainerClient) []pkRangeJS
 
 func serverRangesIn(t *testing.T, e *env, dbID, id string) []pkRangeJSON {
 	t.Helper()
-	link := "dbs/" + dbID + "/colls/" + id
-	date := time.Now().UTC().Format(http.TimeFormat)
-	key, err := base64.StdEncoding.DecodeString(e.key)
-	require.NoError(t, err)
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte("get\npkranges\n" + link + "\n" + strings.ToLower(date) + "\n\n"))
-	sig := base64.StdEncoding.EncodeToString(mac.Sum(nil))
-	req, err := http.NewRequestWithContext(testCtx(t), http.MethodGet, strings.TrimSuffix(e.endpoint, "/")+"/"+link+"/pkranges", nil)
-	require.NoError(t, err)
-	req.Header.Set("x-ms-date", date)
-	req.Header.Set("x-ms-version", "2020-07-15")
-	req.Header.Set("Authorization", url.QueryEscape("type=master&ver=1.0&sig="+sig))
-	resp, err := e.http.Do(req)
-	require.NoError(t, err)
+	resp := signedGet(t, e, "pkranges", "dbs/"+dbID+"/colls/"+id, "/pkranges", nil)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	var body struct {
@@ -286,4 +273,26 @@ func serverRangesIn(t *testing.T, e *env, dbID, id string) []pkRangeJSON {
 	}
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
 	return body.PartitionKeyRanges
+}
+
+// signedGet sends a GET signed with the account key to link+suffix.
+func signedGet(t *testing.T, e *env, resType, link, suffix string, headers map[string]string) *http.Response {
+	t.Helper()
+	date := time.Now().UTC().Format(http.TimeFormat)
+	key, err := base64.StdEncoding.DecodeString(e.key)
+	require.NoError(t, err)
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("get\n" + resType + "\n" + link + "\n" + strings.ToLower(date) + "\n\n"))
+	sig := base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	req, err := http.NewRequestWithContext(testCtx(t), http.MethodGet, strings.TrimSuffix(e.endpoint, "/")+"/"+link+suffix, nil)
+	require.NoError(t, err)
+	req.Header.Set("x-ms-date", date)
+	req.Header.Set("x-ms-version", "2020-07-15")
+	req.Header.Set("Authorization", url.QueryEscape("type=master&ver=1.0&sig="+sig))
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := e.http.Do(req)
+	require.NoError(t, err)
+	return resp
 }
