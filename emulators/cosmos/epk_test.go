@@ -173,4 +173,3 @@ func TestRoutingTilesAndSplits(t *testing.T) {
 		assert.True(t, next.owner(epk).contains(epk), epk)
 	}
 }
-
