@@ -26,17 +26,18 @@ import (
 
 // Options choose where the stack listens and keeps its data.
 type Options struct {
-	AppDir           string        // staged app: host.json, function folders, handler
-	Addr             string        // Functions host; default 127.0.0.1:7071
-	CosmosAddr       string        // default 127.0.0.1:0
-	DataDir          string        // "" keeps everything in memory
-	RepoRoot         string        // default: found from the working directory
-	ServiceBusConfig string        // default: emulators/servicebus/config/orderpipeline.json
-	ServiceBus       string        // connection string of a running broker; "" starts the emulator
-	FeedPollDelay    time.Duration // overrides function.json; default 50ms
-	LeaseExpiration  time.Duration // overrides function.json; default 10s
-	LogLevel         string        // the handler's LOG_LEVEL; default warn
-	Console          io.Writer     // the host's console; default os.Stderr
+	AppDir           string         // staged app: host.json, function folders, handler
+	Addr             string         // Functions host; default 127.0.0.1:7071
+	CosmosAddr       string         // default 127.0.0.1:0
+	CosmosPartitions map[string]int // physical partitions per container id (cosmos.Options.ContainerPartitions); nil: one per 10,000 RU/s
+	DataDir          string         // "" keeps everything in memory
+	RepoRoot         string         // default: found from the working directory
+	ServiceBusConfig string         // default: emulators/servicebus/config/orderpipeline.json
+	ServiceBus       string         // connection string of a running broker; "" starts the emulator
+	FeedPollDelay    time.Duration  // overrides function.json; default 50ms
+	LeaseExpiration  time.Duration  // overrides function.json; default 10s
+	LogLevel         string         // the handler's LOG_LEVEL; default warn
+	Console          io.Writer      // the host's console; default os.Stderr
 }
 
 // Stack is a running local stack.
@@ -123,7 +124,7 @@ func (o *Options) defaults() error {
 }
 
 func (st *Stack) startCosmos(ctx context.Context, o Options) error {
-	opts := cosmos.Options{Addr: o.CosmosAddr}
+	opts := cosmos.Options{Addr: o.CosmosAddr, ContainerPartitions: o.CosmosPartitions}
 	if o.DataDir != "" {
 		opts.DataDir = filepath.Join(o.DataDir, "cosmos")
 	}
