@@ -279,3 +279,33 @@ func TestPartitionsOptionSetsTheCount(t *testing.T) {
 	_, err = cosmos.Start(cosmos.Options{Consistency: "Sloppy"})
 	assert.Error(t, err)
 }
+
+// TestPKRangesIncrementalFeed follows the pkranges change feed azcosmos
+// refreshes its routing map with: If-None-Match is the etag last read.
+func TestPKRangesIncrementalFeed(t *testing.T) {
+	srv, e := startServer(t, cosmos.Options{Partitions: 2})
+	c := e.container(t, "/orderId")
+	link := "dbs/" + e.db.ID() + "/colls/" + c.ID()
+	first := signedGet(t, e, "pkranges", link, "/pkranges", map[string]string{"A-IM": "Incremental Feed"})
+	require.Equal(t, http.StatusOK, first.StatusCode)
+	etag := first.Header.Get("etag")
+	_ = first.Body.Close()
+	caughtUp := signedGet(t, e, "pkranges", link, "/pkranges", map[string]string{"A-IM": "Incremental Feed", "If-None-Match": etag})
+	_ = caughtUp.Body.Close()
+	assert.Equal(t, http.StatusNotModified, caughtUp.StatusCode, "nothing changed")
+
+	_, err := srv.Split(e.db.ID(), c.ID(), "1")
+	require.NoError(t, err)
+	changed := signedGet(t, e, "pkranges", link, "/pkranges", map[string]string{"A-IM": "Incremental Feed", "If-None-Match": etag})
+	defer changed.Body.Close()
+	require.Equal(t, http.StatusOK, changed.StatusCode)
+	assert.NotEqual(t, etag, changed.Header.Get("etag"))
+	var body struct {
+		PartitionKeyRanges []pkRangeJSON
+	}
+	require.NoError(t, json.NewDecoder(changed.Body).Decode(&body))
+	require.Len(t, body.PartitionKeyRanges, 2, "only the children are new")
+	for _, r := range body.PartitionKeyRanges {
+		assert.Equal(t, []string{"1"}, r.Parents)
+	}
+}
