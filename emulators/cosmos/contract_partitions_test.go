@@ -162,6 +162,8 @@ func TestContractCrossPartitionQueries(t *testing.T) {
 
 		ordered, _ := queryAll(t, c, "SELECT * FROM c WHERE c.orderId = 'order-001' ORDER BY c.seq", azcosmos.NewPartitionKeyString("order-001"), nil)
 		assert.Equal(t, []int{1, 2}, seqs(t, ordered), "ORDER BY within one partition key is served")
+		ordered, _ = queryAll(t, c, "SELECT * FROM c WHERE c.orderId = 'order-002' ORDER BY c.seq DESC", azcosmos.NewPartitionKey(), nil)
+		assert.Equal(t, []int{2, 1}, seqs(t, ordered), "a filter that fixes the partition key targets one partition")
 
 		for _, q := range []string{"SELECT * FROM c ORDER BY c.seq", "SELECT TOP 3 * FROM c", "SELECT COUNT(1) AS n FROM c", "SELECT * FROM c OFFSET 1 LIMIT 2"} {
 			pager := c.NewQueryItemsPager(q, azcosmos.NewPartitionKey(), nil)

@@ -40,8 +40,9 @@
 // and every item is delivered. Deletes do not appear in the change feed, as
 // in Cosmos DB's "latest version" mode.
 //
-// A query with a partition key, or with a range id (ReadManyItems), or on
-// a container with one range, runs there. Otherwise it is a cross-partition
+// A query with a partition key (the header, or a filter that fixes every
+// partition key path to a constant), or with a range id (ReadManyItems),
+// or on a container with one range, runs there. Otherwise it is a cross-partition
 // query: it needs x-ms-documentdb-query-enablecrosspartition, and, as Cosmos
 // DB's gateway, the emulator serves only filters and projections (fanned out
 // over the ranges and merged in range order) and SELECT VALUE aggregates
@@ -88,8 +89,7 @@
 // read sees the latest durable write), no resource tokens (master key
 // only), and indexing policies are stored but not used: every query scans
 // the container (or one partition key) and is evaluated by package query.
-// A cross-partition query never takes the partition key from its WHERE
-// clause. DISTINCT and GROUP BY are refused as unsupported by package query,
+// DISTINCT and GROUP BY are refused as unsupported by package query,
 // not with the gateway's query plan.
 //
 // # Ids

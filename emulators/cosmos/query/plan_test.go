@@ -56,3 +56,12 @@ func TestPlanPassThrough(t *testing.T) {
 	assert.Equal(t, []string{"c.ts"}, p.OrderByExpressions)
 	assert.Equal(t, []string{"/a/b/?", "/tags/?"}, q.FilterPaths())
 }
+
+func TestEqualities(t *testing.T) {
+	q, err := Parse("SELECT * FROM c WHERE c.orderId = @id AND 'x' = c.customer.id AND c.n > 1 AND (c.a = 1 OR c.b = 2)", map[string]any{"@id": "o1"})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"orderId": "o1", "customer/id": "x"}, q.Equalities())
+	q, err = Parse("SELECT * FROM c WHERE c.orderId = 'o1' OR c.orderId = 'o2'", nil)
+	require.NoError(t, err)
+	assert.Empty(t, q.Equalities(), "a disjunction fixes nothing")
+}
