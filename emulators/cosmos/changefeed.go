@@ -72,11 +72,16 @@ func parseFeedQuery(r *http.Request, c *container) (feedQuery, error) {
 // or query request names; a range that was split answers 410/1002.
 func requestScope(r *http.Request, c *container) (scope, error) {
 	var sc scope
-	pk, _, err := parsePKHeader(r.Header.Get(hdrPartitionKey))
-	if err != nil {
+	values, err := pkHeaderValues(r.Header.Get(hdrPartitionKey))
+	switch {
+	case err != nil:
 		return sc, err
+	case c.pk.multiHash && len(values) > 0 && len(values) < len(c.pk.paths):
+		key := canonicalKey(values)
+		sc.prefix = key[:len(key)-1] + ","
+	case len(values) > 0:
+		sc.pk = canonicalKey(values)
 	}
-	sc.pk = pk
 	if id := r.Header.Get(hdrPKRangeID); id != "" {
 		sc.rng, err = c.routing().lookup(id)
 	}

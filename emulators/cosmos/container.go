@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -121,15 +122,21 @@ func (c *container) lookupItem(pk, id string) (*document, uint64, error) {
 }
 
 // scope selects the items a query or feed read covers: one partition key
-// (pk != ""), the items of one range (rng != nil), or both, or all.
+// (pk != ""), or, on hierarchical keys, every key under a prefix of it
+// (prefix != ""), the items of one range (rng != nil), or both, or all.
 type scope struct {
-	pk  string
-	rng *pkRange
+	pk     string
+	prefix string // canonical JSON of the leading components, without the closing "]"
+	rng    *pkRange
 }
 
 func (s scope) holds(d *document) bool {
-	return (s.pk == "" || d.pk == s.pk) && (s.rng == nil || s.rng.contains(d.epk))
+	return (s.pk == "" || d.pk == s.pk) && (s.prefix == "" || strings.HasPrefix(d.pk, s.prefix)) &&
+		(s.rng == nil || s.rng.contains(d.epk))
 }
+
+// logical reports whether the scope is one logical partition (or prefix).
+func (s scope) logical() bool { return s.pk != "" || s.prefix != "" }
 
 // snapshot returns the decoded items in scope, in change feed order, once
 // they are durable.

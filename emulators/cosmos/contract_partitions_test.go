@@ -113,6 +113,12 @@ func TestContractReadManyHierarchicalAcrossPartitions(t *testing.T) {
 		resp, err := c.ReadManyItems(testCtx(t), want, nil)
 		require.NoError(t, err)
 		assert.Equal(t, len(want), len(resp.Items))
+
+		items, _ := queryAll(t, c, "SELECT VALUE c.tenant FROM c", azcosmos.NewPartitionKeyString("t1"), nil)
+		assert.Len(t, items, 8, "a prefix of a hierarchical key selects every key under it (orders 1, 5, ... 29)")
+		for _, raw := range items {
+			assert.JSONEq(t, `"t1"`, string(raw))
+		}
 	})
 }
 

@@ -83,14 +83,14 @@
 // # Not emulated
 //
 // No merges of ranges, no splits by storage size (only by throughput or on
-// request), no prefix partition keys in queries on hierarchical keys, no
-// stored procedures, triggers, UDFs, TTL or unique keys, no consistency
-// levels beyond the one the account advertises (Options.Consistency: every
-// read sees the latest durable write), no resource tokens (master key
-// only), and indexing policies are stored but not used: every query scans
-// the container (or one partition key) and is evaluated by package query.
-// DISTINCT and GROUP BY are refused as unsupported by package query,
-// not with the gateway's query plan.
+// request), no stored procedures, triggers, UDFs, TTL or unique keys, no
+// consistency levels beyond the one the account advertises
+// (Options.Consistency: every read sees the latest durable write), no
+// resource tokens (master key only), and indexing policies are stored but
+// not used: every query scans the container (or one partition key, or a
+// prefix of a hierarchical one) and is evaluated by package query.
+// DISTINCT and GROUP BY are refused as unsupported by package query, not
+// with the gateway's query plan.
 //
 // # Ids
 //

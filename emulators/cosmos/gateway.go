@@ -34,10 +34,10 @@ const (
 // the number of documents it read.
 func runScoped(r *http.Request, c *container, q *query.Query, sc scope) ([][]byte, int, error) {
 	rt := c.routing()
-	if sc.pk == "" && sc.rng == nil {
+	if !sc.logical() && sc.rng == nil {
 		sc.pk = keyFromFilter(c.pk, q)
 	}
-	if sc.pk != "" || sc.rng != nil || len(rt.Live) == 1 {
+	if sc.logical() || sc.rng != nil || len(rt.Live) == 1 {
 		docs, err := c.snapshot(r.Context(), sc)
 		if err != nil {
 			return nil, 0, err
