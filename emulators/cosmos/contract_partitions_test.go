@@ -171,7 +171,8 @@ func TestContractCrossPartitionQueries(t *testing.T) {
 		ordered, _ = queryAll(t, c, "SELECT * FROM c WHERE c.orderId = 'order-002' ORDER BY c.seq DESC", azcosmos.NewPartitionKey(), nil)
 		assert.Equal(t, []int{2, 1}, seqs(t, ordered), "a filter that fixes the partition key targets one partition")
 
-		for _, q := range []string{"SELECT * FROM c ORDER BY c.seq", "SELECT TOP 3 * FROM c", "SELECT COUNT(1) AS n FROM c", "SELECT * FROM c OFFSET 1 LIMIT 2"} {
+		for _, q := range []string{"SELECT * FROM c ORDER BY c.seq", "SELECT TOP 3 * FROM c", "SELECT COUNT(1) AS n FROM c",
+			"SELECT * FROM c OFFSET 1 LIMIT 2", "SELECT DISTINCT c.seq FROM c", "SELECT c.seq FROM c GROUP BY c.seq"} {
 			pager := c.NewQueryItemsPager(q, azcosmos.NewPartitionKey(), nil)
 			_, err := pager.NextPage(testCtx(t))
 			require.Equal(t, http.StatusBadRequest, statusOf(err), q)

@@ -46,9 +46,9 @@
 // query: it needs x-ms-documentdb-query-enablecrosspartition, and, as Cosmos
 // DB's gateway, the emulator serves only filters and projections (fanned out
 // over the ranges and merged in range order) and SELECT VALUE aggregates
-// (one partial result per range); ORDER BY, TOP, OFFSET LIMIT and
-// aggregates without VALUE are refused with 400, substatus 1004 and the
-// query plan in additionalErrorInfo. Every query answers
+// (one partial result per range); ORDER BY, TOP, OFFSET LIMIT, DISTINCT,
+// GROUP BY and aggregates without VALUE are refused with 400, substatus
+// 1004 and the query plan in additionalErrorInfo. Every query answers
 // x-ms-documentdb-query-metrics when asked, and x-ms-cosmos-index-utilization
 // when x-ms-cosmos-populateindexmetrics is set.
 //
@@ -88,9 +88,9 @@
 // (Options.Consistency: every read sees the latest durable write), no
 // resource tokens (master key only), and indexing policies are stored but
 // not used: every query scans the container (or one partition key, or a
-// prefix of a hierarchical one) and is evaluated by package query.
-// DISTINCT and GROUP BY are refused as unsupported by package query, not
-// with the gateway's query plan.
+// prefix of a hierarchical one) and is evaluated by package query, which
+// has no DISTINCT or GROUP BY (refused with 400; across ranges with the
+// gateway's 400/1004, as Cosmos DB refuses them there).
 //
 // # Ids
 //

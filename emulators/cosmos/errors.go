@@ -13,7 +13,10 @@ type apiError struct {
 	message    string
 	substatus  string // x-ms-substatus; "" = "0"
 	additional string // additionalErrorInfo in the body, when set
+	cause      error  // what the message describes, for errors.As
 }
+
+func (e *apiError) Unwrap() error { return e.cause }
 
 func (e *apiError) Error() string {
 	return fmt.Sprintf("%d %s: %s", e.status, errorCode(e.status), e.message)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -52,6 +53,24 @@ func runScoped(r *http.Request, c *container, q *query.Query, sc scope) ([][]byt
 		return nil, 0, errNotServable(plan)
 	}
 	return fanOut(r.Context(), c, rt, q)
+}
+
+// refuseClause turns the refusal of a DISTINCT or GROUP BY query that
+// spans several ranges into the gateway's: it needs a client-side query
+// engine. Other parse errors stay as they are.
+func refuseClause(err error, c *container, sc scope) error {
+	var pe *query.ParseError
+	if !errors.As(err, &pe) || pe.Clause == "" || sc.logical() || sc.rng != nil || len(c.routing().Live) == 1 {
+		return err
+	}
+	plan := query.Plan{DistinctType: "None", OrderBy: []string{}, OrderByExpressions: []string{},
+		GroupByExpressions: []string{}, Aggregates: []string{}}
+	if pe.Clause == "DISTINCT" {
+		plan.DistinctType = "Unordered"
+	} else {
+		plan.GroupByExpressions = []string{"?"}
+	}
+	return errNotServable(plan)
 }
 
 // keyFromFilter returns the partition key a query's filter fixes (every

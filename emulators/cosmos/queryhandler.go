@@ -27,13 +27,13 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, rt route) error {
 	if err != nil {
 		return err
 	}
-	q, err := parseQuery(r)
-	if err != nil {
-		return err
-	}
 	sc, err := requestScope(r, c)
 	if err != nil {
 		return err
+	}
+	q, err := parseQuery(r)
+	if err != nil {
+		return refuseClause(err, c, sc)
 	}
 	start := time.Now()
 	items, scanned, err := runScoped(r, c, q, sc)
@@ -60,7 +60,9 @@ func parseQuery(r *http.Request) (*query.Query, error) {
 	}
 	q, err := query.Parse(req.Query, params)
 	if err != nil {
-		return nil, errBadRequest("Query is invalid: %v", err)
+		e := errBadRequest("Query is invalid: %v", err)
+		e.cause = err
+		return nil, e
 	}
 	return q, nil
 }
