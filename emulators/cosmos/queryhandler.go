@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ordersflow/orderpipeline/emulators/cosmos/query"
 )
@@ -26,22 +27,20 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, rt route) error {
 	if err != nil {
 		return err
 	}
+	sc, err := requestScope(r, c)
+	if err != nil {
+		return err
+	}
 	q, err := parseQuery(r)
 	if err != nil {
-		return err
+		return refuseClause(err, c, sc)
 	}
-	pk, _, err := parsePKHeader(r.Header.Get(hdrPartitionKey))
+	start := time.Now()
+	items, scanned, err := runScoped(r, c, q, sc)
 	if err != nil {
 		return err
 	}
-	docs, err := c.snapshot(r.Context(), pk)
-	if err != nil {
-		return err
-	}
-	items, err := runQuery(q, docs)
-	if err != nil {
-		return err
-	}
+	addQueryMetrics(w, r, q, scanned, items, start)
 	return writePage(w, r, c.rid, "Documents", items)
 }
 
@@ -61,7 +60,9 @@ func parseQuery(r *http.Request) (*query.Query, error) {
 	}
 	q, err := query.Parse(req.Query, params)
 	if err != nil {
-		return nil, errBadRequest("Query is invalid: %v", err)
+		e := errBadRequest("Query is invalid: %v", err)
+		e.cause = err
+		return nil, e
 	}
 	return q, nil
 }
@@ -105,11 +106,11 @@ func (s *Server) readFeed(w http.ResponseWriter, r *http.Request, rt route) erro
 	if err != nil {
 		return err
 	}
-	pk, _, err := parsePKHeader(r.Header.Get(hdrPartitionKey))
+	sc, err := requestScope(r, c)
 	if err != nil {
 		return err
 	}
-	page, err := c.readFeed(feedQuery{pk: pk, maxItems: -1})
+	page, err := c.readFeed(feedQuery{scope: sc, maxItems: -1})
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,22 @@ type Options struct {
 	TLS               bool
 	CertFile, KeyFile string // optional, with TLS
 	Key               string // "" = well-known emulator key
+
+	// Partitions, when above 0, is the number of physical partitions of
+	// every new container instead of ⌈RU/s ÷ 10,000⌉.
+	Partitions int
+	// ContainerPartitions sets it per container, keyed by
+	// "database/container" or by container id; it wins over Partitions.
+	ContainerPartitions map[string]int
+
+	// Consistency is the account's default consistency level: Strong,
+	// BoundedStaleness, Session (the default), ConsistentPrefix or Eventual.
+	Consistency string
+	// Region names the account's one region ("South Central US" if empty).
+	Region string
+	// RegionEndpoint is the endpoint the account advertises for its region
+	// (e.g. behind a proxy); empty advertises the endpoint each client used.
+	RegionEndpoint string
 }
 
 // Server is a running emulator.
@@ -39,11 +55,9 @@ type Server struct {
 
 // Start opens the store and serves on Options.Addr until Close.
 func Start(opts Options) (*Server, error) {
-	if opts.Addr == "" {
-		opts.Addr = "127.0.0.1:0"
-	}
-	if opts.Key == "" {
-		opts.Key = DefaultKey
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	auth, err := newAuthenticator(opts.Key)
 	if err != nil {
@@ -55,6 +69,7 @@ func Start(opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
+	st.partitions = partitionConfig{byName: opts.ContainerPartitions, def: opts.Partitions}
 	s := &Server{opts: opts, store: st, auth: auth, serveErr: make(chan error, 1)}
 	if err := s.listen(); err != nil {
 		_ = st.journal.close()

@@ -39,6 +39,10 @@ type Options struct {
 	LogLevel         string        // the handler's LOG_LEVEL; default warn
 	OTLPEndpoint     string        // where the handler exports traces and metrics (OTEL_EXPORTER_OTLP_ENDPOINT); "" leaves the environment's
 	Console          io.Writer     // the host's console; default os.Stderr
+
+	// CosmosPartitions sets physical partitions per container id
+	// (cosmos.Options.ContainerPartitions); nil: one per 10,000 RU/s.
+	CosmosPartitions map[string]int
 }
 
 // Stack is a running local stack.
@@ -132,7 +136,7 @@ func (o *Options) defaults() error {
 }
 
 func (st *Stack) startCosmos(ctx context.Context, o Options) error {
-	opts := cosmos.Options{Addr: o.CosmosAddr}
+	opts := cosmos.Options{Addr: o.CosmosAddr, ContainerPartitions: o.CosmosPartitions}
 	if o.DataDir != "" {
 		opts.DataDir = filepath.Join(o.DataDir, "cosmos")
 	}

@@ -163,7 +163,7 @@ func (p *parser) unsupportedClause(t token) error {
 	case "JOIN":
 		return errorAt(t.pos, "JOIN is not supported")
 	case "GROUP", "HAVING":
-		return errorAt(t.pos, "GROUP BY is not supported")
+		return clauseError(t.pos, "GROUP BY")
 	case "LIMIT":
 		return errorAt(t.pos, "LIMIT without OFFSET is not supported: use OFFSET 0 LIMIT n or TOP n")
 	}

@@ -8,7 +8,7 @@ import (
 func (p *parser) selectClause(q *Query) error {
 	p.next() // SELECT
 	if t := p.peek(); isKeyword(t, "DISTINCT") {
-		return errorAt(t.pos, "DISTINCT is not supported")
+		return clauseError(t.pos, "DISTINCT")
 	}
 	if p.acceptKeyword("TOP") {
 		n, err := p.count("TOP")
