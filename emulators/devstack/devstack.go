@@ -41,9 +41,14 @@ type Options struct {
 	Console          io.Writer     // the host's console; default os.Stderr
 
 	// CosmosPartitions sets physical partitions per container id
-	// (cosmos.Options.ContainerPartitions); nil: one per 10,000 RU/s.
+	// (cosmos.Options.ContainerPartitions); nil: DefaultOrdersPartitions
+	// for orders, the rest one per 10,000 RU/s.
 	CosmosPartitions map[string]int
 }
+
+// DefaultOrdersPartitions is how many physical partitions the local stack
+// gives the orders container unless Options.CosmosPartitions says otherwise.
+const DefaultOrdersPartitions = 4
 
 // Stack is a running local stack.
 type Stack struct {
@@ -123,6 +128,11 @@ func (o *Options) defaults() error {
 	set(&o.CosmosAddr, "127.0.0.1:0")
 	set(&o.ServiceBusConfig, filepath.Join(o.RepoRoot, "emulators", "servicebus", "config", "orderpipeline.json"))
 	set(&o.LogLevel, "warn")
+	if o.CosmosPartitions == nil {
+		// Several physical partitions, so the triggers run several leases
+		// on the laptop as they do on a container that has been split.
+		o.CosmosPartitions = map[string]int{"orders": DefaultOrdersPartitions}
+	}
 	if o.FeedPollDelay == 0 {
 		o.FeedPollDelay = 50 * time.Millisecond
 	}
