@@ -37,6 +37,12 @@ type Options struct {
 	LeaseExpiration  time.Duration // overrides function.json; default 10s
 	LogLevel         string        // the handler's LOG_LEVEL; default warn
 	Console          io.Writer     // the host's console; default os.Stderr
+	// HandlerSettings are extra app settings for the handler (for example
+	// PPROF_ADDR); they win over the stack's own.
+	HandlerSettings map[string]string
+	// ServiceBusCPUProfileDir, when set, has the Service Bus emulator's node
+	// process write a CPU profile there when it stops.
+	ServiceBusCPUProfileDir string
 }
 
 // Stack is a running local stack.
@@ -73,6 +79,9 @@ func (st *Stack) start(ctx context.Context, o Options) error {
 		return err
 	}
 	st.settings = appSettings(schema, st.cosmos.ConnectionString(), st.busConnection, o.LogLevel)
+	for k, v := range o.HandlerSettings {
+		st.settings[k] = v
+	}
 	host, err := funchost.New(funchost.Config{ScriptRoot: o.AppDir, Addr: o.Addr, Settings: st.settings,
 		FeedPollDelay: o.FeedPollDelay, LeaseExpiration: o.LeaseExpiration, Log: o.Console})
 	if err != nil {
@@ -179,7 +188,11 @@ func (st *Stack) startServiceBus(ctx context.Context, o Options) error {
 		}
 		logw = f
 	}
-	bus, err := sbemu.Start(ctx, o.RepoRoot, o.ServiceBusConfig, logw)
+	var opts []sbemu.Option
+	if o.ServiceBusCPUProfileDir != "" {
+		opts = append(opts, sbemu.WithCPUProfile(o.ServiceBusCPUProfileDir))
+	}
+	bus, err := sbemu.Start(ctx, o.RepoRoot, o.ServiceBusConfig, logw, opts...)
 	if err != nil {
 		return fmt.Errorf("start service bus emulator: %w", err)
 	}
