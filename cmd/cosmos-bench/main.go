@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ordersflow/orderpipeline/cmd/internal/cosmosload"
 	"github.com/ordersflow/orderpipeline/emulators/cosmos"
 )
 
@@ -84,18 +85,22 @@ func benchMode(ctx context.Context, cfg config, mode string, out io.Writer) erro
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	b, err := newBench(ctx, dir, cfg.clients)
+	srv, err := cosmos.Start(cosmos.Options{DataDir: dir})
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer srv.Close()
+	b, err := cosmosload.New(ctx, srv.ConnectionString(), cfg.clients, nil)
+	if err != nil {
+		return err
+	}
 	for _, run := range []struct {
 		name string
 		fn   func(context.Context, time.Duration) (int, time.Duration, error)
 	}{
-		{fmt.Sprintf("create (%d clients)", cfg.clients), b.creates},
-		{fmt.Sprintf("read (%d clients)", cfg.clients), b.reads},
-		{"change feed (1 reader)", b.changeFeed},
+		{fmt.Sprintf("create (%d clients)", cfg.clients), b.Creates},
+		{fmt.Sprintf("read (%d clients)", cfg.clients), b.Reads},
+		{"change feed (1 reader)", b.ChangeFeed},
 	} {
 		n, took, err := run.fn(ctx, cfg.duration)
 		if err != nil {
