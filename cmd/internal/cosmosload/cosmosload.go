@@ -119,9 +119,11 @@ func (l *Load) parallel(ctx context.Context, d time.Duration, op func(ctx contex
 }
 
 // Creates has every client create small items, one after another, for d.
-// It returns how many were created and how long it took.
+// It returns how many were created and how long it took. It may run again:
+// ids continue where the last run stopped.
 func (l *Load) Creates(ctx context.Context, d time.Duration) (int, time.Duration, error) {
-	return l.parallel(ctx, d, func(ctx context.Context, client, n int) error {
+	return l.parallel(ctx, d, func(ctx context.Context, client, _ int) error {
+		n := len(l.ids[client])
 		id := fmt.Sprintf("c%d-%d", client, n)
 		body := fmt.Appendf(nil, `{"id":%q,"pk":%q,"orderId":"o-%d","seq":%d,"status":"Placed","total":12345}`, id, id, n, n)
 		if _, err := l.containers[client].CreateItem(ctx, azcosmos.NewPartitionKeyString(id), body, nil); err != nil {
