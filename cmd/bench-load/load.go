@@ -102,7 +102,7 @@ func (g *generator) lines(reserves bool) []line {
 	for _, i := range g.rng.Perm(len(g.products)) {
 		p := g.products[i]
 		q := 1 + g.rng.IntN(2)
-		if p.Currency != g.products[0].Currency || (!g.exhaust && g.left[p.SKU] < q) {
+		if p.Currency != g.products[0].Currency || (reserves && !g.exhaust && g.left[p.SKU] < q) {
 			continue
 		}
 		if reserves {

@@ -5,14 +5,16 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // ruCollector sums the request charge the handler logs when each
 // invocation finishes ("invocation finished" with function and ru, at info
 // level), by function.
 type ruCollector struct {
-	mu  sync.Mutex
-	fns map[string]*ruSum
+	mu   sync.Mutex
+	fns  map[string]*ruSum
+	last time.Time // when the last line was counted
 }
 
 type ruSum struct {
@@ -38,11 +40,12 @@ func (c *ruCollector) line(s string) {
 		Function string  `json:"function"`
 		RU       float64 `json:"ru"`
 	}
-	if json.Unmarshal([]byte(s[i:]), &l) != nil || l.Function == "" {
+	if json.Unmarshal([]byte(s[i:]), &l) != nil || l.Function == "" || l.Function == setupFunction {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.last = time.Now()
 	sum := c.fns[l.Function]
 	if sum == nil {
 		sum = &ruSum{}
@@ -50,6 +53,24 @@ func (c *ruCollector) line(s string) {
 	}
 	sum.invocations++
 	sum.ru += l.RU
+}
+
+// setupFunction is called once by bench-load itself before the load.
+const setupFunction = "ListProducts"
+
+// settle waits until no invocation line has arrived for quiet (the handler
+// logs an invocation just after answering it), or until limit passes.
+func (c *ruCollector) settle(quiet, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		c.mu.Lock()
+		idle := time.Since(c.last)
+		c.mu.Unlock()
+		if idle >= quiet {
+			return
+		}
+		time.Sleep(quiet - idle)
+	}
 }
 
 // reset forgets what was counted so far (the set-up's calls).

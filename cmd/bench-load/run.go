@@ -106,6 +106,7 @@ func (m *measurement) load(ctx context.Context, cfg config, st *stack, hc *http.
 	m.cpuAfter = cpuTimes(m.procs)
 	stopProgress()
 	if st.ru != nil {
+		st.ru.settle(300*time.Millisecond, 3*time.Second)
 		m.ru = st.ru.snapshot()
 	}
 	m.events, m.kinds = tr.snapshot()

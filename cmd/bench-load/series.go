@@ -20,7 +20,7 @@ type point struct {
 	E2EP50        float64 // placed→final of the orders final in this second
 	E2EP99        float64
 	Waiting       [numStages]int
-	UnreadPublish int // documents PublishEvents had not checkpointed (live sample)
+	UnreadPublish int // writes to the orders container PublishEvents had not checkpointed (live sample)
 }
 
 func (p point) backlog() int {
@@ -55,13 +55,21 @@ func series(m *measurement, accepted map[string]bool) []point {
 	}
 	for i := range pts {
 		pts[i].T = i
-		pts[i].CheckoutP50, pts[i].CheckoutP99 = pct(checkoutLat[i], 0.5), pct(checkoutLat[i], 0.99)
-		pts[i].E2EP50, pts[i].E2EP99 = pct(e2eLat[i], 0.5), pct(e2eLat[i], 0.99)
+		pts[i].CheckoutP50, pts[i].CheckoutP99 = pctOrNaN(checkoutLat[i], 0.5), pctOrNaN(checkoutLat[i], 0.99)
+		pts[i].E2EP50, pts[i].E2EP99 = pctOrNaN(e2eLat[i], 0.5), pctOrNaN(e2eLat[i], 0.99)
 	}
 	for _, s := range m.samples {
 		pts[bucket(s.at.Add(-time.Millisecond))].UnreadPublish = s.prog.unread["publish-"]
 	}
 	return pts
+}
+
+// pctOrNaN is pct, or NaN (no sample: a gap in the chart, empty in the CSV).
+func pctOrNaN(d []time.Duration, p float64) float64 {
+	if len(d) == 0 {
+		return math.NaN()
+	}
+	return pct(d, p)
 }
 
 // addOrder counts one order's final second and, at the end of every
@@ -106,15 +114,23 @@ func csvOf(pts []point) []byte {
 	for i := range numStages {
 		b.WriteString(",waiting_" + stageNames[i])
 	}
-	b.WriteString(",publish_unread_docs\n")
+	b.WriteString(",publish_unread_writes\n")
 	for _, p := range pts {
-		fmt.Fprintf(&b, "%d,%d,%d,%.1f,%.1f,%.1f,%.1f,%d", p.T, p.Placed, p.Final, p.CheckoutP50, p.CheckoutP99, p.E2EP50, p.E2EP99, p.backlog())
+		fmt.Fprintf(&b, "%d,%d,%d,%s,%s,%s,%s,%d", p.T, p.Placed, p.Final, msField(p.CheckoutP50), msField(p.CheckoutP99),
+			msField(p.E2EP50), msField(p.E2EP99), p.backlog())
 		for _, w := range p.Waiting {
 			fmt.Fprintf(&b, ",%d", w)
 		}
 		fmt.Fprintf(&b, ",%d\n", p.UnreadPublish)
 	}
 	return b.Bytes()
+}
+
+func msField(v float64) string {
+	if math.IsNaN(v) {
+		return ""
+	}
+	return fmt.Sprintf("%.1f", v)
 }
 
 // plot is one plotted series.
@@ -152,11 +168,12 @@ func svgOf(pts []point, title string) []byte {
 		{"throughput (orders/s)", []plot{
 			{"checkout accepted", c[0], col(func(p point) float64 { return float64(p.Placed) })},
 			{"brought to final", c[1], col(func(p point) float64 { return float64(p.Final) })}}},
-		{"latency (ms)", []plot{
-			{"checkout p50", c[0], col(func(p point) float64 { return p.CheckoutP50 })},
-			{"checkout p99", c[4], col(func(p point) float64 { return p.CheckoutP99 })},
-			{"placed→final p50", c[2], col(func(p point) float64 { return p.E2EP50 })},
-			{"placed→final p99", c[1], col(func(p point) float64 { return p.E2EP99 })}}},
+		{"checkout latency (ms, by the second it was sent)", []plot{
+			{"p50", c[0], col(func(p point) float64 { return p.CheckoutP50 })},
+			{"p99", c[4], col(func(p point) float64 { return p.CheckoutP99 })}}},
+		{"placed→final latency (ms, by the second the order became final)", []plot{
+			{"p50", c[2], col(func(p point) float64 { return p.E2EP50 })},
+			{"p99", c[1], col(func(p point) float64 { return p.E2EP99 })}}},
 		{"backlog (orders waiting, at the end of each second)", backlogLines(pts, c, col)},
 	}
 	var b bytes.Buffer
@@ -185,7 +202,9 @@ func panel(b *bytes.Buffer, top int, title string, lines []plot, n int) {
 	ymax := 0.0
 	for _, l := range lines {
 		for _, v := range l.values {
-			ymax = math.Max(ymax, v)
+			if !math.IsNaN(v) {
+				ymax = math.Max(ymax, v)
+			}
 		}
 	}
 	ymax = niceCeil(ymax)
@@ -204,7 +223,9 @@ func panel(b *bytes.Buffer, top int, title string, lines []plot, n int) {
 	for k, l := range lines {
 		var pts []string
 		for i, v := range l.values {
-			pts = append(pts, fmt.Sprintf("%.1f,%.1f", xs(i), float64(y0+plotH)-v/ymax*plotH))
+			if !math.IsNaN(v) {
+				pts = append(pts, fmt.Sprintf("%.1f,%.1f", xs(i), float64(y0+plotH)-v/ymax*plotH))
+			}
 		}
 		fmt.Fprintf(b, `<polyline fill="none" stroke="%s" stroke-width="1.6" points="%s"/>`+"\n", l.color, strings.Join(pts, " "))
 		ly := y0 + 10 + k*16
