@@ -41,12 +41,12 @@ func buildStack(t *testing.T) (app, devstack string) {
 // up. Timings are printed, never asserted.
 func TestSmallRunReportsEveryFigure(t *testing.T) {
 	app, devstack := buildStack(t)
-	outDir := t.TempDir()
+	outDir, profDir := t.TempDir(), t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	var out strings.Builder
 	err := realMain(ctx, []string{"-app", app, "-devstack", devstack, "-orders", "24", "-clients", "4", "-declined", "0.25",
-		"-raw-clients", "2", "-raw-duration", "100ms", "-out", outDir}, &out)
+		"-raw-clients", "2", "-raw-duration", "100ms", "-out", outDir, "-pprof-dir", profDir, "-pprof-seconds", "1"}, &out)
 	require.NoError(t, err, out.String())
 	t.Log(out.String())
 
@@ -84,8 +84,23 @@ func TestSmallRunReportsEveryFigure(t *testing.T) {
 	assert.Positive(t, r.Raw.Items)
 
 	assertSeriesFiles(t, outDir, r)
+	assertProfiles(t, profDir)
 	for _, want := range []string{"bench-load report", "checkout ", "end to end ", "backlog ", "CPU per order", "request units by function", "raw Cosmos "} {
 		assert.Contains(t, out.String(), want)
+	}
+}
+
+// assertProfiles checks that every process of the stack was profiled: the
+// devstack process and the handler over pprof, node when it stopped.
+func assertProfiles(t *testing.T, dir string) {
+	t.Helper()
+	node, err := filepath.Glob(filepath.Join(dir, "servicebus", "*.cpuprofile"))
+	require.NoError(t, err)
+	require.Len(t, node, 1)
+	for _, f := range []string{filepath.Join(dir, "devstack.pprof"), filepath.Join(dir, "handler.pprof"), node[0]} {
+		st, err := os.Stat(f)
+		require.NoError(t, err)
+		assert.Positive(t, st.Size(), f)
 	}
 }
 
