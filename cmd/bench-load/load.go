@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"sort"
@@ -175,7 +176,7 @@ func (d *driver) schedule(ctx context.Context, due chan<- time.Time) {
 	for i := 0; d.orders == 0 || i < d.orders; i++ {
 		var at time.Time
 		if d.rate > 0 {
-			at = begin.Add(time.Duration(float64(i) / d.rate * float64(time.Second)))
+			at = begin.Add(time.Duration(math.Round(float64(i) * float64(time.Second) / d.rate)))
 			if wait := time.Until(at); wait > 0 {
 				select {
 				case <-ctx.Done():

@@ -97,7 +97,8 @@ func assertProfiles(t *testing.T, dir string) {
 	node, err := filepath.Glob(filepath.Join(dir, "servicebus", "*.cpuprofile"))
 	require.NoError(t, err)
 	require.Len(t, node, 1)
-	for _, f := range []string{filepath.Join(dir, "devstack.pprof"), filepath.Join(dir, "handler.pprof"), node[0]} {
+	for _, f := range []string{filepath.Join(dir, "devstack.pprof"), filepath.Join(dir, "handler.pprof"),
+		filepath.Join(dir, "devstack.allocs.pprof"), filepath.Join(dir, "handler.allocs.pprof"), node[0]} {
 		st, err := os.Stat(f)
 		require.NoError(t, err)
 		assert.Positive(t, st.Size(), f)

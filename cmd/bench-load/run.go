@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -195,8 +196,9 @@ func (s sample) line(begin time.Time, failed int64) string {
 }
 
 // startProfiles takes CPU profiles of devstack and the handler for
-// seconds, in the background; the returned func waits for them and lists
-// the files written (node writes its own when the stack stops).
+// seconds, in the background; the returned func waits for them, saves both
+// processes' allocation profiles (everything allocated since they started)
+// and lists the files written (node writes its own when the stack stops).
 func startProfiles(ctx context.Context, p profileAddrs, dir string, seconds int) func() []string {
 	if dir == "" || p.devstack == "" {
 		return func() []string { return nil }
@@ -218,17 +220,30 @@ func startProfiles(ctx context.Context, p profileAddrs, dir string, seconds int)
 	}
 	return func() []string {
 		wg.Wait()
+		for name, addr := range map[string]string{"devstack": p.devstack, "handler": p.handler} {
+			path, err := fetchPprof(ctx, addr, "allocs", dir, name+".allocs", 30*time.Second)
+			if err != nil {
+				path = fmt.Sprintf("%s allocs: %v", name, err)
+			}
+			files = append(files, path)
+		}
+		sort.Strings(files)
 		return append(files, p.nodeDir+"/*.cpuprofile (written when the stack stops)")
 	}
 }
 
 func fetchProfile(ctx context.Context, addr, dir, name string, seconds int) (string, error) {
-	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, seconds)
+	return fetchPprof(ctx, addr, fmt.Sprintf("profile?seconds=%d", seconds), dir, name, time.Duration(seconds+30)*time.Second)
+}
+
+// fetchPprof saves /debug/pprof/<profile> of addr as dir/<name>.pprof.
+func fetchPprof(ctx context.Context, addr, profile, dir, name string, timeout time.Duration) (string, error) {
+	url := fmt.Sprintf("http://%s/debug/pprof/%s", addr, profile)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return "", err
 	}
-	resp, err := (&http.Client{Timeout: time.Duration(seconds+30) * time.Second}).Do(req)
+	resp, err := (&http.Client{Timeout: timeout}).Do(req)
 	if err != nil {
 		return "", err
 	}
