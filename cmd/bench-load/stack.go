@@ -77,7 +77,9 @@ func profileArgs(dir string) (profileAddrs, error) {
 
 func (st *stack) spawn(ctx context.Context, bin string, args []string) error {
 	cmd := exec.Command(bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own group keeps Ctrl-C for this process, which then stops devstack
+	// in order; if this process dies first, the kernel stops devstack too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
