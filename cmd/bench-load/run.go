@@ -190,7 +190,12 @@ func (s sample) line(begin time.Time, failed int64) string {
 	}
 	b.WriteString("  unread")
 	for _, p := range leasePrefixes {
-		fmt.Fprintf(&b, " %s %d", strings.TrimSuffix(p, "-"), s.prog.unread[p])
+		n, ok := s.prog.unread[p]
+		v := "-" // no checkpoint read yet
+		if ok {
+			v = fmt.Sprint(n)
+		}
+		fmt.Fprintf(&b, " %s %s", strings.TrimSuffix(p, "-"), v)
 	}
 	return b.String()
 }

@@ -152,7 +152,7 @@ func (t *tracker) addLease(raw []byte) error {
 	}
 	lsn, err := continuationLSN(d.ContinuationToken)
 	if err != nil {
-		return fmt.Errorf("lease %s: %w", d.ID, err)
+		return nil // a host with another token format: its lag shows as unknown ("-")
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -280,9 +280,7 @@ func (t *tracker) progress() progress {
 		p.waiting[stageAfter(o.events[len(o.events)-1].typ)]++
 	}
 	for prefix, lsn := range t.leaseLSN {
-		if t.head > lsn {
-			p.unread[prefix] = int(t.head - lsn)
-		}
+		p.unread[prefix] = int(max(t.head, lsn) - lsn)
 	}
 	return p
 }

@@ -108,3 +108,13 @@ func TestNiceCeil(t *testing.T) {
 		assert.Equal(t, want, niceCeil(in), in)
 	}
 }
+
+func TestUnreadIsWritesSinceTheCheckpoint(t *testing.T) {
+	tr := &tracker{byID: map[string]*orderTrack{}, kinds: map[string]int{}, leaseLSN: map[string]uint64{}, head: 40}
+	require.NoError(t, tr.addLease([]byte(`{"id":"tax-0","LeaseToken":"0","ContinuationToken":"{\"continuation\":[{\"continuationToken\":\"\\\"36\\\"\"}]}"}`)))
+	require.NoError(t, tr.addLease([]byte(`{"id":"publish-0","LeaseToken":"0","ContinuationToken":"not a token"}`)))
+	p := tr.progress()
+	assert.Equal(t, map[string]int{"tax-": 4}, p.unread)
+	line := sample{at: time.Now(), prog: p}.line(time.Now(), 0)
+	assert.Contains(t, line, "unread tax 4 payment - fulfil - publish -")
+}
