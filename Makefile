@@ -100,6 +100,16 @@ bench-cosmos: ## Benchmark the Cosmos emulator through azcosmos (creates, reads,
 bench-servicebus: deps-run ## Benchmark the Service Bus emulator through azservicebus (batched sends, 8 receivers)
 	$(GO) run ./cmd/servicebus-bench
 
+.PHONY: bench-load
+bench-load: build deps ## Load a fresh durable local stack (3,000 orders, 64 clients) and report throughput, latency, backlog, CPU and RU per order into dist/bench; ARGS=
+	$(GO) build -o dist/devstack ./cmd/devstack
+	$(GO) run ./cmd/bench-load -app $(APP) -devstack dist/devstack $(ARGS)
+
+.PHONY: bench-cosmium
+bench-cosmium: ## Compare the Cosmos emulator's creates/s with cosmium v0.1.20 (built outside our module into dist/cosmium)
+	cmd/cosmos-bench/build-cosmium.sh dist/cosmium
+	$(GO) run ./cmd/cosmos-bench -cosmium dist/cosmium
+
 .PHONY: bench-e2e
 bench-e2e: build deps-run ## Place 500 orders on a fresh local stack and print placed→fulfilled p50/p99
 	$(GO) run ./cmd/latency -app $(APP) -orders 500

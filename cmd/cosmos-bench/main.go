@@ -3,7 +3,12 @@
 // concurrent SDK clients, and change feed reads, in memory and with a data
 // directory. It prints items/s for each.
 //
+// With -cosmium it instead compares point creates against cosmium v0.1.20
+// (github.com/pikami/cosmium): each emulator in memory in a process of its
+// own, driven over HTTP by the same SDK clients from this process.
+//
 //	go run ./cmd/cosmos-bench [-clients 32] [-duration 3s]
+//	go run ./cmd/cosmos-bench -cosmium /tmp/cosmium [-rounds 3]
 package main
 
 import (
@@ -18,11 +23,19 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ordersflow/orderpipeline/cmd/internal/cosmosload"
 	"github.com/ordersflow/orderpipeline/emulators/cosmos"
 )
 
 func main() {
 	cosmos.TuneRuntime()
+	if len(os.Args) == 2 && os.Args[1] == serveFlag {
+		if err := serveMemory(); err != nil {
+			fmt.Fprintln(os.Stderr, "cosmos-bench emulator:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := realMain(ctx, os.Args[1:], os.Stdout); err != nil {
@@ -34,6 +47,7 @@ func main() {
 type config struct {
 	clients  int
 	duration time.Duration
+	rounds   int
 }
 
 func realMain(ctx context.Context, args []string, out io.Writer) error {
@@ -43,6 +57,8 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	fs.DurationVar(&cfg.duration, "duration", 3*time.Second, "how long each point operation runs")
 	stores := fs.String("stores", "memory,durable", "which stores to measure")
 	profile := fs.String("cpuprofile", "", "write a CPU profile to this file")
+	cosmium := fs.String("cosmium", "", "compare creates/s with cosmium: path of its server binary (cmd/cosmos-bench/build-cosmium.sh builds it)")
+	fs.IntVar(&cfg.rounds, "rounds", 3, "with -cosmium: rounds of -duration per emulator, alternating")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,6 +68,9 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		defer stopProfile()
+	}
+	if *cosmium != "" {
+		return compare(ctx, cfg, *cosmium, out)
 	}
 	fmt.Fprintf(out, "%-8s %-26s %10s %8s %12s\n", "store", "operation", "items", "seconds", "items/s")
 	for _, mode := range strings.Split(*stores, ",") {
@@ -84,18 +103,22 @@ func benchMode(ctx context.Context, cfg config, mode string, out io.Writer) erro
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	b, err := newBench(ctx, dir, cfg.clients)
+	srv, err := cosmos.Start(cosmos.Options{DataDir: dir})
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer srv.Close()
+	b, err := cosmosload.New(ctx, srv.ConnectionString(), cfg.clients, nil)
+	if err != nil {
+		return err
+	}
 	for _, run := range []struct {
 		name string
 		fn   func(context.Context, time.Duration) (int, time.Duration, error)
 	}{
-		{fmt.Sprintf("create (%d clients)", cfg.clients), b.creates},
-		{fmt.Sprintf("read (%d clients)", cfg.clients), b.reads},
-		{"change feed (1 reader)", b.changeFeed},
+		{fmt.Sprintf("create (%d clients)", cfg.clients), b.Creates},
+		{fmt.Sprintf("read (%d clients)", cfg.clients), b.Reads},
+		{"change feed (1 reader)", b.ChangeFeed},
 	} {
 		n, took, err := run.fn(ctx, cfg.duration)
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ordersflow/orderpipeline/cmd/internal/pprofhttp"
 	"github.com/ordersflow/orderpipeline/emulators/devstack"
 	"github.com/ordersflow/orderpipeline/emulators/otlp"
 )
@@ -40,17 +41,26 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	logLevel := fs.String("log-level", envOr("LOG_LEVEL", "warn"), "the handler's LOG_LEVEL (debug logs every Cosmos DB call); env LOG_LEVEL")
 	bus := fs.String("servicebus", "", "connection string of a running Service Bus (empty: start the emulator)")
 	otlpAddr := fs.String("otlp", "", "start a local OTLP receiver on this address (e.g. 127.0.0.1:4318) and export the handler's traces to it; read them with make trace ORDER=…")
+	prof := profiling{}
+	fs.StringVar(&prof.addr, "pprof", "", "serve net/http/pprof of this process (Cosmos emulator + local host) on this loopback address, e.g. 127.0.0.1:6060")
+	fs.StringVar(&prof.handlerAddr, "handler-pprof", "", "the handler's PPROF_ADDR: serve its net/http/pprof on this loopback address")
+	fs.StringVar(&prof.busDir, "servicebus-cpu-prof", "", "have the Service Bus emulator's node process write a .cpuprofile into this directory when it stops")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	stopPprof, err := prof.start(out)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	endpoint, stopReceiver, err := startReceiver(*otlpAddr)
 	if err != nil {
 		return err
 	}
 	defer stopReceiver()
 	st, err := devstack.Start(ctx, devstack.Options{AppDir: *app, DataDir: *data, FeedPollDelay: *poll, LeaseExpiration: *leaseExpiry, LogLevel: *logLevel, ServiceBus: *bus,
-		OTLPEndpoint: endpoint,
-		Addr:         net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)), CosmosAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*cosmosPort))})
+		OTLPEndpoint: endpoint, HandlerSettings: prof.handlerSettings(), ServiceBusCPUProfileDir: prof.busDir,
+		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)), CosmosAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*cosmosPort))})
 	if err != nil {
 		return err
 	}
@@ -58,6 +68,30 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	<-ctx.Done()
 	fmt.Fprintln(os.Stderr, "devstack: stopping")
 	return st.Close()
+}
+
+// profiling is the opt-in profiling of the stack's processes.
+type profiling struct {
+	addr, handlerAddr, busDir string
+}
+
+func (p profiling) start(out io.Writer) (func(), error) {
+	if p.addr == "" {
+		return func() {}, nil
+	}
+	srv, err := pprofhttp.Start(p.addr)
+	if err != nil {
+		return nil, fmt.Errorf("-pprof: %w", err)
+	}
+	fmt.Fprintf(out, "PPROF=http://%s/debug/pprof/\n", srv.Addr())
+	return func() { _ = srv.Close() }, nil
+}
+
+func (p profiling) handlerSettings() map[string]string {
+	if p.handlerAddr == "" {
+		return nil
+	}
+	return map[string]string{"PPROF_ADDR": p.handlerAddr}
 }
 
 func banner(w io.Writer, st *devstack.Stack, data string) {

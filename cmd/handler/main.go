@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/ordersflow/orderpipeline/cmd/internal/pprofhttp"
 	"github.com/ordersflow/orderpipeline/handlers"
 	"github.com/ordersflow/orderpipeline/shared/config"
 	"github.com/ordersflow/orderpipeline/shared/cosmosstore"
@@ -43,6 +44,11 @@ func realMain(ctx context.Context, log zerolog.Logger) error {
 		return fmt.Errorf("LOG_LEVEL: %w", err)
 	}
 	log = log.Level(level)
+	stopPprof, err := startPprof(os.Getenv(pprofAddrEnv), log)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	tel, err := newTelemetry(ctx, os.Getenv)
 	if err != nil {
 		return err
@@ -54,6 +60,23 @@ func realMain(ctx context.Context, log zerolog.Logger) error {
 	}
 	defer closeClients()
 	return serve(ctx, net.JoinHostPort("127.0.0.1", cfg.Port), srv, log)
+}
+
+// pprofAddrEnv, when set, serves net/http/pprof on that loopback address
+// (for example 127.0.0.1:6061). It is a local profiling switch, not an app
+// setting of the deployed app.
+const pprofAddrEnv = "PPROF_ADDR"
+
+func startPprof(addr string, log zerolog.Logger) (func(), error) {
+	if addr == "" {
+		return func() {}, nil
+	}
+	p, err := pprofhttp.Start(addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", pprofAddrEnv, err)
+	}
+	log.Info().Str("addr", p.Addr()).Msg("pprof listening")
+	return func() { _ = p.Close() }, nil
 }
 
 // build wires the handler from config: one Cosmos DB client and one Service

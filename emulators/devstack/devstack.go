@@ -44,6 +44,12 @@ type Options struct {
 	// (cosmos.Options.ContainerPartitions); nil: DefaultOrdersPartitions
 	// for orders, the rest one per 10,000 RU/s.
 	CosmosPartitions map[string]int
+	// HandlerSettings are extra app settings for the handler (for example
+	// PPROF_ADDR); they win over the stack's own.
+	HandlerSettings map[string]string
+	// ServiceBusCPUProfileDir, when set, has the Service Bus emulator's node
+	// process write a CPU profile there when it stops.
+	ServiceBusCPUProfileDir string
 }
 
 // DefaultOrdersPartitions is how many physical partitions the local stack
@@ -90,6 +96,9 @@ func (st *Stack) start(ctx context.Context, o Options) error {
 		st.settings["OTEL_EXPORTER_OTLP_ENDPOINT"] = o.OTLPEndpoint
 		st.settings["OTEL_BSP_SCHEDULE_DELAY"] = "200"
 		st.settings["OTEL_METRIC_EXPORT_INTERVAL"] = "5000"
+	}
+	for k, v := range o.HandlerSettings {
+		st.settings[k] = v
 	}
 	host, err := funchost.New(funchost.Config{ScriptRoot: o.AppDir, Addr: o.Addr, Settings: st.settings,
 		FeedPollDelay: o.FeedPollDelay, LeaseExpiration: o.LeaseExpiration, Log: o.Console})
@@ -201,7 +210,11 @@ func (st *Stack) startServiceBus(ctx context.Context, o Options) error {
 		}
 		logw = f
 	}
-	bus, err := sbemu.Start(ctx, o.RepoRoot, o.ServiceBusConfig, logw)
+	var opts []sbemu.Option
+	if o.ServiceBusCPUProfileDir != "" {
+		opts = append(opts, sbemu.WithCPUProfile(o.ServiceBusCPUProfileDir))
+	}
+	bus, err := sbemu.Start(ctx, o.RepoRoot, o.ServiceBusConfig, logw, opts...)
 	if err != nil {
 		return fmt.Errorf("start service bus emulator: %w", err)
 	}

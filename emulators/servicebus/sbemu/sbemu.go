@@ -33,12 +33,21 @@ type Emulator struct {
 	stopErr  error
 }
 
+// Option changes how Start runs the emulator.
+type Option func(*[]string)
+
+// WithCPUProfile has node write a V8 CPU profile (.cpuprofile, readable by
+// Chrome DevTools or `npx speedscope`) into dir when the emulator stops.
+func WithCPUProfile(dir string) Option {
+	return func(nodeArgs *[]string) { *nodeArgs = append(*nodeArgs, "--cpu-prof", "--cpu-prof-dir="+dir) }
+}
+
 // Start runs the emulator (what `npm --prefix <repo>/emulators/servicebus start --silent --
 // --port 0 --config <configPath>` runs, with node directly) in its own process
 // group, waits for the SERVICEBUS_CONNECTION_STRING= line and forwards the
 // emulator's stderr to logw (which may be nil). It fails clearly if
 // node_modules is missing.
-func Start(ctx context.Context, repoRoot, configPath string, logw io.Writer) (*Emulator, error) {
+func Start(ctx context.Context, repoRoot, configPath string, logw io.Writer, opts ...Option) (*Emulator, error) {
 	dir := filepath.Join(repoRoot, "emulators", "servicebus")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "rhea")); err != nil {
 		return nil, fmt.Errorf("service bus emulator dependencies missing in %s (run: npm --prefix emulators/servicebus ci): %w", dir, err)
@@ -59,7 +68,12 @@ func Start(ctx context.Context, repoRoot, configPath string, logw io.Writer) (*E
 	if err != nil {
 		return nil, fmt.Errorf("service bus emulator needs Node.js 20 on PATH: %w", err)
 	}
-	cmd := exec.Command(node, filepath.Join(dir, "src", "main.js"), "--port", "0", "--config", absConfig, "--exit-when-stdin-closes")
+	var args []string
+	for _, o := range opts {
+		o(&args)
+	}
+	args = append(args, filepath.Join(dir, "src", "main.js"), "--port", "0", "--config", absConfig, "--exit-when-stdin-closes")
+	cmd := exec.Command(node, args...)
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stderr = logw

@@ -35,6 +35,20 @@ func TestStartAndStop(t *testing.T) {
 	assert.ErrorIs(t, syscall.Kill(-e.PID(), 0), syscall.ESRCH, "the whole process group is gone")
 }
 
+func TestCPUProfileWrittenOnStop(t *testing.T) {
+	root, err := sbemu.RepoRoot()
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	e, err := sbemu.Start(ctx, root, filepath.Join(root, "emulators", "servicebus", "config", "orderpipeline.json"), nil, sbemu.WithCPUProfile(dir))
+	require.NoError(t, err)
+	require.NoError(t, e.Stop())
+	profiles, err := filepath.Glob(filepath.Join(dir, "*.cpuprofile"))
+	require.NoError(t, err)
+	assert.Len(t, profiles, 1)
+}
+
 // TestNpmStartStdout checks the documented command prints exactly the
 // connection string line on stdout, even without --silent.
 func TestNpmStartStdout(t *testing.T) {

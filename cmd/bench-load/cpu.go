@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// userHZ is the unit of utime and stime in /proc/<pid>/stat (USER_HZ,
+// 100 on every Linux architecture Go supports).
+const userHZ = 100
+
+// procStat is what /proc/<pid>/stat says about one process.
+type procStat struct {
+	pid, ppid int
+	comm      string
+	cpu       time.Duration // utime + stime
+}
+
+func readStat(pid int) (procStat, error) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return procStat{}, err
+	}
+	return parseStat(string(b))
+}
+
+// parseStat reads "pid (comm) state ppid … utime stime …"; comm may hold
+// spaces and parentheses, so fields are counted from the last ')'.
+func parseStat(s string) (procStat, error) {
+	open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || end < open {
+		return procStat{}, fmt.Errorf("stat %q: no (comm)", s)
+	}
+	f := strings.Fields(s[end+1:]) // f[0] is field 3 (state)
+	if len(f) < 13 {
+		return procStat{}, fmt.Errorf("stat %q: %d fields", s, len(f))
+	}
+	pid, err1 := strconv.Atoi(strings.TrimSpace(s[:open]))
+	ppid, err2 := strconv.Atoi(f[1])
+	utime, err3 := strconv.ParseInt(f[11], 10, 64)
+	stime, err4 := strconv.ParseInt(f[12], 10, 64)
+	for _, err := range []error{err1, err2, err3, err4} {
+		if err != nil {
+			return procStat{}, fmt.Errorf("stat %q: %w", s, err)
+		}
+	}
+	return procStat{pid: pid, ppid: ppid, comm: s[open+1 : end], cpu: time.Duration(utime+stime) * time.Second / userHZ}, nil
+}
+
+// process is one process of the stack whose CPU time is measured.
+type process struct {
+	Name string // devstack, handler, servicebus (node), bench-load
+	PID  int
+}
+
+// stackProcesses finds devstack's handler and Service Bus emulator among its
+// children by their command names, and adds this process.
+func stackProcesses(devstackPID int) ([]process, error) {
+	procs := []process{{Name: "bench-load (this process)", PID: os.Getpid()}}
+	if devstackPID == 0 {
+		return procs, nil
+	}
+	procs = append(procs, process{Name: "devstack (Cosmos emulator + host)", PID: devstackPID})
+	kids, err := children(devstackPID)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range kids {
+		switch k.comm {
+		case "handler":
+			procs = append(procs, process{Name: "handler", PID: k.pid})
+		case "node":
+			procs = append(procs, process{Name: "servicebus emulator (node)", PID: k.pid})
+		}
+	}
+	return procs, nil
+}
+
+func children(ppid int) ([]procStat, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	var out []procStat
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if st, err := readStat(pid); err == nil && st.ppid == ppid {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// cpuTimes reads the CPU time of every process; a process that has gone
+// (a restarted handler) reads as -1.
+func cpuTimes(procs []process) []time.Duration {
+	out := make([]time.Duration, len(procs))
+	for i, p := range procs {
+		st, err := readStat(p.PID)
+		if err != nil {
+			out[i] = -1
+			continue
+		}
+		out[i] = st.cpu
+	}
+	return out
+}

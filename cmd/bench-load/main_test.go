@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ordersflow/orderpipeline/emulators/servicebus/sbemu"
+)
+
+// buildStack stages the app and builds devstack as make bench-load does.
+func buildStack(t *testing.T) (app, devstack string) {
+	t.Helper()
+	root, err := sbemu.RepoRoot()
+	require.NoError(t, err)
+	dir := t.TempDir()
+	app, devstack = filepath.Join(dir, "app"), filepath.Join(dir, "devstack")
+	require.NoError(t, os.MkdirAll(app, 0o755))
+	for _, b := range [][]string{{"-o", filepath.Join(app, "handler"), "./cmd/handler"}, {"-o", devstack, "./cmd/devstack"}} {
+		cmd := exec.Command("go", append([]string{"build"}, b...)...)
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+	}
+	out, err := exec.Command("bash", "-c", fmt.Sprintf("cp %q/host.json %q/ && cp -r %q/functions/* %q/", root, app, root, app)).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return app, devstack
+}
+
+// TestSmallRunReportsEveryFigure places a few orders on a fresh stack and
+// checks that every figure of the report is there and that the counts add
+// up. Timings are printed, never asserted.
+func TestSmallRunReportsEveryFigure(t *testing.T) {
+	app, devstack := buildStack(t)
+	outDir, profDir := t.TempDir(), t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	var out strings.Builder
+	err := realMain(ctx, []string{"-app", app, "-devstack", devstack, "-orders", "24", "-clients", "4", "-declined", "0.25",
+		"-raw-clients", "2", "-raw-duration", "100ms", "-out", outDir, "-pprof-dir", profDir, "-pprof-seconds", "1"}, &out)
+	require.NoError(t, err, out.String())
+	t.Log(out.String())
+
+	var r report
+	b, err := os.ReadFile(filepath.Join(outDir, "report.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &r))
+	assert.Equal(t, 24, r.Checkout.Sent)
+	assert.Equal(t, 24, r.Checkout.Accepted)
+	assert.Equal(t, r.Checkout.Accepted, r.EndToEnd.Final+r.EndToEnd.NotFinal)
+	assert.Equal(t, 0, r.EndToEnd.NotFinal, "the backlog drained")
+	assert.Equal(t, r.EndToEnd.Final, r.EndToEnd.Fulfilled+r.EndToEnd.Cancelled)
+	assert.True(t, r.Backlog.Drained)
+	assert.LessOrEqual(t, r.Backlog.Max, r.Checkout.Accepted)
+	assert.Positive(t, r.Backlog.Max)
+
+	names := map[string]int{}
+	for _, p := range r.CPU {
+		names[p.Process] = p.PID
+	}
+	for _, want := range []string{"devstack (Cosmos emulator + host)", "handler", "servicebus emulator (node)", "bench-load (this process)"} {
+		assert.Positive(t, names[want], "pid of %s in %v", want, names)
+	}
+	fns := map[string]ruRow{}
+	for _, s := range r.RU {
+		fns[s.Function] = s
+	}
+	for _, fn := range []string{"Checkout", "ApplyTax", "ProcessPayment", "FulfilOrder", "PublishEvents"} {
+		assert.Positive(t, fns[fn].Invocations, "%s in %v", fn, r.RU)
+	}
+	assert.Equal(t, 24, fns["Checkout"].Invocations)
+	assert.Positive(t, fns["Checkout"].RU)
+	assert.Equal(t, 24*4, r.FeedDocs["event"], "OrderPlaced, TaxApplied and two more events per order")
+	require.NotNil(t, r.Raw)
+	assert.Positive(t, r.Raw.Items)
+
+	assertSeriesFiles(t, outDir, r)
+	assertProfiles(t, profDir)
+	for _, want := range []string{"bench-load report", "checkout ", "end to end ", "backlog ", "CPU per order", "request units by function", "raw Cosmos "} {
+		assert.Contains(t, out.String(), want)
+	}
+}
+
+// assertProfiles checks that every process of the stack was profiled: the
+// devstack process and the handler over pprof, node when it stopped.
+func assertProfiles(t *testing.T, dir string) {
+	t.Helper()
+	node, err := filepath.Glob(filepath.Join(dir, "servicebus", "*.cpuprofile"))
+	require.NoError(t, err)
+	require.Len(t, node, 1)
+	for _, f := range []string{filepath.Join(dir, "devstack.pprof"), filepath.Join(dir, "handler.pprof"),
+		filepath.Join(dir, "devstack.allocs.pprof"), filepath.Join(dir, "handler.allocs.pprof"), node[0]} {
+		st, err := os.Stat(f)
+		require.NoError(t, err)
+		assert.Positive(t, st.Size(), f)
+	}
+}
+
+// assertSeriesFiles checks the CSV adds up to the report and the SVG draws
+// a line for every series.
+func assertSeriesFiles(t *testing.T, dir string, r report) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "load.csv"))
+	require.NoError(t, err)
+	rows := strings.Split(strings.TrimSpace(string(b)), "\n")
+	header := strings.Split(rows[0], ",")
+	require.Greater(t, len(rows), 1)
+	assert.Equal(t, []string{"second", "placed", "final"}, header[:3])
+	placed, final := 0, 0
+	for _, row := range rows[1:] {
+		f := strings.Split(row, ",")
+		require.Len(t, f, len(header), row)
+		var p, fi int
+		_, err := fmt.Sscan(f[1]+" "+f[2], &p, &fi)
+		require.NoError(t, err)
+		placed, final = placed+p, final+fi
+	}
+	assert.Equal(t, r.Checkout.Accepted, placed, "placed per second adds up")
+	assert.Equal(t, r.EndToEnd.Final, final, "final per second adds up")
+	svg, err := os.ReadFile(filepath.Join(dir, "load.svg"))
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(svg), "<svg "))
+	assert.Equal(t, 2+2+2+5, strings.Count(string(svg), "<polyline"))
+}

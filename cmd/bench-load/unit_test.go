@@ -1,0 +1,120 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ordersflow/orderpipeline/shared/order"
+)
+
+func TestParseStat(t *testing.T) {
+	// comm with a space and a parenthesis; utime 250, stime 50 ticks
+	st, err := parseStat("4242 (my (odd) cmd) S 17 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 8 0 123 456 789")
+	require.NoError(t, err)
+	assert.Equal(t, procStat{pid: 4242, ppid: 17, comm: "my (odd) cmd", cpu: 3 * time.Second}, st)
+	_, err = parseStat("4242 cmd S 17")
+	assert.Error(t, err)
+}
+
+func TestStackProcessesFindsThisProcess(t *testing.T) {
+	procs, err := stackProcesses(0)
+	require.NoError(t, err)
+	require.Len(t, procs, 1)
+	times := cpuTimes(procs)
+	assert.GreaterOrEqual(t, times[0], time.Duration(0))
+}
+
+func TestContinuationLSN(t *testing.T) {
+	token := `{"version":1,"resourceId":"AQAAAIAAAAI=","continuation":[{"minInclusive":"","maxExclusive":"80","continuationToken":"\"36\""},` +
+		`{"minInclusive":"80","maxExclusive":"FF","continuationToken":"\"12\""}]}`
+	lsn, err := continuationLSN(token)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(12), lsn, "the lowest range")
+	for _, bad := range []string{`"36"`, `{"continuation":[]}`, `{"continuation":[{"continuationToken":"\"x\""}]}`} {
+		_, err := continuationLSN(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestRUCollectorSumsInvocationLinesByFunction(t *testing.T) {
+	c := newRUCollector()
+	for _, l := range []string{
+		`[2026-12-01T21:00:00.000Z] handler: {"level":"info","function":"ApplyTax","ru":12.5,"message":"invocation finished"}`,
+		`[2026-12-01T21:00:00.001Z] handler: {"level":"info","function":"ApplyTax","ru":2.5,"message":"invocation finished"}`,
+		`[2026-12-01T21:00:00.002Z] handler: {"level":"info","function":"Checkout","ru":14,"message":"invocation finished"}`,
+		`[2026-12-01T21:00:00.003Z] handler: {"level":"info","function":"ApplyTax","event":"o:TaxApplied","message":"event appended"}`,
+		`[2026-12-01T21:00:00.004Z] Executed 'Functions.ApplyTax' (Succeeded, Id=1, Duration=3ms)`,
+		`[2026-12-01T21:00:00.005Z] handler: not json "invocation finished"`,
+		`[2026-12-01T21:00:00.006Z] handler: {"level":"info","function":"ListProducts","ru":3,"message":"invocation finished"}`,
+	} {
+		c.line(l)
+	}
+	assert.Equal(t, []stageRU{{"Checkout", 1, 14}, {"ApplyTax", 2, 15}}, c.snapshot())
+	c.reset()
+	assert.Empty(t, c.snapshot())
+}
+
+func TestGeneratorNeverPromisesMoreStockThanListed(t *testing.T) {
+	products := []product{{SKU: "A", Currency: "USD", Available: 5}, {SKU: "B", Currency: "USD", Available: 3}}
+	g := newGenerator(products, 0, false, 7)
+	n := 0
+	for ; n < 100; n++ {
+		if _, err := g.next(n); err != nil {
+			break
+		}
+	}
+	assert.Less(t, n, 100, "the generator stops once the stock is promised")
+	assert.GreaterOrEqual(t, g.left["A"], 0)
+	assert.GreaterOrEqual(t, g.left["B"], 0)
+	assert.Less(t, g.left["A"]+g.left["B"], 2, "and it used what it could")
+}
+
+func TestGeneratorDeclinedShareAndExhaust(t *testing.T) {
+	g := newGenerator([]product{{SKU: "A", Currency: "USD", Available: 1}}, 1, false, 1)
+	for i := range 50 {
+		body, err := g.next(i)
+		require.NoError(t, err, "declined orders reserve nothing")
+		assert.Contains(t, string(body), `"token":"tok_declined"`)
+	}
+	g = newGenerator([]product{{SKU: "A", Currency: "USD", Available: 1}}, 0, true, 1)
+	for i := range 50 {
+		_, err := g.next(i)
+		require.NoError(t, err, "with exhaust it sells past the stock")
+	}
+}
+
+func TestWaitingAtFollowsTheSaga(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	evs := []trackedEvent{{1, order.OrderPlaced, t0}, {2, order.TaxApplied, t0.Add(time.Second)},
+		{3, order.PaymentCaptured, t0.Add(2 * time.Second)}, {4, order.FulfilmentFailed, t0.Add(3 * time.Second)},
+		{5, order.PaymentRefunded, t0.Add(4 * time.Second)}, {6, order.OrderCancelled, t0.Add(4 * time.Second)}}
+	for _, tc := range []struct {
+		at   time.Duration
+		want stage
+		ok   bool
+	}{{-time.Second, 0, false}, {500 * time.Millisecond, waitTax, true}, {1500 * time.Millisecond, waitPayment, true},
+		{2500 * time.Millisecond, waitFulfil, true}, {3500 * time.Millisecond, waitRefund, true}, {5 * time.Second, 0, false}} {
+		got, ok := waitingAt(evs, t0.Add(tc.at))
+		assert.Equal(t, tc.ok, ok, tc.at)
+		assert.Equal(t, tc.want, got, tc.at)
+	}
+}
+
+func TestNiceCeil(t *testing.T) {
+	for in, want := range map[float64]float64{0: 1, 1: 1, 3: 5, 7: 10, 12: 20, 130: 200, 4999: 5000} {
+		assert.Equal(t, want, niceCeil(in), in)
+	}
+}
+
+func TestUnreadIsWritesSinceTheCheckpoint(t *testing.T) {
+	tr := &tracker{byID: map[string]*orderTrack{}, kinds: map[string]int{}, leaseLSN: map[string]uint64{}, head: 40}
+	require.NoError(t, tr.addLease([]byte(`{"id":"tax-0","LeaseToken":"0","ContinuationToken":"{\"continuation\":[{\"continuationToken\":\"\\\"36\\\"\"}]}"}`)))
+	require.NoError(t, tr.addLease([]byte(`{"id":"publish-0","LeaseToken":"0","ContinuationToken":"not a token"}`)))
+	p := tr.progress()
+	assert.Equal(t, map[string]int{"tax-": 4}, p.unread)
+	line := sample{at: time.Now(), prog: p}.line(time.Now(), 0)
+	assert.Contains(t, line, "unread tax 4 payment - fulfil - publish -")
+}
