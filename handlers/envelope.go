@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 
+	jsonv2 "github.com/go-json-experiment/json"
+
 	"github.com/ordersflow/orderpipeline/shared/order"
 )
 
@@ -50,10 +52,17 @@ type invokeResponse struct {
 const maxEnvelope = 64 << 20
 
 // decodeInvocation reads the envelope and the documents of binding name.
+//
+// Envelopes and change feed documents are decoded with the same decoder as
+// the checkout body (github.com/go-json-experiment/json): a batch of 100
+// documents arrives escaped twice, and its one-pass decoder reads that about
+// twice as fast as encoding/json, which validates every input in a separate
+// pass first (BenchmarkDecodeInvocation). The documents are this app's own
+// writes, so its strictness (exact names, no duplicate keys, valid UTF-8)
+// costs nothing; a document that fails it is dead-lettered as undecodable.
 func decodeInvocation(r *http.Request, name string) (invokeRequest, []json.RawMessage, error) {
 	var inv invokeRequest
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxEnvelope))
-	if err := dec.Decode(&inv); err != nil {
+	if err := jsonv2.UnmarshalRead(http.MaxBytesReader(nil, r.Body, maxEnvelope), &inv); err != nil {
 		return inv, nil, fmt.Errorf("decode invocation envelope: %v: %w", err, order.ErrPermanent)
 	}
 	docs, err := decodeDocuments(inv.Data[name])
@@ -70,13 +79,13 @@ func decodeDocuments(raw json.RawMessage) ([]json.RawMessage, error) {
 			break
 		}
 		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		if err := jsonv2.Unmarshal(raw, &s); err != nil {
 			return nil, fmt.Errorf("unwrap documents: %v: %w", err, order.ErrPermanent)
 		}
 		raw = json.RawMessage(s)
 	}
 	var docs []json.RawMessage
-	if err := json.Unmarshal(raw, &docs); err != nil {
+	if err := jsonv2.Unmarshal(raw, &docs); err != nil {
 		return nil, fmt.Errorf("decode documents array: %v: %w", err, order.ErrPermanent)
 	}
 	return docs, nil

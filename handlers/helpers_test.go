@@ -40,7 +40,7 @@ func (f *fixture) invoke(fn string, envelope []byte) *httptest.ResponseRecorder 
 		"Content-Type": "application/json", invocationHeader: "inv-1"})
 }
 
-func readTestdata(t *testing.T, name string) []byte {
+func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	require.NoError(t, err)
@@ -60,7 +60,7 @@ func (f *fixture) seedTestdataOrder(t *testing.T) {
 	f.store.commit(o, ev)
 }
 
-func envelopeDocuments(t *testing.T, envelope []byte) json.RawMessage {
+func envelopeDocuments(t testing.TB, envelope []byte) json.RawMessage {
 	t.Helper()
 	var inv invokeRequest
 	require.NoError(t, json.Unmarshal(envelope, &inv))

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/rs/zerolog"
 	"go.opentelemetry.io/otel/metric"
 
@@ -119,14 +120,27 @@ func validJSON(doc json.RawMessage) json.RawMessage {
 	return quoted
 }
 
-// eventOf decodes doc if it is an event of one of the given types.
+// docHead is what the trigger reads of every change feed document to tell
+// whether a stage acts on it: half the feed is versions of order documents,
+// and each stage acts on one or two event types.
+type docHead struct {
+	Kind string          `json:"kind"`
+	Type order.EventType `json:"type"`
+}
+
+// eventOf decodes doc if it is an event of one of the given types; any
+// other document is only read as far as its head.
 func eventOf(doc json.RawMessage, types ...order.EventType) (order.Event, bool, error) {
 	var ev order.Event
-	if err := json.Unmarshal(doc, &ev); err != nil {
+	var head docHead
+	if err := jsonv2.Unmarshal(doc, &head); err != nil {
 		return ev, false, fmt.Errorf("decode change feed document: %v: %w", err, order.ErrPermanent)
 	}
-	if ev.Kind != order.KindEvent || !slices.Contains(types, ev.Type) {
+	if head.Kind != order.KindEvent || !slices.Contains(types, head.Type) {
 		return ev, false, nil
+	}
+	if err := jsonv2.Unmarshal(doc, &ev); err != nil {
+		return ev, false, fmt.Errorf("decode change feed document: %v: %w", err, order.ErrPermanent)
 	}
 	if ev.OrderID == "" || ev.Seq < 1 {
 		return ev, false, fmt.Errorf("event %q has no order id or sequence: %w", ev.ID, order.ErrPermanent)
