@@ -17,11 +17,15 @@ import (
 	"time"
 
 	"github.com/ordersflow/orderpipeline/cmd/internal/pprofhttp"
+	"github.com/ordersflow/orderpipeline/emulators/cosmos"
 	"github.com/ordersflow/orderpipeline/emulators/devstack"
 	"github.com/ordersflow/orderpipeline/emulators/otlp"
 )
 
 func main() {
+	// This process serves the Cosmos DB emulator, so it runs with the
+	// emulator's runtime settings (cmd/cosmos-emulator does the same).
+	cosmos.TuneRuntime()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := realMain(ctx, os.Args[1:], os.Stdout); err != nil {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -24,7 +25,16 @@ import (
 	"github.com/ordersflow/orderpipeline/shared/tax"
 )
 
+// gcPercent is the handler's GOGC unless the environment sets one. Its live
+// heap is small (tens of MB) and every invocation allocates its envelope and
+// SDK responses afresh, so collecting at 4x growth instead of 2x halves the
+// time spent in GC for a few more MB; GOGC and GOMEMLIMIT still override.
+const gcPercent = 400
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := zerolog.New(os.Stderr).With().Timestamp().Str("service", "orderpipeline").Logger()
