@@ -14,7 +14,7 @@ import (
 // DefaultStageConcurrency is how many orders of one batch a stage works on
 // at once when STAGE_CONCURRENCY is not set; chosen by measurement (see the
 // README's "Throughput" section).
-const DefaultStageConcurrency = 32
+const DefaultStageConcurrency = 64
 
 // item is one change feed document a stage has to handle: an event of one of
 // its types, or a document that could not be decoded (err).

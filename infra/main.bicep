@@ -68,7 +68,7 @@ param logLevel string = 'info'
 @description('Orders of one change feed batch a stage works on at once.')
 @minValue(1)
 @maxValue(1024)
-param stageConcurrency int = 32
+param stageConcurrency int = 64
 
 @description('Object id of who uploads the app package (ElasticPremium only: Storage Blob Data Contributor on the package container). infra/deploy.sh passes the signed-in principal.')
 param deployerPrincipalId string = ''

@@ -93,7 +93,7 @@ param logLevel string = 'info'
 @description('Orders of one change feed batch a stage works on at once (STAGE_CONCURRENCY).')
 @minValue(1)
 @maxValue(1024)
-param stageConcurrency int = 32
+param stageConcurrency int = 64
 
 var schema = loadJsonContent('../containers.json')
 var isFlex = hostingPlan == 'FlexConsumption'

@@ -108,7 +108,7 @@ var handlerSettings = {
   SERVICEBUS__fullyQualifiedNamespace: serviceBusNamespace
   SERVICEBUS__credential: 'managedidentity'
   SERVICEBUS_TOPIC: topicName
-  STAGE_CONCURRENCY: '32'
+  STAGE_CONCURRENCY: '64'
 }
 
 // ORDERS_CONTAINER=orders, LEASES_CONTAINER=leases, ...: one setting per
