@@ -86,6 +86,6 @@ func documentsValue(docs [][]byte) json.RawMessage {
 		}
 	}
 	arr.WriteByte(']')
-	once := mustJSON(arr.String())
-	return mustJSON(string(once))
+	once := appendJSONString(make([]byte, 0, arr.Len()+arr.Len()/4+2), arr.Bytes())
+	return appendJSONString(make([]byte, 0, len(once)+len(once)/2+2), once)
 }

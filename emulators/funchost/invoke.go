@@ -51,7 +51,7 @@ func (iv *invoker) invoke(ctx context.Context, fn, id string, req invocationRequ
 }
 
 func (iv *invoker) send(ctx context.Context, fn, id string, req invocationRequest) (*invocationResult, *dotnetException) {
-	body := mustJSON(req)
+	body := req.encode()
 	resp, err := iv.proc.sendToHandler(ctx, iv.client, func() (*http.Request, error) {
 		hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, iv.proc.baseURL()+"/"+fn, bytes.NewReader(body))
 		if err != nil {
