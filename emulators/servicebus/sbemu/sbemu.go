@@ -18,30 +18,55 @@ import (
 )
 
 const (
-	readyPrefix = "SERVICEBUS_CONNECTION_STRING="
-	stopGrace   = 5 * time.Second
+	readyPrefix   = "SERVICEBUS_CONNECTION_STRING="
+	controlPrefix = "SERVICEBUS_CONTROL_URL="
+	stopGrace     = 5 * time.Second
 )
 
 // Emulator is a running emulator process.
 type Emulator struct {
-	cmd      *exec.Cmd
-	stdin    io.WriteCloser
-	connStr  string
-	done     chan struct{}
-	waitErr  error
-	stopOnce sync.Once
-	stopErr  error
+	cmd        *exec.Cmd
+	stdin      io.WriteCloser
+	connStr    string
+	controlURL string
+	done       chan struct{}
+	waitErr    error
+	stopOnce   sync.Once
+	stopErr    error
 }
+
+// Option changes how Start runs the emulator.
+type Option func(*options)
+
+type options struct {
+	dataDir string
+	control bool
+}
+
+// WithDataDir keeps the broker's state in dir (created if needed), so that
+// what it acknowledged survives a restart or a kill -9. Without it the
+// emulator keeps everything in memory.
+func WithDataDir(dir string) Option { return func(o *options) { o.dataDir = dir } }
+
+// WithFaultControl opens the emulator's control endpoint, which InjectFault
+// and ClearFaults use. No fault is in force until one is injected.
+func WithFaultControl() Option { return func(o *options) { o.control = true } }
+
+type ready struct{ connStr, controlURL string }
 
 // Start runs the emulator (what `npm --prefix <repo>/emulators/servicebus start --silent --
 // --port 0 --config <configPath>` runs, with node directly) in its own process
 // group, waits for the SERVICEBUS_CONNECTION_STRING= line and forwards the
 // emulator's stderr to logw (which may be nil). It fails clearly if
 // node_modules is missing.
-func Start(ctx context.Context, repoRoot, configPath string, logw io.Writer) (*Emulator, error) {
+func Start(ctx context.Context, repoRoot, configPath string, logw io.Writer, opts ...Option) (*Emulator, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	dir := filepath.Join(repoRoot, "emulators", "servicebus")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "rhea")); err != nil {
-		return nil, fmt.Errorf("service bus emulator dependencies missing in %s (run: npm --prefix emulators/servicebus ci): %w", dir, err)
+	if err := checkDeps(dir, o); err != nil {
+		return nil, err
 	}
 	absConfig, err := filepath.Abs(configPath)
 	if err != nil {
@@ -59,7 +84,11 @@ func Start(ctx context.Context, repoRoot, configPath string, logw io.Writer) (*E
 	if err != nil {
 		return nil, fmt.Errorf("service bus emulator needs Node.js 20 on PATH: %w", err)
 	}
-	cmd := exec.Command(node, filepath.Join(dir, "src", "main.js"), "--port", "0", "--config", absConfig, "--exit-when-stdin-closes")
+	args, err := nodeArgs(dir, absConfig, o)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(node, args...)
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stderr = logw
@@ -77,14 +106,15 @@ func Start(ctx context.Context, repoRoot, configPath string, logw io.Writer) (*E
 		return nil, fmt.Errorf("start service bus emulator: %w", err)
 	}
 	e := &Emulator{cmd: cmd, done: make(chan struct{}), stdin: stdin}
-	ready := make(chan string, 1)
-	go e.readStdout(stdout, ready, logw)
+	readyc := make(chan ready, 1)
+	go e.readStdout(stdout, readyc, logw)
 	go func() {
 		e.waitErr = cmd.Wait()
 		close(e.done)
 	}()
 	select {
-	case e.connStr = <-ready:
+	case r := <-readyc:
+		e.connStr, e.controlURL = r.connStr, r.controlURL
 		return e, nil
 	case <-e.done:
 		return nil, fmt.Errorf("service bus emulator exited before it was ready: %v", e.waitErr)
@@ -94,22 +124,60 @@ func Start(ctx context.Context, repoRoot, configPath string, logw io.Writer) (*E
 	}
 }
 
-func (e *Emulator) readStdout(r io.Reader, ready chan<- string, logw io.Writer) {
+func checkDeps(dir string, o options) error {
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "rhea")); err != nil {
+		return fmt.Errorf("service bus emulator dependencies missing in %s (run: npm --prefix emulators/servicebus ci): %w", dir, err)
+	}
+	if o.dataDir == "" {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "better-sqlite3")); err != nil {
+		return fmt.Errorf("service bus emulator store missing in %s (run: npm --prefix emulators/servicebus ci): %w", dir, err)
+	}
+	return nil
+}
+
+func nodeArgs(dir, config string, o options) ([]string, error) {
+	args := []string{filepath.Join(dir, "src", "main.js"), "--port", "0", "--config", config, "--exit-when-stdin-closes"}
+	if o.dataDir != "" {
+		abs, err := filepath.Abs(o.dataDir)
+		if err != nil {
+			return nil, fmt.Errorf("resolve data dir %s: %w", o.dataDir, err)
+		}
+		args = append(args, "--data-dir", abs)
+	}
+	if o.control {
+		args = append(args, "--control-port", "0")
+	}
+	return args, nil
+}
+
+// readStdout waits for the ready line (the connection string, after the
+// control URL when there is one) and logs anything else.
+func (e *Emulator) readStdout(r io.Reader, readyc chan<- ready, logw io.Writer) {
 	sc := bufio.NewScanner(r)
 	sent := false
+	var control string
 	for sc.Scan() {
 		line := sc.Text()
-		if !sent && strings.HasPrefix(line, readyPrefix) {
-			ready <- strings.TrimPrefix(line, readyPrefix)
+		switch {
+		case !sent && strings.HasPrefix(line, controlPrefix):
+			control = strings.TrimPrefix(line, controlPrefix)
+		case !sent && strings.HasPrefix(line, readyPrefix):
+			readyc <- ready{connStr: strings.TrimPrefix(line, readyPrefix), controlURL: control}
 			sent = true
-			continue
+		default:
+			fmt.Fprintf(logw, "servicebus-emulator stdout: %s\n", line)
 		}
-		fmt.Fprintf(logw, "servicebus-emulator stdout: %s\n", line)
 	}
 }
 
 // ConnectionString is the UseDevelopmentEmulator=true connection string.
 func (e *Emulator) ConnectionString() string { return e.connStr }
+
+// ControlURL is the base URL of the control endpoint, "" unless the emulator
+// was started WithFaultControl.
+func (e *Emulator) ControlURL() string { return e.controlURL }
 
 // PID is the process id of the emulator's process group leader.
 func (e *Emulator) PID() int { return e.cmd.Process.Pid }
@@ -133,6 +201,20 @@ func (e *Emulator) Stop() error {
 			waitGroupGone(pgid, time.Now().Add(2*time.Second))
 		}
 		<-e.done
+	})
+	return e.stopErr
+}
+
+// Kill ends the emulator with SIGKILL, as a crash would: nothing is flushed
+// or closed. A later Start on the same data dir finds what was acknowledged.
+func (e *Emulator) Kill() error {
+	e.stopOnce.Do(func() {
+		pgid := e.cmd.Process.Pid
+		if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+			e.stopErr = fmt.Errorf("kill service bus emulator: %w", err)
+		}
+		<-e.done
+		waitGroupGone(pgid, time.Now().Add(2*time.Second))
 	})
 	return e.stopErr
 }

@@ -4,10 +4,13 @@
 const { Entity } = require('./entity.js');
 const { Topic } = require('./topic.js');
 const { BrokerError } = require('./errors.js');
+const { MemoryStore } = require('./store.js');
 
 class Broker {
-  constructor(config) {
+  // store journals the broker's state (MemoryStore: nothing survives a restart).
+  constructor(config, store = new MemoryStore()) {
     this.namespace = config.namespace;
+    this.store = store;
     this.queues = new Map();
     this.topics = new Map();
     this.entities = []; // every receivable entity incl. DLQs
@@ -36,13 +39,56 @@ class Broker {
         }
       }
     }
+    this.recovered = this.recover(Date.now());
     this.timer = setInterval(() => this.sweep(), 50);
     this.timer.unref();
   }
 
+  // recover loads what the store kept from an earlier run. Rows of entities
+  // no longer in the config stay on disk untouched.
+  recover(now) {
+    const state = this.store.load();
+    const byPath = new Map();
+    for (const e of this.entities) byPath.set(e.path, e);
+    for (const t of this.topics.values()) byPath.set(t.path, t);
+    const stats = { messages: 0, sessions: 0, ids: 0, unknown: 0 };
+    for (const row of state.messages) {
+      const owner = byPath.get(row.entity);
+      if (!owner) {
+        stats.unknown++;
+        continue;
+      }
+      owner.restore(row, now);
+      stats.messages++;
+    }
+    for (const row of state.sessions) {
+      const e = byPath.get(row.entity);
+      if (e && e.restoreSession) {
+        e.restoreSession(row);
+        stats.sessions++;
+      }
+    }
+    for (const row of state.dedupe) {
+      const owner = byPath.get(row.entity);
+      if (owner && owner.dedupe) {
+        owner.dedupe.restore(row.id, row.at);
+        stats.ids++;
+      }
+    }
+    for (const [path, seq] of state.sequences) {
+      const owner = byPath.get(path);
+      if (owner && seq > owner.seq) owner.seq = seq;
+    }
+    return stats;
+  }
+
   sweep() {
     const now = Date.now();
-    for (const e of this.entities) e.sweep(now);
+    for (const e of this.entities) {
+      e.sweep(now);
+      if (e.dedupe) e.dedupe.prune(now);
+    }
+    for (const t of this.topics.values()) t.dedupe.prune(now);
   }
 
   // forwardTarget is the queue or topic a ForwardTo property names.

@@ -146,4 +146,10 @@ function appProperty(appRaw, key) {
   return p ? types.unwrap(p[1]) : undefined;
 }
 
-module.exports = { decode, parse, parseBatch, encode, annotationValue, withAppProperties, appProperty, BATCH_FORMAT };
+// serialize turns a parsed message back into one buffer that parse reads
+// back unchanged (the stored form of a message).
+function serialize(parsed) {
+  return encode(parsed, parsed.header, [], null, parsed.appRaw);
+}
+
+module.exports = { decode, parse, parseBatch, encode, serialize, annotationValue, withAppProperties, appProperty, BATCH_FORMAT };
