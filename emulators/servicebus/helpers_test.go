@@ -67,6 +67,10 @@ func testConfig() map[string]any {
 		Name:          "fanout",
 		Properties:    props{"DefaultMessageTimeToLive": "PT1H", "DuplicateDetectionHistoryTimeWindow": "PT20S", "RequiresDuplicateDetection": false},
 		Subscriptions: []entity{sub("a"), sub("b"), sub("red", red), forwarding},
+	}, {
+		Name:          "dedupe-topic",
+		Properties:    props{"DefaultMessageTimeToLive": "PT1H", "DuplicateDetectionHistoryTimeWindow": "PT10M", "RequiresDuplicateDetection": true},
+		Subscriptions: []entity{sub("all")},
 	}}
 	return map[string]any{"UserConfig": map[string]any{
 		"Namespaces": []any{map[string]any{"Name": "sbemulatorns", "Queues": queues, "Topics": topics}},
