@@ -27,14 +27,13 @@ function readBody(req) {
     let size = 0;
     req.on('data', (c) => {
       size += c.length;
-      if (size > MAX_BODY) {
-        reject(Object.assign(new Error(`body over ${MAX_BODY} bytes`), { status: 413 }));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
+      if (size <= MAX_BODY) chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    // read to the end either way, so that the client sees the 413 rather than a reset
+    req.on('end', () => {
+      if (size > MAX_BODY) reject(Object.assign(new Error(`body over ${MAX_BODY} bytes`), { status: 413 }));
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    });
     req.on('error', reject);
   });
 }
