@@ -42,9 +42,10 @@ test: deps ## Run every test: unit, store, emulator conformance, host, end to en
 	$(GO) test $(GOTESTFLAGS) ./...
 
 .PHONY: lint
-lint: ## gofmt and go vet
+lint: emulators/servicebus/node_modules/.installed ## gofmt, go vet, and ESLint on the Service Bus emulator's JavaScript
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	npm --prefix emulators/servicebus run lint
 
 .PHONY: run
 run: build deps ## Start the whole system on the local stack (Cosmos + Service Bus emulators, local Functions host); PORT=, DATA=

@@ -35,7 +35,7 @@ class Broker {
         try {
           this.forwardTarget(e.props[key]);
         } catch (err) {
-          throw new Error(`${e.path}: ${name} ${JSON.stringify(e.props[key])}: ${err.message}`);
+          throw new Error(`${e.path}: ${name} ${JSON.stringify(e.props[key])}: ${err.message}`, { cause: err });
         }
       }
     }

@@ -442,7 +442,7 @@ class Server {
   answer(address, req, st, replyLink, fail) {
     const props = req;
     const app = req.application_properties || {};
-    let status = 200;
+    let status;
     let description = 'OK';
     let body;
     let condition;
