@@ -48,8 +48,9 @@ type options struct {
 // emulator keeps everything in memory.
 func WithDataDir(dir string) Option { return func(o *options) { o.dataDir = dir } }
 
-// WithFaultControl opens the emulator's control endpoint, which InjectFault
-// and ClearFaults use. No fault is in force until one is injected.
+// WithFaultControl opens the emulator's control endpoint, which InjectFault,
+// ClearFaults, Faults and Entities use. No fault is in force until one is
+// injected.
 func WithFaultControl() Option { return func(o *options) { o.control = true } }
 
 type ready struct{ connStr, controlURL string }

@@ -82,6 +82,24 @@ class Broker {
     return stats;
   }
 
+  // stats counts each entity's messages by state, its receivers and its
+  // pending accept-next-session requests (the control endpoint's /entities).
+  stats() {
+    const out = {};
+    for (const e of this.entities) {
+      const n = { messages: e.messages.size, active: 0, locked: 0, deferred: 0, scheduled: 0, receivers: e.consumers.length, sessionWaiters: e.sessionWaiters.length };
+      for (const m of e.messages.values()) {
+        if (m.state === 'locked') n.locked++;
+        else if (m.state === 'scheduled') n.scheduled++;
+        else if (m.state === 'deferred' || m.deferred) n.deferred++;
+        else n.active++;
+      }
+      out[e.path] = n;
+    }
+    for (const t of this.topics.values()) out[t.path] = { scheduled: t.scheduled.size };
+    return out;
+  }
+
   sweep() {
     const now = Date.now();
     for (const e of this.entities) {

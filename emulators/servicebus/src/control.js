@@ -1,8 +1,10 @@
 'use strict';
-// The control endpoint: a small HTTP API on 127.0.0.1 for fault injection.
+// The control endpoint: a small HTTP API on 127.0.0.1 for fault injection
+// and a look at the entities.
 //   GET    /faults  -> 200 {"faults": [...in force], "injected": {kind: count}}
 //   POST   /faults  -> 201 the fault, body {"kind", "seconds", "delayMs"?, "rate"?, "condition"?}
 //   DELETE /faults  -> 204, every fault ends now
+//   GET    /entities -> 200 {path: {messages, active, locked, deferred, scheduled, receivers, sessionWaiters}}
 // Errors are RFC 9457 application/problem+json.
 
 const http = require('http');
@@ -59,10 +61,15 @@ async function post(faults, req, res) {
   }
 }
 
-function handle(faults, req, res) {
+function handle(faults, stats, req, res) {
   const url = new URL(req.url, 'http://127.0.0.1');
+  if (url.pathname === '/entities') {
+    if (req.method === 'GET') send(res, 200, stats());
+    else problem(res, 405, 'Method Not Allowed', `${req.method} /entities`, { allow: 'GET' });
+    return Promise.resolve();
+  }
   if (url.pathname !== '/faults') {
-    problem(res, 404, 'Not Found', `no resource ${url.pathname}; the control API is /faults`);
+    problem(res, 404, 'Not Found', `no resource ${url.pathname}; the control API is /faults and /entities`);
     return Promise.resolve();
   }
   switch (req.method) {
@@ -82,10 +89,11 @@ function handle(faults, req, res) {
   }
 }
 
-// listenControl serves the control API for faults on host:port.
-function listenControl(faults, host, port, log) {
+// listenControl serves the control API on host:port: faults, and stats()
+// for /entities.
+function listenControl(faults, stats, host, port, log) {
   const server = http.createServer((req, res) => {
-    handle(faults, req, res).catch((err) => {
+    handle(faults, stats, req, res).catch((err) => {
       log(`control: ${err.stack || err}`);
       if (!res.headersSent) problem(res, 500, 'Internal Server Error', 'the control endpoint failed; see the emulator log');
     });

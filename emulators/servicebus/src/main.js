@@ -105,7 +105,7 @@ async function main() {
   let control = null;
   if (args.controlPort !== null) {
     try {
-      control = await listenControl(server.faults, HOST, args.controlPort, log);
+      control = await listenControl(server.faults, () => broker.stats(), HOST, args.controlPort, log);
     } catch (err) {
       log(`control endpoint on ${HOST}:${args.controlPort}: ${err.message}`);
       process.exit(1);

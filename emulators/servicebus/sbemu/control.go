@@ -103,11 +103,38 @@ func (e *Emulator) Faults(ctx context.Context) (FaultReport, error) {
 	return r, nil
 }
 
+// EntityStats counts one entity's messages by state, its receivers and the
+// accept-next-session requests waiting on it. Topics report only Scheduled.
+type EntityStats struct {
+	Messages       int `json:"messages"`
+	Active         int `json:"active"`
+	Locked         int `json:"locked"`
+	Deferred       int `json:"deferred"`
+	Scheduled      int `json:"scheduled"`
+	Receivers      int `json:"receivers"`
+	SessionWaiters int `json:"sessionWaiters"`
+}
+
+// Entities reports every entity by path (queue, topic/Subscriptions/sub,
+// and their .../$DeadLetterQueue).
+func (e *Emulator) Entities(ctx context.Context) (map[string]EntityStats, error) {
+	var out map[string]EntityStats
+	if err := e.controlAt(ctx, "/entities", http.MethodGet, nil, http.StatusOK, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (e *Emulator) control(ctx context.Context, method string, body []byte, want int, out any) error {
+	return e.controlAt(ctx, "/faults", method, body, want, out)
+}
+
+func (e *Emulator) controlAt(ctx context.Context, path, method string, body []byte, want int, out any) error {
 	if e.controlURL == "" {
 		return errNoControl
 	}
-	req, err := http.NewRequestWithContext(ctx, method, e.controlURL+"/faults", bytes.NewReader(body))
+	url := e.controlURL + path
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("control request: %w", err)
 	}
@@ -116,21 +143,21 @@ func (e *Emulator) control(ctx context.Context, method string, body []byte, want
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s/faults: %w", method, e.controlURL, err)
+		return fmt.Errorf("%s %s: %w", method, url, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return fmt.Errorf("%s %s/faults: read reply: %w", method, e.controlURL, err)
+		return fmt.Errorf("%s %s: read reply: %w", method, url, err)
 	}
 	if resp.StatusCode != want {
-		return fmt.Errorf("%s %s/faults: %s: %s", method, e.controlURL, resp.Status, data)
+		return fmt.Errorf("%s %s: %s: %s", method, url, resp.Status, data)
 	}
 	if out == nil {
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%s %s/faults: decode reply: %w", method, e.controlURL, err)
+		return fmt.Errorf("%s %s: decode reply: %w", method, url, err)
 	}
 	return nil
 }
