@@ -169,6 +169,7 @@ func (st *Stack) startServiceBus(ctx context.Context, o Options) error {
 		return nil
 	}
 	logw := io.Discard
+	var opts []sbemu.Option
 	if o.DataDir != "" {
 		if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
 			return err
@@ -178,8 +179,9 @@ func (st *Stack) startServiceBus(ctx context.Context, o Options) error {
 			return err
 		}
 		logw = f
+		opts = append(opts, sbemu.WithDataDir(filepath.Join(o.DataDir, "servicebus")))
 	}
-	bus, err := sbemu.Start(ctx, o.RepoRoot, o.ServiceBusConfig, logw)
+	bus, err := sbemu.Start(ctx, o.RepoRoot, o.ServiceBusConfig, logw, opts...)
 	if err != nil {
 		return fmt.Errorf("start service bus emulator: %w", err)
 	}

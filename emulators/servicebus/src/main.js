@@ -127,6 +127,10 @@ async function main() {
     log(`${sig}: shutting down`);
     listener.close();
     store.close();
+    if (store.durable) {
+      const st = store.stats;
+      log(`store: ${st.writes} writes in ${st.commits} commits, ${Math.round(st.commitMs)} ms committing`);
+    }
     process.exit(0);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -102,6 +102,7 @@ class SqliteStore {
     this.inTx = false;
     this.callbacks = [];
     this.sequences = new Map();
+    this.stats = { commits: 0, writes: 0, commitMs: 0 };
     this.prepare();
   }
 
@@ -136,6 +137,7 @@ class SqliteStore {
   }
 
   commit() {
+    const start = performance.now();
     try {
       for (const [entity, seq] of this.sequences) this.stmt.sequence.run(entity, seq);
       this.sequences.clear();
@@ -144,6 +146,8 @@ class SqliteStore {
       this.fatal(err);
       return;
     }
+    this.stats.commits++;
+    this.stats.commitMs += performance.now() - start;
     this.inTx = false;
     const cbs = this.callbacks;
     this.callbacks = [];
@@ -164,6 +168,7 @@ class SqliteStore {
 
   run(stmt, ...args) {
     this.begin();
+    this.stats.writes++;
     try {
       stmt.run(...args);
     } catch (err) {
