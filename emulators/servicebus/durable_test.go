@@ -3,6 +3,8 @@ package servicebus_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"sort"
 	"testing"
 
@@ -68,6 +70,22 @@ func receiveAndComplete(t *testing.T, r *azservicebus.Receiver, n int) []string 
 		out = append(out, string(m.Body))
 	}
 	return out
+}
+
+// onDataDirEnv makes startEmulator run the emulator on a data directory.
+const onDataDirEnv = "SBEMU_TEST_ON_DATA_DIR"
+
+// TestConformanceOnDataDir runs the conformance suite again with the
+// emulator on a data directory: durable mode must behave the same.
+func TestConformanceOnDataDir(t *testing.T) {
+	if os.Getenv(onDataDirEnv) != "" {
+		return // this is the inner run
+	}
+	cmd := exec.Command(os.Args[0], "-test.run", "^Test(Queue|Sessions|Topics|LocksAndExpiry)$", "-test.count=1")
+	cmd.Env = append(os.Environ(), onDataDirEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "conformance suite on a data dir:\n%s", out)
+	require.Contains(t, string(out), "PASS")
 }
 
 func TestCrashKeepsAcknowledgedMessagesExactlyOnce(t *testing.T) {

@@ -104,6 +104,9 @@ func startEmulatorWith(t *testing.T, configPath string, opts ...sbemu.Option) (*
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), liveness)
 	defer cancel()
+	if os.Getenv(onDataDirEnv) != "" {
+		opts = append(opts, sbemu.WithDataDir(t.TempDir()))
+	}
 	emu, err := sbemu.Start(ctx, root, configPath, testLog{t}, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, emu.Stop()) })
