@@ -255,3 +255,19 @@ func TestWithoutDataDirNothingSurvives(t *testing.T) {
 	c = startEmulator(t, config)
 	assert.Empty(t, peekAll(t, newReceiver(t, c, "basic", nil)), "in-memory mode keeps nothing")
 }
+
+func TestCrashKeepsForwardedDeadLetters(t *testing.T) {
+	b := newDurableBroker(t)
+	send(t, b.client, "forward-dlq", msg("doomed"))
+	r := newReceiver(t, b.client, "forward-dlq", nil)
+	m := receiveN(t, r, 1)[0]
+	require.NoError(t, r.AbandonMessage(ctxFor(t), m, nil)) // MaxDeliveryCount 1: dead-lettered into forward-out
+
+	b.crash()
+
+	d := receiveN(t, newReceiver(t, b.client, "forward-out", nil), 1)[0]
+	assert.Equal(t, "doomed", string(d.Body))
+	assert.Equal(t, "MaxDeliveryCountExceeded", *d.DeadLetterReason)
+	require.NotNil(t, d.DeadLetterSource)
+	assert.Equal(t, "forward-dlq", *d.DeadLetterSource, "the rewritten annotations were stored")
+}

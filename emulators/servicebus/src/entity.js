@@ -376,7 +376,7 @@ class Entity {
     if (this.props.forwardDeadLetteredMessagesTo) {
       const annotations = new Map(msg.parsed.annotations);
       annotations.set('x-opt-deadletter-source', [types.wrap_symbol('x-opt-deadletter-source'), types.wrap_string(this.name)]);
-      const parsed = { ...msg.parsed, appRaw, annotations };
+      const parsed = { ...msg.parsed, appRaw, annotations, raw: null };
       this.broker.forwardTarget(this.props.forwardDeadLetteredMessagesTo).accept(parsed, Date.now(), 1);
       return;
     }
