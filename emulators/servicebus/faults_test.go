@@ -80,6 +80,29 @@ func TestFaultDetachLinks(t *testing.T) {
 	assert.Equal(t, []string{"waiting", "after"}, bodies(receiveN(t, r, 2)), "and so does the receiver")
 }
 
+func TestFaultDetachLinksAnswersAWaitingSessionAccept(t *testing.T) {
+	emu, c := faultyEmulator(t)
+	done := make(chan error, 1)
+	go func() {
+		sr, err := c.AcceptNextSessionForQueue(ctxFor(t), "sessions", nil)
+		if err == nil {
+			_ = sr.Close(context.Background())
+		}
+		done <- err
+	}()
+	require.Eventually(t, func() bool {
+		entities, err := emu.Entities(ctxFor(t))
+		return err == nil && entities["sessions"].SessionWaiters == 1
+	}, liveness, 10*time.Millisecond)
+	require.NoError(t, emu.InjectFault(ctxFor(t), sbemu.Fault{Kind: sbemu.DetachLinks, For: longFault}))
+	select {
+	case err := <-done:
+		assert.ErrorContains(t, err, "amqp:link:detach-forced")
+	case <-ctxFor(t).Done():
+		t.Fatal("the held accept was never answered")
+	}
+}
+
 func TestFaultDelaySettlements(t *testing.T) {
 	emu, c := faultyEmulator(t)
 	send(t, c, "short-lock", msg("slow")) // LockDuration PT1S

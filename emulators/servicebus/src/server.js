@@ -401,8 +401,14 @@ class Server {
       const st = conn.sb;
       if (!st) continue;
       for (const c of [...st.consumers]) {
+        const held = Boolean(c.waiting); // an accept-next-session attach not yet answered
         this.dropConsumer(c.link);
-        if (c.link.is_open()) c.link.close(err);
+        if (held) {
+          c.link.open();
+          this.refuse(c.link, DETACH_FORCED());
+        } else if (c.link.is_open()) {
+          c.link.close(err);
+        }
       }
       for (const link of [...st.targets]) {
         st.targets.delete(link);
