@@ -139,6 +139,24 @@ func TestFaultFailSettlements(t *testing.T) {
 	assert.Empty(t, peekAll(t, r))
 }
 
+func TestFaultFailSettlementsThroughManagement(t *testing.T) {
+	emu, c := faultyEmulator(t)
+	send(t, c, "basic", msg("mgmt"))
+	r1, err := c.NewReceiverForQueue("basic", nil)
+	require.NoError(t, err)
+	m := receiveN(t, r1, 1)[0]
+	require.NoError(t, r1.Close(ctxFor(t))) // settling now goes through $management
+	r2 := newReceiver(t, c, "basic", nil)
+
+	require.NoError(t, emu.InjectFault(ctxFor(t), sbemu.Fault{Kind: sbemu.FailSettlements, For: longFault,
+		Condition: "com.microsoft:message-lock-lost"}))
+	requireCode(t, r2.CompleteMessage(ctxFor(t), m, nil), azservicebus.CodeLockLost)
+
+	require.NoError(t, emu.ClearFaults(ctxFor(t)))
+	require.NoError(t, r2.CompleteMessage(ctxFor(t), m, nil), "the failed settlement left the lock in place")
+	assert.Empty(t, peekAll(t, r2))
+}
+
 func TestFaultsEndByThemselves(t *testing.T) {
 	emu, c := faultyEmulator(t)
 	require.NoError(t, emu.InjectFault(ctxFor(t), sbemu.Fault{Kind: sbemu.DetachLinks, For: 200 * time.Millisecond}))
