@@ -65,33 +65,13 @@ func Start(ctx context.Context, repoRoot, configPath string, logw io.Writer, opt
 	for _, opt := range opts {
 		opt(&o)
 	}
-	dir := filepath.Join(repoRoot, "emulators", "servicebus")
-	if err := checkDeps(dir, o); err != nil {
-		return nil, err
-	}
-	absConfig, err := filepath.Abs(configPath)
-	if err != nil {
-		return nil, fmt.Errorf("resolve config %s: %w", configPath, err)
-	}
-	if _, err := os.Stat(absConfig); err != nil {
-		return nil, fmt.Errorf("service bus emulator config: %w", err)
-	}
 	if logw == nil {
 		logw = io.Discard
 	}
-	// Same as `npm --prefix <dir> start --silent -- ...`, minus npm: node
-	// starts and stops faster without it (npm lingers ~2 s after SIGTERM).
-	node, err := exec.LookPath("node")
-	if err != nil {
-		return nil, fmt.Errorf("service bus emulator needs Node.js 20 on PATH: %w", err)
-	}
-	args, err := nodeArgs(dir, absConfig, o)
+	cmd, err := command(filepath.Join(repoRoot, "emulators", "servicebus"), configPath, o)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(node, args...)
-	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stderr = logw
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -113,15 +93,50 @@ func Start(ctx context.Context, repoRoot, configPath string, logw io.Writer, opt
 		e.waitErr = cmd.Wait()
 		close(e.done)
 	}()
+	if err := e.waitReady(ctx, readyc); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// command checks what the emulator needs and builds its command line: the
+// same as `npm --prefix <dir> start --silent -- ...`, minus npm, since node
+// starts and stops faster without it (npm lingers ~2 s after SIGTERM).
+func command(dir, configPath string, o options) (*exec.Cmd, error) {
+	if err := checkDeps(dir, o); err != nil {
+		return nil, err
+	}
+	absConfig, err := filepath.Abs(configPath)
+	if err != nil {
+		return nil, fmt.Errorf("resolve config %s: %w", configPath, err)
+	}
+	if _, err := os.Stat(absConfig); err != nil {
+		return nil, fmt.Errorf("service bus emulator config: %w", err)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return nil, fmt.Errorf("service bus emulator needs Node.js 20 on PATH: %w", err)
+	}
+	args, err := nodeArgs(dir, absConfig, o)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(node, args...)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return cmd, nil
+}
+
+func (e *Emulator) waitReady(ctx context.Context, readyc <-chan ready) error {
 	select {
 	case r := <-readyc:
 		e.connStr, e.controlURL = r.connStr, r.controlURL
-		return e, nil
+		return nil
 	case <-e.done:
-		return nil, fmt.Errorf("service bus emulator exited before it was ready: %v", e.waitErr)
+		return fmt.Errorf("service bus emulator exited before it was ready: %v", e.waitErr)
 	case <-ctx.Done():
 		_ = e.Stop()
-		return nil, fmt.Errorf("wait for service bus emulator: %w", ctx.Err())
+		return fmt.Errorf("wait for service bus emulator: %w", ctx.Err())
 	}
 }
 
