@@ -1,10 +1,12 @@
 package servicebus_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"testing"
 
@@ -270,4 +272,18 @@ func TestCrashKeepsForwardedDeadLetters(t *testing.T) {
 	assert.Equal(t, "MaxDeliveryCountExceeded", *d.DeadLetterReason)
 	require.NotNil(t, d.DeadLetterSource)
 	assert.Equal(t, "forward-dlq", *d.DeadLetterSource, "the rewritten annotations were stored")
+}
+
+func TestCorruptDataDirStopsStartup(t *testing.T) {
+	root, err := sbemu.RepoRoot()
+	require.NoError(t, err)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "servicebus.db"), []byte("this is not a database, only text of sufficient length to be read"), 0o600))
+	var logs bytes.Buffer
+	e, err := sbemu.Start(ctxFor(t), root, writeConfig(t, testConfig()), &logs, sbemu.WithDataDir(dir))
+	if e != nil {
+		t.Cleanup(func() { _ = e.Stop() })
+	}
+	require.Error(t, err)
+	assert.Contains(t, logs.String(), "open data dir")
 }

@@ -39,13 +39,12 @@ class Broker {
         }
       }
     }
-    this.recovered = this.recover(Date.now());
     this.timer = setInterval(() => this.sweep(), 50);
     this.timer.unref();
   }
 
-  // recover loads what the store kept from an earlier run. Rows of entities
-  // no longer in the config stay on disk untouched.
+  // recover loads what the store kept from an earlier run and returns what
+  // it found. Rows of entities no longer in the config stay on disk untouched.
   recover(now) {
     const state = this.store.load();
     const byPath = new Map();

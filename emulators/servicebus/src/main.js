@@ -97,7 +97,13 @@ async function main() {
     process.exit(1);
   }
   if (store.durable) {
-    const r = broker.recovered;
+    let r;
+    try {
+      r = broker.recover(Date.now());
+    } catch (err) {
+      log(`recover from ${args.dataDir}: ${err.stack || err}`);
+      process.exit(1);
+    }
     log(`data in ${args.dataDir}: recovered ${r.messages} messages, ${r.sessions} session states, ${r.ids} duplicate-detection ids` +
       (r.unknown ? `; kept ${r.unknown} messages of entities not in the config` : ''));
   }
