@@ -62,11 +62,12 @@ fuzz: ## Fuzz the checkout decoder, the host envelope and the change feed decode
 	done
 
 .PHONY: lint
-lint: ## gofmt, go vet, go mod tidy -diff and staticcheck (pinned, fetched through the module proxy)
+lint: emulators/servicebus/node_modules/.installed ## gofmt, go mod tidy -diff, go vet, staticcheck (pinned, fetched through the module proxy), ESLint on the Service Bus emulator's JavaScript
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	npm --prefix emulators/servicebus run lint
 
 .PHONY: run
 run: build deps-run ## Start the whole system on the local stack (Cosmos + Service Bus emulators, local Functions host); PORT=, DATA=, LOG_LEVEL=, TRACE=1

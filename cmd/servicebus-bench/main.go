@@ -2,10 +2,11 @@
 // azservicebus SDK: messages/s sent in batches, then messages/s received and
 // completed by concurrent PeekLock receivers.
 //
-//	go run ./cmd/servicebus-bench [-messages 100000] [-receivers 8] [-connection-string ...]
+//	go run ./cmd/servicebus-bench [-messages 100000] [-receivers 8] [-modes memory,durable] [-connection-string ...]
 //
-// Without -connection-string it starts the emulator itself (needs
-// `npm --prefix emulators/servicebus ci` first) and stops it when done.
+// Without -connection-string it starts the emulator itself for each mode
+// (needs `npm --prefix emulators/servicebus ci` first): in memory, and
+// durable on a temporary data directory; and stops it when done.
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -35,6 +37,7 @@ type config struct {
 	settlers  int
 	queue     string
 	connStr   string
+	modes     string
 	verbose   bool
 }
 
@@ -47,6 +50,7 @@ func main() {
 	flag.IntVar(&cfg.settlers, "settlers", 16, "completions in flight per receiver")
 	flag.StringVar(&cfg.queue, "queue", "bench", "queue name")
 	flag.StringVar(&cfg.connStr, "connection-string", "", "use a running emulator instead of starting one")
+	flag.StringVar(&cfg.modes, "modes", "memory,durable", "emulator modes to measure, in order: memory, durable (with a data directory)")
 	flag.BoolVar(&cfg.verbose, "v", false, "forward emulator logs to stderr")
 	flag.Parse()
 
@@ -62,23 +66,49 @@ func realMain(ctx context.Context, cfg config) error {
 	if cfg.messages <= 0 || cfg.receivers <= 0 || cfg.senders <= 0 || cfg.settlers <= 0 {
 		return errors.New("-messages, -receivers, -senders and -settlers must be positive")
 	}
-	connStr := cfg.connStr
-	if connStr == "" {
-		emu, err := startEmulator(ctx, cfg)
-		if err != nil {
+	fmt.Printf("servicebus-bench: %d messages of %d bytes, %d batch senders, %d receivers (%d completions in flight each)\n",
+		cfg.messages, cfg.size, cfg.senders, cfg.receivers, cfg.settlers)
+	if cfg.connStr != "" {
+		return measure(ctx, cfg, cfg.connStr)
+	}
+	for _, mode := range strings.Split(cfg.modes, ",") {
+		if err := measureMode(ctx, cfg, strings.TrimSpace(mode)); err != nil {
 			return err
 		}
-		defer emu.Stop()
-		connStr = emu.ConnectionString()
 	}
+	return nil
+}
+
+// measureMode starts an emulator in memory or on a fresh data directory and measures it.
+func measureMode(ctx context.Context, cfg config, mode string) error {
+	var opts []sbemu.Option
+	switch mode {
+	case "memory":
+	case "durable":
+		dir, err := os.MkdirTemp("", "servicebus-bench-data")
+		if err != nil {
+			return fmt.Errorf("temp dir: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		opts = append(opts, sbemu.WithDataDir(dir))
+	default:
+		return fmt.Errorf("-modes: unknown mode %q (memory, durable)", mode)
+	}
+	emu, err := startEmulator(ctx, cfg, opts...)
+	if err != nil {
+		return err
+	}
+	defer emu.Stop()
+	fmt.Printf("%s:\n", mode)
+	return measure(ctx, cfg, emu.ConnectionString())
+}
+
+func measure(ctx context.Context, cfg config, connStr string) error {
 	client, err := azservicebus.NewClientFromConnectionString(connStr, nil)
 	if err != nil {
 		return fmt.Errorf("create client: %w", err)
 	}
 	defer client.Close(context.Background())
-
-	fmt.Printf("servicebus-bench: %d messages of %d bytes, %d batch senders, %d receivers (%d completions in flight each)\n",
-		cfg.messages, cfg.size, cfg.senders, cfg.receivers, cfg.settlers)
 	elapsed, err := sendAll(ctx, client, cfg)
 	if err != nil {
 		return err
@@ -92,7 +122,7 @@ func realMain(ctx context.Context, cfg config) error {
 	return nil
 }
 
-func startEmulator(ctx context.Context, cfg config) (*sbemu.Emulator, error) {
+func startEmulator(ctx context.Context, cfg config, opts ...sbemu.Option) (*sbemu.Emulator, error) {
 	root, err := sbemu.RepoRoot()
 	if err != nil {
 		return nil, err
@@ -122,7 +152,7 @@ func startEmulator(ctx context.Context, cfg config) (*sbemu.Emulator, error) {
 	}
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	return sbemu.Start(startCtx, root, path, logw)
+	return sbemu.Start(startCtx, root, path, logw, opts...)
 }
 
 // sendAll sends cfg.messages messages in full batches from cfg.senders senders.

@@ -200,6 +200,7 @@ func (st *Stack) startServiceBus(ctx context.Context, o Options) error {
 		return nil
 	}
 	logw := io.Discard
+	var opts []sbemu.Option
 	if o.DataDir != "" {
 		if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
 			return err
@@ -209,8 +210,8 @@ func (st *Stack) startServiceBus(ctx context.Context, o Options) error {
 			return err
 		}
 		logw = f
+		opts = append(opts, sbemu.WithDataDir(filepath.Join(o.DataDir, "servicebus")))
 	}
-	var opts []sbemu.Option
 	if o.ServiceBusCPUProfileDir != "" {
 		opts = append(opts, sbemu.WithCPUProfile(o.ServiceBusCPUProfileDir))
 	}

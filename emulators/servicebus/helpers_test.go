@@ -67,6 +67,10 @@ func testConfig() map[string]any {
 		Name:          "fanout",
 		Properties:    props{"DefaultMessageTimeToLive": "PT1H", "DuplicateDetectionHistoryTimeWindow": "PT20S", "RequiresDuplicateDetection": false},
 		Subscriptions: []entity{sub("a"), sub("b"), sub("red", red), forwarding},
+	}, {
+		Name:          "dedupe-topic",
+		Properties:    props{"DefaultMessageTimeToLive": "PT1H", "DuplicateDetectionHistoryTimeWindow": "PT10M", "RequiresDuplicateDetection": true},
+		Subscriptions: []entity{sub("all")},
 	}}
 	return map[string]any{"UserConfig": map[string]any{
 		"Namespaces": []any{map[string]any{"Name": "sbemulatorns", "Queues": queues, "Topics": topics}},
@@ -86,6 +90,13 @@ func writeConfig(t *testing.T, doc any) string {
 // startEmulator starts an emulator for this test only and returns a client for it.
 func startEmulator(t *testing.T, configPath string) *azservicebus.Client {
 	t.Helper()
+	_, client := startEmulatorWith(t, configPath)
+	return client
+}
+
+// startEmulatorWith is startEmulator with launcher options, returning the emulator too.
+func startEmulatorWith(t *testing.T, configPath string, opts ...sbemu.Option) (*sbemu.Emulator, *azservicebus.Client) {
+	t.Helper()
 	root, err := sbemu.RepoRoot()
 	require.NoError(t, err)
 	if configPath == "" {
@@ -93,13 +104,16 @@ func startEmulator(t *testing.T, configPath string) *azservicebus.Client {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), liveness)
 	defer cancel()
-	emu, err := sbemu.Start(ctx, root, configPath, testLog{t})
+	if os.Getenv(onDataDirEnv) != "" {
+		opts = append(opts, sbemu.WithDataDir(t.TempDir()))
+	}
+	emu, err := sbemu.Start(ctx, root, configPath, testLog{t}, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, emu.Stop()) })
 	client, err := azservicebus.NewClientFromConnectionString(emu.ConnectionString(), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = client.Close(context.Background()) })
-	return client
+	return emu, client
 }
 
 type testLog struct{ t *testing.T }

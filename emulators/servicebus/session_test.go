@@ -7,6 +7,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+	"github.com/ordersflow/orderpipeline/emulators/servicebus/sbemu"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -16,7 +17,7 @@ func sessionMsg(session, body string) *azservicebus.Message {
 }
 
 func TestSessions(t *testing.T) {
-	c := startEmulator(t, "")
+	emu, c := startEmulatorWith(t, "", sbemu.WithFaultControl()) // the control endpoint shows waiting receivers
 
 	t.Run("named session, state and lock renewal", func(t *testing.T) {
 		send(t, c, "sessions", sessionMsg("s1", "s1-a"), sessionMsg("s2", "s2-a"), sessionMsg("s1", "s1-b"), sessionMsg("s2", "s2-b"))
@@ -111,7 +112,10 @@ func TestSessions(t *testing.T) {
 			sr, err := c.AcceptNextSessionForQueue(ctxFor(t), "sessions", nil)
 			done <- result{sr, err}
 		}()
-		time.Sleep(200 * time.Millisecond)
+		require.Eventually(t, func() bool {
+			entities, err := emu.Entities(ctxFor(t))
+			return err == nil && entities["sessions"].SessionWaiters == 1
+		}, liveness, 10*time.Millisecond, "the accept waits at the broker before any session has messages")
 		send(t, c, "sessions", sessionMsg("late", "late-1"))
 		res := <-done
 		require.NoError(t, res.err)

@@ -18,29 +18,47 @@ import (
 )
 
 const (
-	readyPrefix = "SERVICEBUS_CONNECTION_STRING="
-	stopGrace   = 5 * time.Second
+	readyPrefix   = "SERVICEBUS_CONNECTION_STRING="
+	controlPrefix = "SERVICEBUS_CONTROL_URL="
+	stopGrace     = 5 * time.Second
 )
 
 // Emulator is a running emulator process.
 type Emulator struct {
-	cmd      *exec.Cmd
-	stdin    io.WriteCloser
-	connStr  string
-	done     chan struct{}
-	waitErr  error
-	stopOnce sync.Once
-	stopErr  error
+	cmd        *exec.Cmd
+	stdin      io.WriteCloser
+	connStr    string
+	controlURL string
+	done       chan struct{}
+	waitErr    error
+	stopOnce   sync.Once
+	stopErr    error
 }
 
 // Option changes how Start runs the emulator.
-type Option func(*[]string)
+type Option func(*options)
+
+type options struct {
+	dataDir    string
+	control    bool
+	cpuProfile string
+}
+
+// WithDataDir keeps the broker's state in dir (created if needed), so that
+// what it acknowledged survives a restart or a kill -9. Without it the
+// emulator keeps everything in memory.
+func WithDataDir(dir string) Option { return func(o *options) { o.dataDir = dir } }
+
+// WithFaultControl opens the emulator's control endpoint, which InjectFault,
+// ClearFaults, Faults and Entities use. No fault is in force until one is
+// injected.
+func WithFaultControl() Option { return func(o *options) { o.control = true } }
 
 // WithCPUProfile has node write a V8 CPU profile (.cpuprofile, readable by
 // Chrome DevTools or `npx speedscope`) into dir when the emulator stops.
-func WithCPUProfile(dir string) Option {
-	return func(nodeArgs *[]string) { *nodeArgs = append(*nodeArgs, "--cpu-prof", "--cpu-prof-dir="+dir) }
-}
+func WithCPUProfile(dir string) Option { return func(o *options) { o.cpuProfile = dir } }
+
+type ready struct{ connStr, controlURL string }
 
 // Start runs the emulator (what `npm --prefix <repo>/emulators/servicebus start --silent --
 // --port 0 --config <configPath>` runs, with node directly) in its own process
@@ -48,34 +66,17 @@ func WithCPUProfile(dir string) Option {
 // emulator's stderr to logw (which may be nil). It fails clearly if
 // node_modules is missing.
 func Start(ctx context.Context, repoRoot, configPath string, logw io.Writer, opts ...Option) (*Emulator, error) {
-	dir := filepath.Join(repoRoot, "emulators", "servicebus")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "rhea")); err != nil {
-		return nil, fmt.Errorf("service bus emulator dependencies missing in %s (run: npm --prefix emulators/servicebus ci): %w", dir, err)
-	}
-	absConfig, err := filepath.Abs(configPath)
-	if err != nil {
-		return nil, fmt.Errorf("resolve config %s: %w", configPath, err)
-	}
-	if _, err := os.Stat(absConfig); err != nil {
-		return nil, fmt.Errorf("service bus emulator config: %w", err)
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
 	if logw == nil {
 		logw = io.Discard
 	}
-	// Same as `npm --prefix <dir> start --silent -- ...`, minus npm: node
-	// starts and stops faster without it (npm lingers ~2 s after SIGTERM).
-	node, err := exec.LookPath("node")
+	cmd, err := command(filepath.Join(repoRoot, "emulators", "servicebus"), configPath, o)
 	if err != nil {
-		return nil, fmt.Errorf("service bus emulator needs Node.js 20 on PATH: %w", err)
+		return nil, err
 	}
-	var args []string
-	for _, o := range opts {
-		o(&args)
-	}
-	args = append(args, filepath.Join(dir, "src", "main.js"), "--port", "0", "--config", absConfig, "--exit-when-stdin-closes")
-	cmd := exec.Command(node, args...)
-	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stderr = logw
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -91,39 +92,117 @@ func Start(ctx context.Context, repoRoot, configPath string, logw io.Writer, opt
 		return nil, fmt.Errorf("start service bus emulator: %w", err)
 	}
 	e := &Emulator{cmd: cmd, done: make(chan struct{}), stdin: stdin}
-	ready := make(chan string, 1)
-	go e.readStdout(stdout, ready, logw)
+	readyc := make(chan ready, 1)
+	go e.readStdout(stdout, readyc, logw)
 	go func() {
 		e.waitErr = cmd.Wait()
 		close(e.done)
 	}()
+	if err := e.waitReady(ctx, readyc); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// command checks what the emulator needs and builds its command line: the
+// same as `npm --prefix <dir> start --silent -- ...`, minus npm, since node
+// starts and stops faster without it (npm lingers ~2 s after SIGTERM).
+func command(dir, configPath string, o options) (*exec.Cmd, error) {
+	if err := checkDeps(dir, o); err != nil {
+		return nil, err
+	}
+	absConfig, err := filepath.Abs(configPath)
+	if err != nil {
+		return nil, fmt.Errorf("resolve config %s: %w", configPath, err)
+	}
+	if _, err := os.Stat(absConfig); err != nil {
+		return nil, fmt.Errorf("service bus emulator config: %w", err)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return nil, fmt.Errorf("service bus emulator needs Node.js 20 on PATH: %w", err)
+	}
+	args, err := nodeArgs(dir, absConfig, o)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(node, args...)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return cmd, nil
+}
+
+func (e *Emulator) waitReady(ctx context.Context, readyc <-chan ready) error {
 	select {
-	case e.connStr = <-ready:
-		return e, nil
+	case r := <-readyc:
+		e.connStr, e.controlURL = r.connStr, r.controlURL
+		return nil
 	case <-e.done:
-		return nil, fmt.Errorf("service bus emulator exited before it was ready: %v", e.waitErr)
+		return fmt.Errorf("service bus emulator exited before it was ready: %v", e.waitErr)
 	case <-ctx.Done():
 		_ = e.Stop()
-		return nil, fmt.Errorf("wait for service bus emulator: %w", ctx.Err())
+		return fmt.Errorf("wait for service bus emulator: %w", ctx.Err())
 	}
 }
 
-func (e *Emulator) readStdout(r io.Reader, ready chan<- string, logw io.Writer) {
+func checkDeps(dir string, o options) error {
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "rhea")); err != nil {
+		return fmt.Errorf("service bus emulator dependencies missing in %s (run: npm --prefix emulators/servicebus ci): %w", dir, err)
+	}
+	if o.dataDir == "" {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "better-sqlite3")); err != nil {
+		return fmt.Errorf("service bus emulator store missing in %s (run: npm --prefix emulators/servicebus ci): %w", dir, err)
+	}
+	return nil
+}
+
+func nodeArgs(dir, config string, o options) ([]string, error) {
+	var args []string
+	if o.cpuProfile != "" {
+		args = append(args, "--cpu-prof", "--cpu-prof-dir="+o.cpuProfile)
+	}
+	args = append(args, filepath.Join(dir, "src", "main.js"), "--port", "0", "--config", config, "--exit-when-stdin-closes")
+	if o.dataDir != "" {
+		abs, err := filepath.Abs(o.dataDir)
+		if err != nil {
+			return nil, fmt.Errorf("resolve data dir %s: %w", o.dataDir, err)
+		}
+		args = append(args, "--data-dir", abs)
+	}
+	if o.control {
+		args = append(args, "--control-port", "0")
+	}
+	return args, nil
+}
+
+// readStdout waits for the ready line (the connection string, after the
+// control URL when there is one) and logs anything else.
+func (e *Emulator) readStdout(r io.Reader, readyc chan<- ready, logw io.Writer) {
 	sc := bufio.NewScanner(r)
 	sent := false
+	var control string
 	for sc.Scan() {
 		line := sc.Text()
-		if !sent && strings.HasPrefix(line, readyPrefix) {
-			ready <- strings.TrimPrefix(line, readyPrefix)
+		switch {
+		case !sent && strings.HasPrefix(line, controlPrefix):
+			control = strings.TrimPrefix(line, controlPrefix)
+		case !sent && strings.HasPrefix(line, readyPrefix):
+			readyc <- ready{connStr: strings.TrimPrefix(line, readyPrefix), controlURL: control}
 			sent = true
-			continue
+		default:
+			fmt.Fprintf(logw, "servicebus-emulator stdout: %s\n", line)
 		}
-		fmt.Fprintf(logw, "servicebus-emulator stdout: %s\n", line)
 	}
 }
 
 // ConnectionString is the UseDevelopmentEmulator=true connection string.
 func (e *Emulator) ConnectionString() string { return e.connStr }
+
+// ControlURL is the base URL of the control endpoint, "" unless the emulator
+// was started WithFaultControl.
+func (e *Emulator) ControlURL() string { return e.controlURL }
 
 // PID is the process id of the emulator's process group leader.
 func (e *Emulator) PID() int { return e.cmd.Process.Pid }
@@ -147,6 +226,20 @@ func (e *Emulator) Stop() error {
 			waitGroupGone(pgid, time.Now().Add(2*time.Second))
 		}
 		<-e.done
+	})
+	return e.stopErr
+}
+
+// Kill ends the emulator with SIGKILL, as a crash would: nothing is flushed
+// or closed. A later Start on the same data dir finds what was acknowledged.
+func (e *Emulator) Kill() error {
+	e.stopOnce.Do(func() {
+		pgid := e.cmd.Process.Pid
+		if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+			e.stopErr = fmt.Errorf("kill service bus emulator: %w", err)
+		}
+		<-e.done
+		waitGroupGone(pgid, time.Now().Add(2*time.Second))
 	})
 	return e.stopErr
 }

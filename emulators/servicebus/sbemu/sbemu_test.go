@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -114,4 +115,67 @@ func TestEmulatorExitsWhenLauncherGoes(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("emulator still running after its stdin closed")
 	}
+}
+
+func TestKillEndsTheProcessGroup(t *testing.T) {
+	root, err := sbemu.RepoRoot()
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	e, err := sbemu.Start(ctx, root, filepath.Join(root, "emulators", "servicebus", "config", "orderpipeline.json"), nil,
+		sbemu.WithDataDir(t.TempDir()), sbemu.WithFaultControl())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = e.Stop() })
+	assert.Regexp(t, `^Endpoint=sb://127\.0\.0\.1:\d+;`, e.ConnectionString(), "the ready line is still found after the control line")
+	assert.Regexp(t, `^http://127\.0\.0\.1:\d+$`, e.ControlURL())
+	entities, err := e.Entities(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, entities, "order-events/Subscriptions/audit")
+	require.NoError(t, e.Kill())
+	assert.ErrorIs(t, syscall.Kill(-e.PID(), 0), syscall.ESRCH, "the whole process group is gone")
+	require.NoError(t, e.Stop(), "Stop after Kill is a no-op")
+}
+
+func TestDataDirNeedsTheStore(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "emulators", "servicebus", "node_modules", "rhea"), 0o755))
+	_, err := sbemu.Start(context.Background(), root, "config.json", nil, sbemu.WithDataDir(t.TempDir()))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "store missing")
+}
+
+// TestStdoutWithControlPort checks the stdout protocol with the control
+// endpoint: the control URL line, then the ready line, and nothing else.
+func TestStdoutWithControlPort(t *testing.T) {
+	root, err := sbemu.RepoRoot()
+	require.NoError(t, err)
+	dir := filepath.Join(root, "emulators", "servicebus")
+	cmd := exec.Command("node", filepath.Join(dir, "src", "main.js"), "--port", "0", "--control-port", "0",
+		"--config", filepath.Join(dir, "config", "orderpipeline.json"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
+	done := make(chan []string, 1)
+	go func() {
+		var lines []string
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines = append(lines, sc.Text())
+			if strings.HasPrefix(sc.Text(), "SERVICEBUS_CONNECTION_STRING=") {
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+			}
+		}
+		done <- lines
+	}()
+	var lines []string
+	select {
+	case lines = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("emulator did not become ready")
+	}
+	require.Len(t, lines, 2, "stdout: %q", lines)
+	assert.Regexp(t, `^SERVICEBUS_CONTROL_URL=http://127\.0\.0\.1:\d+$`, lines[0])
+	assert.Regexp(t, `^SERVICEBUS_CONNECTION_STRING=Endpoint=sb://127\.0\.0\.1:\d+;`, lines[1])
 }

@@ -4,10 +4,13 @@
 const { Entity } = require('./entity.js');
 const { Topic } = require('./topic.js');
 const { BrokerError } = require('./errors.js');
+const { MemoryStore } = require('./store.js');
 
 class Broker {
-  constructor(config) {
+  // store journals the broker's state (MemoryStore: nothing survives a restart).
+  constructor(config, store = new MemoryStore()) {
     this.namespace = config.namespace;
+    this.store = store;
     this.queues = new Map();
     this.topics = new Map();
     this.entities = []; // every receivable entity incl. DLQs
@@ -32,7 +35,7 @@ class Broker {
         try {
           this.forwardTarget(e.props[key]);
         } catch (err) {
-          throw new Error(`${e.path}: ${name} ${JSON.stringify(e.props[key])}: ${err.message}`);
+          throw new Error(`${e.path}: ${name} ${JSON.stringify(e.props[key])}: ${err.message}`, { cause: err });
         }
       }
     }
@@ -40,9 +43,69 @@ class Broker {
     this.timer.unref();
   }
 
+  // recover loads what the store kept from an earlier run and returns what
+  // it found. Rows of entities no longer in the config stay on disk untouched.
+  recover(now) {
+    const state = this.store.load();
+    const byPath = new Map();
+    for (const e of this.entities) byPath.set(e.path, e);
+    for (const t of this.topics.values()) byPath.set(t.path, t);
+    const stats = { messages: 0, sessions: 0, ids: 0, unknown: 0 };
+    for (const row of state.messages) {
+      const owner = byPath.get(row.entity);
+      if (!owner) {
+        stats.unknown++;
+        continue;
+      }
+      owner.restore(row, now);
+      stats.messages++;
+    }
+    for (const row of state.sessions) {
+      const e = byPath.get(row.entity);
+      if (e && e.restoreSession) {
+        e.restoreSession(row);
+        stats.sessions++;
+      }
+    }
+    for (const row of state.dedupe) {
+      const owner = byPath.get(row.entity);
+      if (owner && owner.dedupe) {
+        owner.dedupe.restore(row.id, row.at);
+        stats.ids++;
+      }
+    }
+    for (const [path, seq] of state.sequences) {
+      const owner = byPath.get(path);
+      if (owner && seq > owner.seq) owner.seq = seq;
+    }
+    return stats;
+  }
+
+  // stats counts each entity's messages by state, its receivers and its
+  // pending accept-next-session requests (the control endpoint's /entities).
+  stats() {
+    const out = {};
+    for (const e of this.entities) {
+      const n = { messages: e.messages.size, active: 0, locked: 0, deferred: 0, scheduled: 0, receivers: e.consumers.length, sessionWaiters: e.sessionWaiters.length };
+      for (const m of e.messages.values()) {
+        if (m.state === 'locked') n.locked++;
+        else if (m.state === 'scheduled') n.scheduled++;
+        else if (m.state === 'deferred' || m.deferred) n.deferred++;
+        else n.active++;
+      }
+      out[e.path] = n;
+    }
+    for (const t of this.topics.values()) out[t.path] = { scheduled: t.scheduled.size };
+    return out;
+  }
+
   sweep() {
     const now = Date.now();
-    for (const e of this.entities) e.sweep(now);
+    for (const e of this.entities) {
+      e.sweep(now);
+      if (e.dedupe) e.dedupe.prune(now);
+    }
+    for (const t of this.topics.values()) t.dedupe.prune(now);
   }
 
   // forwardTarget is the queue or topic a ForwardTo property names.

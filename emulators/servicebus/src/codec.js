@@ -47,6 +47,7 @@ function parse(buf) {
   const r = new types.Reader(buf);
   const m = {
     header: {}, annotations: new Map(), properties: {}, propsRaw: null, appRaw: null, bodyRaw: null,
+    raw: buf, // the message as it arrived; null once a copy changes a section
   };
   let bodyStart = -1;
   while (r.remaining()) {
@@ -146,4 +147,11 @@ function appProperty(appRaw, key) {
   return p ? types.unwrap(p[1]) : undefined;
 }
 
-module.exports = { decode, parse, parseBatch, encode, annotationValue, withAppProperties, appProperty, BATCH_FORMAT };
+// serialize turns a parsed message back into one buffer that parse reads
+// back unchanged (the stored form of a message): the bytes it arrived as,
+// if nothing was changed since.
+function serialize(parsed) {
+  return parsed.raw || encode(parsed, parsed.header, [], null, parsed.appRaw);
+}
+
+module.exports = { decode, parse, parseBatch, encode, serialize, annotationValue, withAppProperties, appProperty, BATCH_FORMAT };

@@ -86,7 +86,7 @@ function parseRule(raw, where) {
     try {
       return { name: raw.Name, type: 'sql', fn: compile(expr) };
     } catch (err) {
-      throw new Error(`${where}: SQL filter ${JSON.stringify(expr)}: ${err.message}`);
+      throw new Error(`${where}: SQL filter ${JSON.stringify(expr)}: ${err.message}`, { cause: err });
     }
   }
   throw new Error(`${where}: unknown FilterType ${JSON.stringify(p.FilterType)}`);
@@ -141,13 +141,13 @@ function loadConfig(file) {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`read config ${file}: ${err.message}`);
+    throw new Error(`read config ${file}: ${err.message}`, { cause: err });
   }
   let doc;
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new Error(`parse config ${file}: ${err.message}`);
+    throw new Error(`parse config ${file}: ${err.message}`, { cause: err });
   }
   return parseConfig(doc);
 }

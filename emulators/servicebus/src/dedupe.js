@@ -1,24 +1,52 @@
 'use strict';
 
-// Dedupe remembers message ids for a time window.
+// Dedupe remembers message ids for a time window; the history is journalled
+// so that it survives a restart.
 class Dedupe {
-  constructor(windowMs) {
+  constructor(windowMs, journal, entity) {
     this.windowMs = windowMs;
+    this.journal = journal;
+    this.entity = entity;
     this.seen = new Map();
+    this.prunedAt = 0;
+    this.stale = false; // ids dropped from memory but maybe still on disk
   }
 
   // duplicate reports whether id was seen within the window, remembering it if not.
   duplicate(id, now) {
-    for (const [k, t] of this.seen) {
-      if (now - t < this.windowMs) break;
-      this.seen.delete(k);
-    }
+    this.dropExpired(now);
     if (id === undefined || id === null) return false;
     const key = Buffer.isBuffer(id) ? id.toString('hex') : String(id);
     const t = this.seen.get(key);
     if (t !== undefined && now - t < this.windowMs) return true;
+    this.seen.delete(key); // re-inserted last, keeping the map in time order
     this.seen.set(key, now);
+    this.journal.remember(this.entity, key, now);
     return false;
+  }
+
+  dropExpired(now) {
+    for (const [k, t] of this.seen) {
+      if (now - t < this.windowMs) break;
+      this.seen.delete(k);
+      this.stale = true;
+    }
+  }
+
+  // prune forgets expired ids on disk too; the broker calls it about once a second.
+  prune(now) {
+    if (now - this.prunedAt < 1000) return;
+    this.prunedAt = now;
+    this.dropExpired(now);
+    if (!this.stale) return;
+    this.stale = false;
+    this.journal.forget(this.entity, now - this.windowMs);
+  }
+
+  // restore puts back an id read from the store (in time order).
+  restore(key, at) {
+    this.seen.delete(key);
+    this.seen.set(key, at);
   }
 }
 

@@ -72,7 +72,8 @@ class Entity {
     this.sessionWaiters = [];
     this.pumpQueued = false;
     this.rr = 0;
-    this.dedupe = opts.dedupe ? new Dedupe(props.duplicateWindowMs) : null;
+    this.journal = broker.store;
+    this.dedupe = opts.dedupe ? new Dedupe(props.duplicateWindowMs, this.journal, path) : null;
     this.dlq = this.isDlq ? null : new Entity(broker, `${path}/$DeadLetterQueue`,
       { ...props, requiresSession: false, defaultTtlMs: Infinity, maxDeliveryCount: Infinity, deadLetteringOnMessageExpiration: false },
       { isDlq: true, displayName: `${path}/$DeadLetterQueue` });
@@ -113,6 +114,7 @@ class Entity {
     let ttlMs = this.props.defaultTtlMs;
     if (typeof ttlHeader === 'number' && ttlHeader > 0 && ttlHeader < ttlMs) ttlMs = ttlHeader;
     if (extra.maxTtlMs !== undefined && extra.maxTtlMs < ttlMs) ttlMs = extra.maxTtlMs;
+    if (extra.ttlMs !== undefined) ttlMs = extra.ttlMs;
     const msg = {
       entity: this,
       seq: ++this.seq,
@@ -123,7 +125,7 @@ class Entity {
       ttlMs,
       expiresAt: now + ttlMs,
       deliveryCount: extra.deliveryCount || 0,
-      state: 'active',
+      state: 'pending', // stored, not yet committed: nobody receives it before it is durable
       deferred: false,
       lockHex: null,
       lockToken: null,
@@ -139,11 +141,66 @@ class Entity {
     if (!extra.noSchedule && at > now) {
       msg.state = 'scheduled';
       msg.scheduledAt = at;
-      msg.timer = setTimeout(() => this.activateScheduled(msg), at - now);
-    } else {
-      this.makeAvailable(msg);
     }
+    this.journal.insert(msg);
+    this.journal.sequence(this.path, this.seq);
+    this.arm(msg, now);
     return msg;
+  }
+
+  // arm makes a stored or recovered message receivable once it is durable,
+  // or sets the timer of a scheduled one.
+  arm(msg, now) {
+    if (msg.state === 'scheduled') {
+      msg.timer = setTimeout(() => this.activateScheduled(msg), Math.max(0, msg.scheduledAt - now));
+      return;
+    }
+    if (msg.deferred) {
+      msg.state = 'deferred';
+      return;
+    }
+    this.journal.afterCommit(() => {
+      if (msg.state === 'pending') this.makeAvailable(msg);
+    });
+  }
+
+  // restore puts back a message read from the store after a restart.
+  restore(row, now) {
+    const parsed = codec.parse(row.raw);
+    const msg = {
+      entity: this,
+      seq: row.seq,
+      parsed,
+      appRaw: row.app === null ? parsed.appRaw : row.app,
+      sessionId: row.session_id,
+      enqueuedAt: row.enqueued_at,
+      ttlMs: row.ttl_ms,
+      expiresAt: row.expires_at,
+      deliveryCount: row.delivery_count,
+      state: row.state === 'scheduled' ? 'scheduled' : 'pending',
+      deferred: row.state === 'deferred',
+      lockHex: null,
+      lockToken: null,
+      lockedUntil: 0,
+      owner: null,
+      timer: null,
+      scheduledAt: row.scheduled_at,
+    };
+    this.messages.set(msg.seq, msg);
+    if (msg.seq > this.seq) this.seq = msg.seq;
+    this.arm(msg, now);
+  }
+
+  restoreSession(row) {
+    const s = this.session(row.id);
+    s.state = Buffer.from(row.state);
+    s.stateUpdatedAt = row.updated_at;
+  }
+
+  setSessionState(s, state, now) {
+    s.state = state;
+    s.stateUpdatedAt = now;
+    this.journal.saveSession(this.path, s.id, state, now);
   }
 
   activateScheduled(msg) {
@@ -153,6 +210,7 @@ class Entity {
     msg.enqueuedAt = now;
     msg.expiresAt = this.isDlq ? Infinity : now + msg.ttlMs;
     this.makeAvailable(msg);
+    this.journal.update(msg);
   }
 
   cancelScheduled(seq) {
@@ -205,6 +263,7 @@ class Entity {
     this.leaveActive(msg, 'gone');
     msg.lockHex = null;
     this.messages.delete(msg.seq);
+    this.journal.delete(msg);
   }
 
   // nextFor pops the next deliverable message for a consumer.
@@ -238,6 +297,7 @@ class Entity {
     msg.lockedUntil = now + this.props.lockDurationMs;
     msg.owner = owner;
     this.locks.set(msg.lockHex, msg);
+    this.journal.update(msg);
   }
 
   lockedMessage(lockHex, consumer) {
@@ -284,7 +344,10 @@ class Entity {
     if (msg.lockHex) this.locks.delete(msg.lockHex);
     msg.lockHex = null;
     msg.owner = null;
-    if (properties && Object.keys(properties).length) msg.appRaw = codec.withAppProperties(msg.appRaw, properties);
+    if (properties && Object.keys(properties).length) {
+      msg.appRaw = codec.withAppProperties(msg.appRaw, properties);
+      this.journal.updateApp(msg);
+    }
     if (countDelivery && !msg.deferred && msg.deliveryCount >= this.props.maxDeliveryCount) {
       this.deadLetter(msg, 'MaxDeliveryCountExceeded',
         `Message could not be consumed after ${this.props.maxDeliveryCount} delivery attempts.`);
@@ -292,6 +355,7 @@ class Entity {
     }
     if (msg.deferred) {
       msg.state = 'deferred';
+      this.journal.update(msg);
       return;
     }
     if (msg.expiresAt <= Date.now()) {
@@ -299,6 +363,7 @@ class Entity {
       return;
     }
     this.makeAvailable(msg);
+    this.journal.update(msg);
   }
 
   deadLetter(msg, reason, description, properties) {
@@ -311,14 +376,13 @@ class Entity {
     if (this.props.forwardDeadLetteredMessagesTo) {
       const annotations = new Map(msg.parsed.annotations);
       annotations.set('x-opt-deadletter-source', [types.wrap_symbol('x-opt-deadletter-source'), types.wrap_string(this.name)]);
-      const parsed = { ...msg.parsed, appRaw, annotations };
+      const parsed = { ...msg.parsed, appRaw, annotations, raw: null };
       this.broker.forwardTarget(this.props.forwardDeadLetteredMessagesTo).accept(parsed, Date.now(), 1);
       return;
     }
-    const d = this.dlq.store(msg.parsed, Date.now(), {
-      appRaw, deliveryCount: msg.deliveryCount, noSchedule: true,
+    this.dlq.store(msg.parsed, Date.now(), {
+      appRaw, deliveryCount: msg.deliveryCount, noSchedule: true, ttlMs: msg.ttlMs,
     });
-    d.ttlMs = msg.ttlMs;
   }
 
   // receiveDeferred locks (peek-lock) or removes deferred messages by sequence number.
@@ -345,6 +409,7 @@ class Entity {
         msg.lockedUntil = now + this.props.lockDurationMs;
         msg.owner = consumer && consumer.session ? consumer : null;
         this.locks.set(msg.lockHex, msg);
+        this.journal.update(msg);
         return { msg, payload: this.encode(msg, { lockedUntil: msg.lockedUntil, lockToken: msg.lockToken }) };
       }
       const payload = this.encode(msg, {});

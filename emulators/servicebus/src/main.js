@@ -1,6 +1,7 @@
 'use strict';
-// Entry point: node src/main.js --port 0 --config FILE
-// Prints exactly one line on stdout when ready:
+// Entry point: node src/main.js --port 0 --config FILE [--data-dir DIR] [--control-port 0]
+// Prints on stdout when ready, the connection string line last:
+//   SERVICEBUS_CONTROL_URL=http://127.0.0.1:PORT          (only with --control-port)
 //   SERVICEBUS_CONNECTION_STRING=Endpoint=sb://127.0.0.1:PORT;...;UseDevelopmentEmulator=true;
 // Everything else goes to stderr.
 
@@ -8,6 +9,9 @@ const path = require('path');
 const { loadConfig } = require('./config.js');
 const { Broker } = require('./broker.js');
 const { Server } = require('./server.js');
+const { MemoryStore, SqliteStore } = require('./store.js');
+const { listenControl } = require('./control.js');
+const codec = require('./codec.js');
 
 const HOST = '127.0.0.1';
 
@@ -17,12 +21,12 @@ console.log = console.error;
 console.info = console.error;
 
 function usage(msg) {
-  process.stderr.write(`servicebus-emulator: ${msg}\nusage: npm --prefix emulators/servicebus start --silent -- --port 0 --config FILE\n`);
+  process.stderr.write(`servicebus-emulator: ${msg}\nusage: npm --prefix emulators/servicebus start --silent -- --port 0 --config FILE [--data-dir DIR] [--control-port 0]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const args = { port: 5672, config: process.env.SERVICEBUS_EMULATOR_CONFIG || '', exitWithStdin: false };
+  const args = { port: 5672, config: process.env.SERVICEBUS_EMULATOR_CONFIG || '', exitWithStdin: false, dataDir: '', controlPort: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -34,14 +38,36 @@ function parseArgs(argv) {
     else if (a === '--config') args.config = next();
     else if (a.startsWith('--config=')) args.config = a.slice(9);
     else if (a === '--exit-when-stdin-closes') args.exitWithStdin = true;
+    else if (a === '--data-dir') args.dataDir = next();
+    else if (a.startsWith('--data-dir=')) args.dataDir = a.slice(11);
+    else if (a === '--control-port') args.controlPort = Number(next());
+    else if (a.startsWith('--control-port=')) args.controlPort = Number(a.slice(15));
     else usage(`unknown argument ${a}`);
   }
   if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) usage('--port must be 0..65535');
+  if (args.controlPort !== null && (!Number.isInteger(args.controlPort) || args.controlPort < 0 || args.controlPort > 65535)) {
+    usage('--control-port must be 0..65535');
+  }
   if (!args.config) usage('--config is required');
-  // npm runs scripts in the package directory; resolve a relative --config
+  // npm runs scripts in the package directory; resolve relative paths
   // against the directory npm was started from.
-  args.config = path.resolve(process.env.INIT_CWD || process.cwd(), args.config);
+  const cwd = process.env.INIT_CWD || process.cwd();
+  args.config = path.resolve(cwd, args.config);
+  if (args.dataDir) args.dataDir = path.resolve(cwd, args.dataDir);
   return args;
+}
+
+function openStore(dir, log) {
+  if (!dir) return new MemoryStore();
+  return new SqliteStore(dir, {
+    serialize: codec.serialize,
+    log,
+    // memory now holds changes the disk does not: stop rather than acknowledge them
+    fatal: (err) => {
+      log(`store ${dir}: ${err.stack || err}; exiting`);
+      process.exit(1);
+    },
+  });
 }
 
 async function main() {
@@ -56,14 +82,41 @@ async function main() {
   }
   // A bug in one connection's handling must not take the whole local stack down.
   process.on('uncaughtException', (err) => log(`uncaught: ${err.stack || err}`));
+  let store;
+  try {
+    store = openStore(args.dataDir, log);
+  } catch (err) {
+    log(`open data dir ${args.dataDir}: ${err.message}`);
+    process.exit(1);
+  }
   let broker;
   try {
-    broker = new Broker(config);
+    broker = new Broker(config, store);
   } catch (err) {
     log(`config ${args.config}: ${err.message}`);
     process.exit(1);
   }
+  if (store.durable) {
+    let r;
+    try {
+      r = broker.recover(Date.now());
+    } catch (err) {
+      log(`recover from ${args.dataDir}: ${err.stack || err}`);
+      process.exit(1);
+    }
+    log(`data in ${args.dataDir}: recovered ${r.messages} messages, ${r.sessions} session states, ${r.ids} duplicate-detection ids` +
+      (r.unknown ? `; kept ${r.unknown} messages of entities not in the config` : ''));
+  }
   const server = new Server(broker, log);
+  let control = null;
+  if (args.controlPort !== null) {
+    try {
+      control = await listenControl(server.faults, () => broker.stats(), HOST, args.controlPort, log);
+    } catch (err) {
+      log(`control endpoint on ${HOST}:${args.controlPort}: ${err.message}`);
+      process.exit(1);
+    }
+  }
   let listener;
   try {
     listener = await server.listen(HOST, args.port);
@@ -74,13 +127,21 @@ async function main() {
   const { port } = listener.address();
   const entities = [...config.queues.map((q) => q.name), ...config.topics.flatMap((t) => [t.name, ...t.subscriptions.map((s) => `${t.name}/Subscriptions/${s.name}`)])];
   log(`listening on ${HOST}:${port}, namespace ${config.namespace}, entities: ${entities.join(', ') || '(none)'}`);
-  process.stdout.write(`SERVICEBUS_CONNECTION_STRING=Endpoint=sb://${HOST}:${port};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;\n`);
   const stop = (sig) => {
     log(`${sig}: shutting down`);
     listener.close();
+    store.close();
+    if (store.durable) {
+      const st = store.stats;
+      log(`store: ${st.writes} writes in ${st.commits} commits, ${Math.round(st.commitMs)} ms committing`);
+    }
     process.exit(0);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // The ready lines come after the SIGTERM handler is in place: a launcher
+  // that stops us as soon as we are ready must find it there.
+  if (control) process.stdout.write(`SERVICEBUS_CONTROL_URL=http://${HOST}:${control.address().port}\n`);
+  process.stdout.write(`SERVICEBUS_CONNECTION_STRING=Endpoint=sb://${HOST}:${port};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;\n`);
   if (args.exitWithStdin) {
     // The launcher holds our stdin open; if it dies, even by SIGKILL, we do too.
     process.stdin.on('end', () => stop('stdin closed'));

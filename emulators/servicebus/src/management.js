@@ -76,8 +76,7 @@ function handleRequest(broker, address, app, body, st) {
     case 'com.microsoft:set-session-state': {
       const s = entity.sessionFor(b['session-id'], consumer);
       const v = b['session-state'];
-      s.state = v === undefined || v === null ? null : Buffer.from(v);
-      s.stateUpdatedAt = now;
+      entity.setSessionState(s, v === undefined || v === null ? null : Buffer.from(v), now);
       return { body: types.wrap_map({}) };
     }
     case 'com.microsoft:get-message-sessions': {

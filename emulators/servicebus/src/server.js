@@ -9,6 +9,7 @@ const terminus = require('rhea/lib/terminus.js');
 const codec = require('./codec.js');
 const { BrokerError, lockLost } = require('./errors.js');
 const { handleRequest } = require('./management.js');
+const { Faults } = require('./faults.js');
 
 // rhea decodes every format-0 transfer; the broker wants the bytes, so the
 // decode step hands them through and request links decode on demand.
@@ -34,7 +35,7 @@ function amqpError(err) {
 
 function connState(conn) {
   if (!conn.sb) {
-    conn.sb = { replyLinks: new Map(), consumersByName: new Map(), consumers: new Set() };
+    conn.sb = { replyLinks: new Map(), consumersByName: new Map(), consumers: new Set(), targets: new Set() };
   }
   return conn.sb;
 }
@@ -67,6 +68,29 @@ function coalesceWrites(sock) {
   };
 }
 
+// settleDelivery sends the broker's settled reply to a client's disposition.
+function settleDelivery(d, reply) {
+  if (!d.remote_settled) {
+    d.update(true, reply);
+    // In receiver-settle-mode second the client treats our settled reply as
+    // final and never settles again; without this rhea keeps the delivery
+    // in the session's outgoing buffer forever and the link stalls.
+    d.remote_settled = true;
+  } else {
+    d.settled = true;
+  }
+}
+
+const NO_FAULT = { delayMs: 0, fail: null };
+
+const FAULT_STATUS = { 'com.microsoft:server-busy': 503, 'amqp:internal-error': 500, 'com.microsoft:message-lock-lost': 410 };
+
+function injectedFailure(condition) {
+  return new BrokerError(FAULT_STATUS[condition] || 503, condition, 'fault injection: the settlement failed');
+}
+
+const DETACH_FORCED = () => new BrokerError(503, 'amqp:link:detach-forced', 'fault injection: links are detached');
+
 function isRequestAddress(addr) {
   return addr === '$cbs' || /\/\$management$/i.test(addr) || addr === '$management';
 }
@@ -86,6 +110,9 @@ class Server {
       session_buffer_size: 1 << 16,
     };
     this.opts = opts;
+    this.connections = new Set();
+    this.sockets = new Set();
+    this.faults = new Faults({ dropConnections: () => this.dropAllConnections(), detachLinks: () => this.detachAllLinks() });
     const c = rhea.create_container(opts);
     c.sasl_server_mechanisms.enable_anonymous();
     c.sasl_server_mechanisms.enable_plain(() => true);
@@ -121,6 +148,10 @@ class Server {
       }
       this.dropConsumer(link);
     });
+    c.on('receiver_close', (ctx) => {
+      if (ctx.connection.sb) ctx.connection.sb.targets.delete(ctx.receiver);
+    });
+    c.on('connection_open', (ctx) => this.connections.add(ctx.connection));
     c.on('sender_error', () => {});
     c.on('receiver_error', () => {});
     c.on('session_error', () => {});
@@ -135,6 +166,12 @@ class Server {
     return new Promise((resolve, reject) => {
       const server = this.container.listen({ ...this.opts, host, port, noDelay: true });
       server.on('connection', (sock) => {
+        if (this.faults.refusingConnections()) {
+          sock.destroy();
+          return;
+        }
+        this.sockets.add(sock);
+        sock.once('close', () => this.sockets.delete(sock));
         sock.setNoDelay(true);
         coalesceWrites(sock);
       });
@@ -176,6 +213,7 @@ class Server {
       link.replyAddress = tgt.address;
       return;
     }
+    if (this.faults.detachingLinks()) throw DETACH_FORCED();
     const { kind, entity } = this.broker.resolve(address);
     if (kind === 'topic') throw new BrokerError(400, 'amqp:not-allowed', `cannot receive from topic ${address}; receive from a subscription`);
     const filter = filterValue(src);
@@ -266,6 +304,7 @@ class Server {
       link.requestAddress = address;
       return;
     }
+    if (this.faults.detachingLinks()) throw DETACH_FORCED();
     const { kind, entity } = this.broker.resolve(address);
     if (kind !== 'queue' && kind !== 'topic') {
       throw new BrokerError(400, 'amqp:not-allowed', `cannot send to ${address}`);
@@ -275,6 +314,7 @@ class Server {
     link.local.attach.max_message_size = MAX_MESSAGE_SIZE;
     link.local.attach.properties = { 'com.microsoft:max-message-batch-size': types.wrap_ulong(MAX_MESSAGE_SIZE) };
     link.sbTarget = entity;
+    connState(ctx.connection).targets.add(link);
   }
 
   onMessage(ctx) {
@@ -301,17 +341,26 @@ class Server {
       d.reject(amqpError(err));
       return;
     }
-    d.accept();
+    // acknowledged only once the messages (and their duplicate-detection ids) are durable
+    this.broker.store.afterCommit(() => d.accept());
   }
 
   onOutcome(ctx, status, opts = {}) {
     const d = ctx.delivery;
     if (!d.msg || d.remote_settled_handled) return;
     d.remote_settled_handled = true;
+    // a released delivery is the SDK handing back prefetched messages: never faulted
+    const fault = status === 'released' ? NO_FAULT : this.faults.settlement();
+    if (fault.delayMs) setTimeout(() => this.applyOutcome(d, status, opts, fault.fail), fault.delayMs);
+    else this.applyOutcome(d, status, opts, fault.fail);
+  }
+
+  applyOutcome(d, status, opts, fail) {
     const msg = d.msg;
     const entity = msg.entity;
     let reply;
     try {
+      if (fail) throw injectedFailure(fail);
       if (entity.locks.get(d.lockHex) !== msg) throw lockLost();
       entity.lockedMessage(d.lockHex, d.consumer);
       entity.settle(msg, status, opts);
@@ -324,15 +373,7 @@ class Server {
       if (!(err instanceof BrokerError)) this.log(`settle: ${err.stack || err}`);
       reply = rheaMessage.rejected({ error: amqpError(err) }).described();
     }
-    if (!d.remote_settled) {
-      d.update(true, reply);
-      // In receiver-settle-mode second the client treats our settled reply as
-      // final and never settles again; without this rhea keeps the delivery
-      // in the session's outgoing buffer forever and the link stalls.
-      d.remote_settled = true;
-    } else {
-      d.settled = true;
-    }
+    this.broker.store.afterCommit(() => settleDelivery(d, reply));
   }
 
   dropConsumer(link) {
@@ -347,7 +388,38 @@ class Server {
     if (st.consumersByName.get(link.name) === c) st.consumersByName.delete(link.name);
   }
 
+  // dropAllConnections cuts every client's TCP connection (fault injection).
+  dropAllConnections() {
+    for (const sock of this.sockets) sock.destroy();
+  }
+
+  // detachAllLinks detaches every sender and receiver link on an entity, the
+  // way Service Bus does when it moves an entity (fault injection).
+  detachAllLinks() {
+    const err = amqpError(DETACH_FORCED());
+    for (const conn of this.connections) {
+      const st = conn.sb;
+      if (!st) continue;
+      for (const c of [...st.consumers]) {
+        const held = Boolean(c.waiting); // an accept-next-session attach not yet answered
+        this.dropConsumer(c.link);
+        if (held) {
+          c.link.open();
+          this.refuse(c.link, DETACH_FORCED());
+        } else if (c.link.is_open()) {
+          c.link.close(err);
+        }
+      }
+      for (const link of [...st.targets]) {
+        st.targets.delete(link);
+        link.sbTarget = null;
+        if (link.is_open()) link.close(err);
+      }
+    }
+  }
+
   dropConnection(conn) {
+    this.connections.delete(conn);
     const st = conn.sb;
     if (!st) return;
     for (const c of [...st.consumers]) this.dropConsumer(c.link);
@@ -366,12 +438,23 @@ class Server {
       this.log(`request on ${link.requestAddress} with unknown reply-to ${props.reply_to}`);
       return;
     }
-    let status = 200;
+    const fault = app.operation === 'com.microsoft:update-disposition' ? this.faults.settlement() : NO_FAULT;
+    const answer = () => this.answer(link.requestAddress, req, st, replyLink, fault.fail);
+    if (fault.delayMs) setTimeout(answer, fault.delayMs);
+    else answer();
+  }
+
+  // answer runs a $cbs or $management request and replies once its changes are durable.
+  answer(address, req, st, replyLink, fail) {
+    const props = req;
+    const app = req.application_properties || {};
+    let status;
     let description = 'OK';
     let body;
     let condition;
     try {
-      const res = handleRequest(this.broker, link.requestAddress, app, req.body, st) || {};
+      if (fail) throw injectedFailure(fail);
+      const res = handleRequest(this.broker, address, app, req.body, st) || {};
       status = res.status || 200;
       if (status === 202) description = 'Accepted';
       if (status === 204) description = 'No Content';
@@ -384,11 +467,14 @@ class Server {
     }
     const appProps = { 'status-code': types.wrap_int(status), 'status-description': description };
     if (condition) appProps['error-condition'] = types.wrap_symbol(condition);
-    replyLink.send({
+    const reply = {
       message_id: `${props.message_id}-reply`,
       correlation_id: props.message_id,
       application_properties: appProps,
       body: body === undefined ? null : body,
+    };
+    this.broker.store.afterCommit(() => {
+      if (replyLink.is_open()) replyLink.send(reply);
     });
   }
 }

@@ -11,9 +11,10 @@ class Topic {
     this.path = path;
     this.props = props;
     this.subscriptions = new Map();
-    this.dedupe = new Dedupe(props.duplicateWindowMs);
+    this.journal = broker.store;
+    this.dedupe = new Dedupe(props.duplicateWindowMs, this.journal, path);
     this.seq = 0;
-    this.scheduled = new Map(); // topic seq -> {timer, parsed}
+    this.scheduled = new Map(); // topic seq -> scheduled message
   }
 
   checkSendable(parsed) {
@@ -35,20 +36,42 @@ class Topic {
   }
 
   schedule(parsed, at, now) {
-    const seq = ++this.seq;
-    const timer = setTimeout(() => {
-      this.scheduled.delete(seq);
-      this.fanOut(parsed, Date.now());
-    }, at - now);
-    this.scheduled.set(seq, { timer, parsed });
-    return seq;
+    const msg = {
+      entity: this, seq: ++this.seq, parsed, appRaw: parsed.appRaw, sessionId: null, state: 'scheduled',
+      enqueuedAt: now, ttlMs: Infinity, expiresAt: Infinity, deliveryCount: 0, scheduledAt: at, timer: null,
+    };
+    this.journal.insert(msg);
+    this.journal.sequence(this.path, this.seq);
+    this.arm(msg, now);
+    return msg.seq;
+  }
+
+  arm(msg, now) {
+    msg.timer = setTimeout(() => {
+      this.scheduled.delete(msg.seq);
+      this.journal.delete(msg);
+      this.fanOut(msg.parsed, Date.now());
+    }, Math.max(0, msg.scheduledAt - now));
+    this.scheduled.set(msg.seq, msg);
+  }
+
+  // restore puts back a scheduled message read from the store.
+  restore(row, now) {
+    const parsed = codec.parse(row.raw);
+    const msg = {
+      entity: this, seq: row.seq, parsed, appRaw: parsed.appRaw, sessionId: null, state: 'scheduled',
+      enqueuedAt: row.enqueued_at, ttlMs: Infinity, expiresAt: Infinity, deliveryCount: 0, scheduledAt: row.scheduled_at, timer: null,
+    };
+    if (msg.seq > this.seq) this.seq = msg.seq;
+    this.arm(msg, now);
   }
 
   cancelScheduled(seq) {
-    const e = this.scheduled.get(seq);
-    if (!e) return false;
-    clearTimeout(e.timer);
+    const msg = this.scheduled.get(seq);
+    if (!msg) return false;
+    clearTimeout(msg.timer);
     this.scheduled.delete(seq);
+    this.journal.delete(msg);
     return true;
   }
 
