@@ -18,6 +18,7 @@ type container struct {
 	ridBytes [8]byte
 	rid      string
 	body     atomic.Pointer[[]byte] // properties served to clients
+	index    atomic.Pointer[indexPolicy]
 	pk       pkDef
 	journal  *journal
 
@@ -46,7 +47,10 @@ func newContainer(d *database, num uint32, props map[string]any, ts int64) (*con
 // properties returns the container's properties JSON.
 func (c *container) properties() []byte { return *c.body.Load() }
 
-func (c *container) setProperties(body []byte) { c.body.Store(&body) }
+func (c *container) setProperties(body []byte) {
+	c.body.Store(&body)
+	c.index.Store(parseIndexPolicy(body))
+}
 
 func containerBody(props map[string]any, c *container, ts int64) ([]byte, error) {
 	out := make(map[string]any, len(props)+10)

@@ -4,17 +4,40 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 )
 
 // apiError is a failure answered to the client in Cosmos DB's error shape.
 type apiError struct {
-	status  int
-	message string
+	status     int
+	message    string
+	ru         float64       // request charge of the refused request
+	substatus  int           // x-ms-substatus
+	retryAfter time.Duration // x-ms-retry-after-ms, when set
+}
+
+// charged returns a copy of e that reports a request charge.
+func (e *apiError) charged(ru float64) *apiError {
+	c := *e
+	c.ru = ru
+	return &c
+}
+
+// chargeFailure charges a refused point operation (404, 412, ...).
+func chargeFailure(err error) error {
+	if e, ok := err.(*apiError); ok && e.status < 500 {
+		return e.charged(failedOpRU)
+	}
+	return err
 }
 
 func (e *apiError) Error() string {
 	return fmt.Sprintf("%d %s: %s", e.status, errorCode(e.status), e.message)
 }
+
+// statusRetryWith is Cosmos DB's 449: a concurrent update conflicted; retry.
+const statusRetryWith = 449
 
 func newError(status int, format string, args ...any) *apiError {
 	return &apiError{status: status, message: fmt.Sprintf(format, args...)}
@@ -47,6 +70,9 @@ var errorCodes = map[int]string{
 	http.StatusPreconditionFailed:    "PreconditionFailed",
 	http.StatusRequestEntityTooLarge: "RequestEntityTooLarge",
 	http.StatusFailedDependency:      "FailedDependency",
+	http.StatusRequestTimeout:        "RequestTimeout",
+	http.StatusTooManyRequests:       "TooManyRequests",
+	statusRetryWith:                  "RetryWith",
 	http.StatusInternalServerError:   "InternalServerError",
 	http.StatusServiceUnavailable:    "ServiceUnavailable",
 }
@@ -66,8 +92,11 @@ func writeError(w http.ResponseWriter, err error) {
 	body, _ := json.Marshal(map[string]string{"code": errorCode(e.status), "message": e.message})
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("x-ms-substatus", "0")
-	h.Set(hdrRequestCharge, "0")
+	h.Set("x-ms-substatus", strconv.Itoa(e.substatus))
+	h.Set(hdrRequestCharge, formatRU(e.ru))
+	if e.retryAfter > 0 {
+		h.Set(hdrRetryAfterMs, strconv.FormatInt(max(1, e.retryAfter.Milliseconds()), 10))
+	}
 	w.WriteHeader(e.status)
 	_, _ = w.Write(body)
 }
