@@ -18,8 +18,8 @@ type chargeRow struct {
 	ru                  string
 }
 
-// chargeOf computes a README row with the emulator's charge functions.
-func chargeOf(t *testing.T, r chargeRow) float64 {
+// rowCharge computes a README row with the emulator's charge functions.
+func rowCharge(t *testing.T, r chargeRow) float64 {
 	page := make([][]byte, r.docs)
 	for i := range page {
 		page[i] = make([]byte, r.size)
@@ -51,7 +51,7 @@ func TestChargeTable(t *testing.T) {
 	require.GreaterOrEqual(t, len(rows), 20, "the README's charge table")
 	for _, r := range rows {
 		t.Run(r.op+" "+strconv.Itoa(r.size)+"B "+strconv.Itoa(r.docs), func(t *testing.T) {
-			assert.Equal(t, r.ru, formatRU(chargeOf(t, r)))
+			assert.Equal(t, r.ru, formatRU(rowCharge(t, r)))
 		})
 	}
 }

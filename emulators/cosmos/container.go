@@ -21,6 +21,7 @@ type container struct {
 	index    atomic.Pointer[indexPolicy]
 	pk       pkDef
 	journal  *journal
+	offer    atomic.Pointer[offer] // provisioned throughput; nil when none
 
 	mu      sync.RWMutex
 	docs    map[string]*document // by docKey
@@ -32,11 +33,13 @@ type container struct {
 }
 
 func newContainer(d *database, num uint32, props map[string]any, ts int64) (*container, error) {
+	o := takeOffer(props)
 	pk, err := parsePKDef(props)
 	if err != nil {
 		return nil, err
 	}
 	c := &container{db: d, id: props["id"].(string), num: num, pk: pk, docs: map[string]*document{}}
+	c.offer.Store(o)
 	c.ridBytes = containerRIDBytes(d.num, num)
 	c.rid = base64.StdEncoding.EncodeToString(c.ridBytes[:])
 	body, err := containerBody(props, c, ts)

@@ -61,9 +61,13 @@ func (s *store) load(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bucketColls).ForEach(func(k, v []byte) error {
+	err = tx.Bucket(bucketColls).ForEach(func(k, v []byte) error {
 		return s.loadContainer(tx, string(k), v)
 	})
+	if err != nil {
+		return err
+	}
+	return s.loadOffers(tx)
 }
 
 func (s *store) loadDatabase(id string, v []byte) error {

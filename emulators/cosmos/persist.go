@@ -44,6 +44,9 @@ func persistDatabase(d *database, seq uint32) func(*bolt.Tx) error {
 		if err := putRIDSeq(tx, seq); err != nil {
 			return err
 		}
+		if err := putOffer(tx, []byte(d.id), d.offer.Load()); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketDBs).Put([]byte(d.id), numbered(d.num, d.body))
 	}
 }
@@ -59,6 +62,9 @@ func unpersistDatabase(d *database) func(*bolt.Tx) error {
 				return err
 			}
 		}
+		if err := deleteOffer(tx, []byte(d.id)); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketDBs).Delete([]byte(d.id))
 	}
 }
@@ -71,6 +77,9 @@ func persistContainer(c *container, seq uint32) func(*bolt.Tx) error {
 		if _, err := tx.CreateBucketIfNotExists(itemsBucket(c)); err != nil {
 			return err
 		}
+		if err := putOffer(tx, collKey(c.db.id, c.id), c.offer.Load()); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketColls).Put(collKey(c.db.id, c.id), numbered(c.num, c.properties()))
 	}
 }
@@ -81,6 +90,9 @@ func unpersistContainer(c *container) func(*bolt.Tx) error {
 			return err
 		}
 		if err := tx.Bucket(bucketLSN).Delete([]byte(c.rid)); err != nil {
+			return err
+		}
+		if err := deleteOffer(tx, collKey(c.db.id, c.id)); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketColls).Delete(collKey(c.db.id, c.id))

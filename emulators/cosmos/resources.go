@@ -14,7 +14,11 @@ func (s *Server) createDatabase(w http.ResponseWriter, r *http.Request, _ route)
 	if err := decodeJSON(r, &props); err != nil {
 		return err
 	}
-	d, err := s.store.createDatabase(props.ID)
+	o, err := parseOffer(r.Header)
+	if err != nil {
+		return err
+	}
+	d, err := s.store.createDatabase(props.ID, o)
 	if err != nil {
 		return err
 	}
@@ -57,6 +61,13 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request, rt rout
 	var props map[string]any
 	if err := decodeJSON(r, &props); err != nil {
 		return err
+	}
+	o, err := parseOffer(r.Header)
+	if err != nil {
+		return err
+	}
+	if o != nil {
+		props[offerProperty] = o
 	}
 	c, err := s.store.createContainer(rt.db, props)
 	if err != nil {

@@ -21,6 +21,12 @@ type Options struct {
 	TLS               bool
 	CertFile, KeyFile string // optional, with TLS
 	Key               string // "" = well-known emulator key
+
+	// NoThrottle serves every request whatever the provisioned throughput.
+	NoThrottle bool
+	// ServerlessRUPerSecond, when positive, throttles containers with no
+	// provisioned throughput (serverless) at this many RU/s per partition.
+	ServerlessRUPerSecond float64
 }
 
 // Server is a running emulator.
@@ -33,6 +39,8 @@ type Server struct {
 	clientTLS *tls.Config
 	serveErr  chan error
 	inflight  inflight
+	throttle  *throttler
+	faults    *faults
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -55,7 +63,8 @@ func Start(opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
-	s := &Server{opts: opts, store: st, auth: auth, serveErr: make(chan error, 1)}
+	s := &Server{opts: opts, store: st, auth: auth, serveErr: make(chan error, 1),
+		throttle: newThrottler(opts), faults: newFaults()}
 	if err := s.listen(); err != nil {
 		_ = st.journal.close()
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,6 +25,7 @@ type database struct {
 	body  []byte
 	etag  string
 	colls map[string]*container
+	offer atomic.Pointer[offer] // shared throughput; nil when none
 }
 
 // noAfter is the journal callback of control-plane changes.
@@ -51,24 +53,25 @@ func newDatabase(id string, num uint32, ts int64) *database {
 // Control-plane changes are queued for the journal under s.mu, which
 // orders them, and waited for after it is released.
 
-func (s *store) createDatabase(id string) (*database, error) {
+func (s *store) createDatabase(id string, o *offer) (*database, error) {
 	if id == "" {
 		return nil, errBadRequest("The input content is invalid because the required properties - 'id; ' - are missing.")
 	}
-	d, p, err := s.addDatabase(id)
+	d, p, err := s.addDatabase(id, o)
 	if err != nil {
 		return nil, err
 	}
 	return d, p.wait()
 }
 
-func (s *store) addDatabase(id string) (*database, *pending, error) {
+func (s *store) addDatabase(id string, o *offer) (*database, *pending, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.dbs[id]; ok {
 		return nil, nil, newError(http.StatusConflict, "Database %s already exists.", id)
 	}
 	d := newDatabase(id, s.nextRID(), time.Now().Unix())
+	d.offer.Store(o)
 	s.dbs[id] = d
 	return d, s.journal.submit(persistDatabase(d, s.ridSeq), noAfter), nil
 }
