@@ -1,6 +1,8 @@
 // Command cosmos-emulator serves the embedded Cosmos DB emulator:
 //
 //	cosmos-emulator -addr 127.0.0.1:8081 -data DIR [-tls [-cert FILE -certkey FILE]] [-key KEY]
+//	    [-throttle=false] [-serverless-ru N]
+//	cosmos-emulator faults [-endpoint URL] list|clear|budgets|add|unavailable ...
 //
 // When ready it prints exactly one line, COSMOS_ENDPOINT=<url>, on stdout.
 // SIGINT or SIGTERM stop it cleanly. See package
@@ -41,16 +43,22 @@ func parseOptions(args []string, stderr io.Writer) (cosmos.Options, error) {
 	fs.StringVar(&o.CertFile, "cert", "", "with -tls: PEM certificate to serve instead of a self-signed one")
 	fs.StringVar(&o.KeyFile, "certkey", "", "with -tls: PEM private key of -cert")
 	fs.StringVar(&o.Key, "key", cosmos.DefaultKey, "account key (base64)")
+	throttle := fs.Bool("throttle", true, "enforce provisioned throughput (429 over budget); -throttle=false serves everything")
+	fs.Float64Var(&o.ServerlessRUPerSecond, "serverless-ru", 0, "throttle containers without provisioned throughput at this many RU/s per partition (0: never)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
+	o.NoThrottle = !*throttle
 	return o, nil
 }
 
 func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "faults" {
+		return faultsCommand(ctx, args[1:], stdout, stderr)
+	}
 	opts, err := parseOptions(args, stderr)
 	if err != nil {
 		return err
