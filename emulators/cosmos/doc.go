@@ -20,6 +20,13 @@
 // x-ms-max-item-count; its continuation is an offset into that result, so
 // writes between two pages can shift items across the page boundary.
 //
+// Every response carries a request charge computed from Cosmos DB's
+// published figures (README.md, "Request units"). Throughput provisioned
+// at creation is enforced per partition key range per second with 429
+// (substatus 3200, x-ms-retry-after-ms) unless Options.NoThrottle is set;
+// faults (latency, 408/429/449/500/503) can be injected by operation and
+// container (InjectFault, the /_emulator/faults control endpoint).
+//
 // # Durability and fsync policy
 //
 // With Options.DataDir empty all state lives in memory and is lost on Close.
@@ -45,10 +52,11 @@
 //
 // # Not emulated
 //
-// One partition key range per container (no splits), no throughput or
-// offers, no stored procedures, triggers, UDFs, TTL or unique keys, no
-// consistency levels (every read sees the latest durable write), no resource
-// tokens (master key only), and indexing policies are stored but not used:
+// One partition key range per container (no splits), no /offers resource
+// (throughput is set at creation only), no stored procedures, triggers,
+// UDFs, TTL or unique keys, no consistency levels (every read sees the
+// latest durable write), no resource tokens (master key only), and
+// indexing policies are used only to count a write's indexed properties:
 // every query scans the container (or one partition key) and is evaluated
 // by package query.
 package cosmos
