@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ordersflow/orderpipeline/emulators/cosmos"
 	"github.com/ordersflow/orderpipeline/emulators/devstack"
 )
 
@@ -38,11 +40,16 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	leaseExpiry := fs.Duration("lease-expiration", 10*time.Second, "change feed lease expiration for every trigger (a restart after a crash waits this long)")
 	logLevel := fs.String("log-level", "warn", "the handler's LOG_LEVEL")
 	bus := fs.String("servicebus", "", "connection string of a running Service Bus (empty: start the emulator)")
+	faultsFile := fs.String("cosmos-faults", "", "JSON file of Cosmos DB faults to inject (see emulators/cosmos/README.md, Fault injection)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	faults, err := readFaults(*faultsFile)
+	if err != nil {
+		return err
+	}
 	st, err := devstack.Start(ctx, devstack.Options{AppDir: *app, DataDir: *data, FeedPollDelay: *poll, LeaseExpiration: *leaseExpiry, LogLevel: *logLevel, ServiceBus: *bus,
-		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)), CosmosAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*cosmosPort))})
+		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)), CosmosAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*cosmosPort)), CosmosFaults: faults})
 	if err != nil {
 		return err
 	}
@@ -73,6 +80,22 @@ func banner(w io.Writer, st *devstack.Stack, data string) {
 	fmt.Fprintf(w, "  curl -si -X POST %s/api/orders -H 'Content-Type: application/json' \\\n", st.URL())
 	fmt.Fprintln(w, `    -d '{"customerId":"c-1","currency":"USD","lines":[{"sku":"MUG-CLASSIC","quantity":2}],"shipTo":{"country":"US","region":"CA","postalCode":"94103"},"payment":{"token":"tok_visa"}}'`)
 	fmt.Fprintln(w)
+}
+
+// readFaults reads a JSON array of Cosmos DB faults; none without a file.
+func readFaults(path string) ([]cosmos.Fault, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cosmos faults: %w", err)
+	}
+	var faults []cosmos.Fault
+	if err := json.Unmarshal(b, &faults); err != nil {
+		return nil, fmt.Errorf("cosmos faults in %s: %w", path, err)
+	}
+	return faults, nil
 }
 
 func envOr(key, def string) string {

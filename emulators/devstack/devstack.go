@@ -26,17 +26,18 @@ import (
 
 // Options choose where the stack listens and keeps its data.
 type Options struct {
-	AppDir           string        // staged app: host.json, function folders, handler
-	Addr             string        // Functions host; default 127.0.0.1:7071
-	CosmosAddr       string        // default 127.0.0.1:0
-	DataDir          string        // "" keeps everything in memory
-	RepoRoot         string        // default: found from the working directory
-	ServiceBusConfig string        // default: emulators/servicebus/config/orderpipeline.json
-	ServiceBus       string        // connection string of a running broker; "" starts the emulator
-	FeedPollDelay    time.Duration // overrides function.json; default 50ms
-	LeaseExpiration  time.Duration // overrides function.json; default 10s
-	LogLevel         string        // the handler's LOG_LEVEL; default warn
-	Console          io.Writer     // the host's console; default os.Stderr
+	AppDir           string         // staged app: host.json, function folders, handler
+	Addr             string         // Functions host; default 127.0.0.1:7071
+	CosmosAddr       string         // default 127.0.0.1:0
+	DataDir          string         // "" keeps everything in memory
+	RepoRoot         string         // default: found from the working directory
+	ServiceBusConfig string         // default: emulators/servicebus/config/orderpipeline.json
+	ServiceBus       string         // connection string of a running broker; "" starts the emulator
+	FeedPollDelay    time.Duration  // overrides function.json; default 50ms
+	LeaseExpiration  time.Duration  // overrides function.json; default 10s
+	LogLevel         string         // the handler's LOG_LEVEL; default warn
+	Console          io.Writer      // the host's console; default os.Stderr
+	CosmosFaults     []cosmos.Fault // injected into the Cosmos DB emulator once the schema is ready
 }
 
 // Stack is a running local stack.
@@ -132,7 +133,15 @@ func (st *Stack) startCosmos(ctx context.Context, o Options) error {
 		return fmt.Errorf("start cosmos emulator: %w", err)
 	}
 	st.cosmos = srv
-	return prepare(ctx, srv.ConnectionString())
+	if err := prepare(ctx, srv.ConnectionString()); err != nil {
+		return err
+	}
+	for _, f := range o.CosmosFaults {
+		if _, err := srv.InjectFault(f); err != nil {
+			return fmt.Errorf("cosmos fault: %w", err)
+		}
+	}
+	return nil
 }
 
 // prepare creates the schema and seeds the demo catalog; existing documents
