@@ -40,7 +40,7 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	leaseExpiry := fs.Duration("lease-expiration", 10*time.Second, "change feed lease expiration for every trigger (a restart after a crash waits this long)")
 	logLevel := fs.String("log-level", "warn", "the handler's LOG_LEVEL")
 	bus := fs.String("servicebus", "", "connection string of a running Service Bus (empty: start the emulator)")
-	faultsFile := fs.String("cosmos-faults", "", "JSON file of Cosmos DB faults to inject (see emulators/cosmos/README.md, Fault injection)")
+	faultsFile := fs.String("cosmos-faults", "", "JSON file of Cosmos DB faults to inject once the stack is up (see emulators/cosmos/README.md, Fault injection)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

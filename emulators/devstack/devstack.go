@@ -37,7 +37,7 @@ type Options struct {
 	LeaseExpiration  time.Duration  // overrides function.json; default 10s
 	LogLevel         string         // the handler's LOG_LEVEL; default warn
 	Console          io.Writer      // the host's console; default os.Stderr
-	CosmosFaults     []cosmos.Fault // injected into the Cosmos DB emulator once the schema is ready
+	CosmosFaults     []cosmos.Fault // injected into the Cosmos DB emulator once the stack is up
 }
 
 // Stack is a running local stack.
@@ -83,7 +83,7 @@ func (st *Stack) start(ctx context.Context, o Options) error {
 		return errors.Join(fmt.Errorf("start local functions host: %w", err), host.Close())
 	}
 	st.host = host
-	return nil
+	return st.injectFaults(o.CosmosFaults)
 }
 
 func (o *Options) defaults() error {
@@ -133,11 +133,13 @@ func (st *Stack) startCosmos(ctx context.Context, o Options) error {
 		return fmt.Errorf("start cosmos emulator: %w", err)
 	}
 	st.cosmos = srv
-	if err := prepare(ctx, srv.ConnectionString()); err != nil {
-		return err
-	}
-	for _, f := range o.CosmosFaults {
-		if _, err := srv.InjectFault(f); err != nil {
+	return prepare(ctx, srv.ConnectionString())
+}
+
+// injectFaults starts the Cosmos DB faults once the stack is up.
+func (st *Stack) injectFaults(faults []cosmos.Fault) error {
+	for _, f := range faults {
+		if _, err := st.cosmos.InjectFault(f); err != nil {
 			return fmt.Errorf("cosmos fault: %w", err)
 		}
 	}
