@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -112,6 +113,7 @@ func hasStatus(status int) bool {
 type faults struct {
 	now func() time.Time
 
+	count  atomic.Int32 // len(active), read without the lock on every request
 	mu     sync.Mutex
 	active []*FaultState
 	nextID int
@@ -137,6 +139,7 @@ func (fs *faults) add(f Fault) (FaultState, error) {
 		st.Until = &until
 	}
 	fs.active = append(fs.active, st)
+	fs.count.Store(int32(len(fs.active)))
 	return *st, nil
 }
 
@@ -157,21 +160,23 @@ func (fs *faults) clear() {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.active = nil
+	fs.count.Store(0)
 }
 
 // expire drops ended faults; the caller holds fs.mu.
 func (fs *faults) expire() {
 	now := fs.now()
 	fs.active = slices.DeleteFunc(fs.active, func(st *FaultState) bool { return st.Until != nil && !now.Before(*st.Until) })
+	fs.count.Store(int32(len(fs.active)))
 }
 
 // match finds the latency to add and the error to answer for a request.
 func (fs *faults) match(op, coll string) (time.Duration, *apiError) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	if len(fs.active) == 0 {
+	if fs.count.Load() == 0 {
 		return 0, nil
 	}
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
 	fs.expire()
 	var delay time.Duration
 	var fail *apiError

@@ -66,20 +66,23 @@ func rangeCount(*container) int { return 1 }
 // budget finds the budget a request on c spends: the container's offer,
 // else its database's, else the serverless limit; nil when unlimited.
 func (t *throttler) budget(c *container, r *http.Request) (budgetKey, float64, bool) {
-	key := budgetKey{scope: c.self(), rangeID: rangeOf(c, r)}
-	o := c.offer.Load()
+	o, scope := c.offer.Load(), ""
 	if o == nil {
 		if o = c.db.offer.Load(); o != nil {
-			key.scope = "dbs/" + c.db.rid + "/"
+			scope = "dbs/" + c.db.rid + "/"
 		}
 	}
-	switch {
-	case o != nil:
-		return key, o.ceiling() / float64(rangeCount(c)), o.AutoscaleMax > 0
-	case t.serverless > 0:
+	if o == nil && t.serverless == 0 {
+		return budgetKey{}, 0, false // serverless: no budget, nothing built
+	}
+	if scope == "" {
+		scope = c.self()
+	}
+	key := budgetKey{scope: scope, rangeID: rangeOf(c, r)}
+	if o == nil {
 		return key, t.serverless, false
 	}
-	return key, 0, false
+	return key, o.ceiling() / float64(rangeCount(c)), o.AutoscaleMax > 0
 }
 
 // admit lets a request on c through, or refuses it with 429 when its
@@ -187,10 +190,12 @@ func answeredCharge(h http.Header, err error) float64 {
 // metered runs a handler after the faults and the throughput budget let
 // the request through, and charges the budget what the request cost.
 func (s *Server) metered(w http.ResponseWriter, r *http.Request, rt route, h handlerFunc) error {
-	if err := s.faults.inject(r.Context(), operation(r, rt), rt.coll); err != nil {
-		return err
+	if s.faults.count.Load() > 0 {
+		if err := s.faults.inject(r.Context(), operation(r, rt), rt.coll); err != nil {
+			return err
+		}
 	}
-	if rt.kind != "docs" && rt.kind != "doc" {
+	if s.throttle == nil || (rt.kind != "docs" && rt.kind != "doc") {
 		return h(s, w, r, rt)
 	}
 	c, err := s.store.container(rt.db, rt.coll)
@@ -202,6 +207,8 @@ func (s *Server) metered(w http.ResponseWriter, r *http.Request, rt route, h han
 		return err
 	}
 	err = h(s, w, r, rt)
-	s.throttle.spend(b, answeredCharge(w.Header(), err))
+	if b != nil {
+		s.throttle.spend(b, answeredCharge(w.Header(), err))
+	}
 	return err
 }
