@@ -23,6 +23,7 @@ const (
 	hdrOfferAutoscale  = "x-ms-cosmos-offer-autopilot-settings"
 	minManualRU        = 400
 	minAutoscaleMaxRU  = 1000
+	maxOfferRU         = 1_000_000 // Cosmos DB's limit without a support request
 )
 
 // ceiling is the most RU/s the offer serves: the manual figure, or the
@@ -38,16 +39,16 @@ func parseOffer(h http.Header) (*offer, error) {
 		return nil, errBadRequest("Specify either %s or %s, not both.", hdrOfferThroughput, hdrOfferAutoscale)
 	case manual != "":
 		n, err := strconv.Atoi(manual)
-		if err != nil || n < minManualRU || n%100 != 0 {
-			return nil, errBadRequest("The offer throughput %q must be a multiple of 100 and at least %d RU/s.", manual, minManualRU)
+		if err != nil || n < minManualRU || n > maxOfferRU || n%100 != 0 {
+			return nil, errBadRequest("The offer throughput %q must be a multiple of 100 from %d to %d RU/s.", manual, minManualRU, maxOfferRU)
 		}
 		return &offer{Throughput: n}, nil
 	case auto != "":
 		var s struct {
 			Max int `json:"maxThroughput"`
 		}
-		if err := json.Unmarshal([]byte(auto), &s); err != nil || s.Max < minAutoscaleMaxRU || s.Max%1000 != 0 {
-			return nil, errBadRequest("The autoscale maximum throughput in %q must be a multiple of 1000 and at least %d RU/s.", auto, minAutoscaleMaxRU)
+		if err := json.Unmarshal([]byte(auto), &s); err != nil || s.Max < minAutoscaleMaxRU || s.Max > maxOfferRU || s.Max%1000 != 0 {
+			return nil, errBadRequest("The autoscale maximum throughput in %q must be a multiple of 1000 from %d to %d RU/s.", auto, minAutoscaleMaxRU, maxOfferRU)
 		}
 		return &offer{AutoscaleMax: s.Max}, nil
 	}

@@ -53,6 +53,9 @@ func Start(opts Options) (*Server, error) {
 	if opts.Key == "" {
 		opts.Key = DefaultKey
 	}
+	if opts.ServerlessRUPerSecond < 0 {
+		return nil, fmt.Errorf("serverless limit %v RU/s is negative", opts.ServerlessRUPerSecond)
+	}
 	auth, err := newAuthenticator(opts.Key)
 	if err != nil {
 		return nil, fmt.Errorf("decode key: %w", err)

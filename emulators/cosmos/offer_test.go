@@ -1,0 +1,52 @@
+package cosmos
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseOffer(t *testing.T) {
+	tests := []struct {
+		name         string
+		manual, auto string
+		want         *offer
+		bad          bool
+	}{
+		{"none", "", "", nil, false},
+		{"manual", "400", "", &offer{Throughput: 400}, false},
+		{"autoscale", "", `{"maxThroughput":4000}`, &offer{AutoscaleMax: 4000}, false},
+		{"manual below the minimum", "300", "", nil, true},
+		{"manual off the step", "450", "", nil, true},
+		{"manual over the limit", "2000000", "", nil, true},
+		{"manual not a number", "lots", "", nil, true},
+		{"autoscale below the minimum", "", `{"maxThroughput":500}`, nil, true},
+		{"autoscale not JSON", "", `4000`, nil, true},
+		{"both", "400", `{"maxThroughput":4000}`, nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{}
+			if tc.manual != "" {
+				h.Set(hdrOfferThroughput, tc.manual)
+			}
+			if tc.auto != "" {
+				h.Set(hdrOfferAutoscale, tc.auto)
+			}
+			got, err := parseOffer(h)
+			if tc.bad {
+				require.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestStartRejectsANegativeServerlessLimit(t *testing.T) {
+	_, err := Start(Options{ServerlessRUPerSecond: -1})
+	assert.Error(t, err)
+}
