@@ -12,16 +12,16 @@ import (
 
 // container holds a container's items, its change feed and its LSN.
 type container struct {
-	db       *database
-	id       string
-	num      uint32
-	ridBytes [8]byte
-	rid      string
-	body     atomic.Pointer[[]byte] // properties served to clients
-	index    atomic.Pointer[indexPolicy]
-	pk       pkDef
-	journal  *journal
-	offer    atomic.Pointer[offer] // provisioned throughput; nil when none
+	db        *database
+	id        string
+	num       uint32
+	ridBytes  [8]byte
+	rid       string
+	body      atomic.Pointer[[]byte] // properties served to clients
+	index     atomic.Pointer[indexPolicy]
+	pk        pkDef
+	journal   *journal
+	provision atomic.Pointer[provision] // provisioned throughput; nil when none
 
 	mu      sync.RWMutex
 	docs    map[string]*document // by docKey
@@ -33,13 +33,13 @@ type container struct {
 }
 
 func newContainer(d *database, num uint32, props map[string]any, ts int64) (*container, error) {
-	o := takeOffer(props)
+	o := takeProvision(props)
 	pk, err := parsePKDef(props)
 	if err != nil {
 		return nil, err
 	}
 	c := &container{db: d, id: props["id"].(string), num: num, pk: pk, docs: map[string]*document{}}
-	c.offer.Store(o)
+	c.provision.Store(o)
 	c.ridBytes = containerRIDBytes(d.num, num)
 	c.rid = base64.StdEncoding.EncodeToString(c.ridBytes[:])
 	body, err := containerBody(props, c, ts)

@@ -1,80 +1,47 @@
 package cosmos
 
 import (
-	"crypto/subtle"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 )
 
-// The control endpoint, /_emulator/..., is the emulator's own, not Cosmos
-// DB's. A request must carry the account key in X-Emulator-Key.
-//
-//	GET    /_emulator/faults   the active faults
-//	POST   /_emulator/faults   start the fault in the body; 201 with its state
-//	DELETE /_emulator/faults   end every fault
-//	GET    /_emulator/budgets  throughput budgets and what they throttled
-const (
-	controlPrefix   = "/_emulator/"
-	hdrEmulatorKey  = "X-Emulator-Key"
-	maxControlBytes = 64 << 10
-)
+// The control plane is the emulator's own operator API, under
+// /_emulator/, signed with the account key like any Cosmos DB request
+// (resource type "_emulator", resource link the path after the prefix).
+// Errors are RFC 9457 problem+json.
+const controlPrefix = "/_emulator/"
 
-func isControl(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, controlPrefix) }
+// controlHandlers maps "METHOD path-after-prefix" to its handler; the
+// files that add operations register them in init.
+var controlHandlers = map[string]func(*Server, http.ResponseWriter, *http.Request) error{}
 
 func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
-	if subtle.ConstantTimeCompare([]byte(r.Header.Get(hdrEmulatorKey)), []byte(s.opts.Key)) != 1 {
-		problem(w, http.StatusUnauthorized, "The control endpoint needs the account key in "+hdrEmulatorKey+".")
+	name := strings.TrimPrefix(r.URL.Path, controlPrefix)
+	if err := s.auth.verify(r, route{resourceType: "_emulator", resourceLink: name}); err != nil {
+		writeProblem(w, err)
 		return
 	}
-	switch strings.TrimPrefix(r.URL.Path, controlPrefix) + " " + r.Method {
-	case "faults GET":
-		controlJSON(w, http.StatusOK, s.Faults())
-	case "faults POST":
-		s.postFault(w, r)
-	case "faults DELETE":
-		s.ClearFaults()
-		w.WriteHeader(http.StatusNoContent)
-	case "budgets GET":
-		controlJSON(w, http.StatusOK, s.Budgets())
-	default:
-		problem(w, http.StatusNotFound, "No control operation "+r.Method+" "+r.URL.Path+".")
+	h, ok := controlHandlers[r.Method+" "+name]
+	if !ok {
+		writeProblem(w, newError(http.StatusNotFound, "No control operation %s %s.", r.Method, r.URL.Path))
+		return
+	}
+	if err := h(s, w, r); err != nil {
+		writeProblem(w, err)
 	}
 }
 
-func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxControlBytes+1))
-	if err != nil || len(body) > maxControlBytes {
-		problem(w, http.StatusRequestEntityTooLarge, "The fault must be a JSON object of at most 64 KiB.")
-		return
+// writeProblem answers an error as RFC 9457 problem+json.
+func writeProblem(w http.ResponseWriter, err error) {
+	e, ok := err.(*apiError)
+	if !ok {
+		e = newError(http.StatusInternalServerError, "%v", err)
 	}
-	var f Fault
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		problem(w, http.StatusBadRequest, "The fault is not valid JSON: "+err.Error())
-		return
-	}
-	st, err := s.InjectFault(f)
-	if err != nil {
-		problem(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	controlJSON(w, http.StatusCreated, st)
-}
-
-func controlJSON(w http.ResponseWriter, status int, v any) {
-	body, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", contentTypeJSON)
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
-// problem answers an RFC 9457 problem.
-func problem(w http.ResponseWriter, status int, detail string) {
-	body, _ := json.Marshal(map[string]any{"type": "about:blank", "title": http.StatusText(status), "status": status, "detail": detail})
+	body, _ := json.Marshal(map[string]any{
+		"type": "about:blank", "title": http.StatusText(e.status), "status": e.status, "detail": e.message,
+	})
 	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
+	w.WriteHeader(e.status)
 	_, _ = w.Write(body)
 }

@@ -1,6 +1,7 @@
 package cosmos
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,7 +14,7 @@ type apiError struct {
 	status     int
 	message    string
 	ru         float64       // request charge of the refused request
-	substatus  int           // x-ms-substatus
+	substatus  string        // x-ms-substatus; "" = "0"
 	retryAfter time.Duration // x-ms-retry-after-ms, when set
 }
 
@@ -92,7 +93,7 @@ func writeError(w http.ResponseWriter, err error) {
 	body, _ := json.Marshal(map[string]string{"code": errorCode(e.status), "message": e.message})
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("x-ms-substatus", strconv.Itoa(e.substatus))
+	h.Set("x-ms-substatus", cmp.Or(e.substatus, "0"))
 	h.Set(hdrRequestCharge, formatRU(e.ru))
 	if e.retryAfter > 0 {
 		h.Set(hdrRetryAfterMs, strconv.FormatInt(max(1, e.retryAfter.Milliseconds()), 10))

@@ -2,11 +2,13 @@ package cosmos
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -19,12 +21,28 @@ type FaultClient struct {
 }
 
 // NewFaultClient talks to the emulator at endpoint (its account
-// endpoint) with its account key; hc nil uses a client with a timeout.
+// endpoint), signing with its account key ("" = DefaultKey); hc nil uses a
+// client with a timeout.
 func NewFaultClient(endpoint, key string, hc *http.Client) *FaultClient {
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second}
 	}
-	return &FaultClient{endpoint: strings.TrimSuffix(endpoint, "/"), key: key, http: hc}
+	return &FaultClient{endpoint: strings.TrimSuffix(endpoint, "/"), key: cmp.Or(key, DefaultKey), http: hc}
+}
+
+// sign authorizes a control request as the emulator checks it: a master
+// key signature over resource type "_emulator" and the operation's name.
+func (c *FaultClient) sign(req *http.Request, name string) error {
+	a, err := newAuthenticator(c.key)
+	if err != nil {
+		return fmt.Errorf("decode key: %w", err)
+	}
+	date := time.Now().UTC().Format(http.TimeFormat)
+	sig := a.sign(strings.ToLower(req.Method) + "\n_emulator\n" + name + "\n" + strings.ToLower(date) + "\n\n")
+	req.Header.Set(hdrDate, date)
+	req.Header.Set("Authorization", url.QueryEscape("type=master&ver=1.0&sig="+sig))
+	req.Header.Set("Content-Type", contentTypeJSON)
+	return nil
 }
 
 // Inject starts a fault.
@@ -59,8 +77,9 @@ func (c *FaultClient) do(ctx context.Context, method, path string, body []byte, 
 	if err != nil {
 		return err
 	}
-	req.Header.Set(hdrEmulatorKey, c.key)
-	req.Header.Set("Content-Type", contentTypeJSON)
+	if err := c.sign(req, path); err != nil {
+		return err
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)

@@ -30,12 +30,12 @@ const (
 var faultOps = []string{OpRead, OpWrite, OpQuery, OpBatch, OpChangeFeed, OpMetadata}
 
 // faultStatuses are the errors a fault can answer, with their substatus.
-var faultStatuses = map[int]int{
-	http.StatusRequestTimeout:      0,
+var faultStatuses = map[int]string{
+	http.StatusRequestTimeout:      "0",
 	http.StatusTooManyRequests:     substatusRequestRateTooLarge,
-	statusRetryWith:                0,
-	http.StatusInternalServerError: 0,
-	http.StatusServiceUnavailable:  21008, // server generated 503
+	statusRetryWith:                "0",
+	http.StatusInternalServerError: "0",
+	http.StatusServiceUnavailable:  "21008", // server generated 503
 }
 
 // Duration is a time.Duration written in JSON as "250ms", "10s".

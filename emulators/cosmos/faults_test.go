@@ -121,12 +121,13 @@ func TestFaultValidation(t *testing.T) {
 	assert.NoError(t, Unavailable("", time.Second).validate())
 }
 
+// control sends a control request signed with key ("" = unsigned).
 func control(t *testing.T, srv *Server, method, path, key, body string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, strings.TrimSuffix(srv.Endpoint(), "/")+path, strings.NewReader(body))
 	require.NoError(t, err)
 	if key != "" {
-		req.Header.Set(hdrEmulatorKey, key)
+		require.NoError(t, NewFaultClient(srv.Endpoint(), key, nil).sign(req, strings.TrimPrefix(path, controlPrefix)))
 	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
@@ -162,7 +163,7 @@ func TestControlEndpoint(t *testing.T) {
 		status                        int
 	}{
 		{"no key", http.MethodGet, "/_emulator/faults", "", "", http.StatusUnauthorized},
-		{"wrong key", http.MethodGet, "/_emulator/faults", "bad", "", http.StatusUnauthorized},
+		{"wrong key", http.MethodGet, "/_emulator/faults", "d3Jvbmcga2V5", "", http.StatusUnauthorized},
 		{"unknown field", http.MethodPost, "/_emulator/faults", key, `{"status":503,"rate":1,"when":"now"}`, http.StatusBadRequest},
 		{"invalid fault", http.MethodPost, "/_emulator/faults", key, `{"status":404,"rate":1}`, http.StatusBadRequest},
 		{"bad duration", http.MethodPost, "/_emulator/faults", key, `{"latency":"soon"}`, http.StatusBadRequest},
@@ -193,7 +194,7 @@ func TestFaultClientDrivesTheEndpoint(t *testing.T) {
 	list, err = fc.List(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, list)
-	_, err = NewFaultClient(srv.Endpoint(), "wrong", nil).List(ctx)
+	_, err = NewFaultClient(srv.Endpoint(), "d3Jvbmcga2V5", nil).List(ctx)
 	assert.ErrorContains(t, err, "401")
 	budgets, err := fc.Budgets(ctx)
 	require.NoError(t, err)

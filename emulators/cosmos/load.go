@@ -67,7 +67,7 @@ func (s *store) load(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	return s.loadOffers(tx)
+	return s.loadProvisions(tx)
 }
 
 func (s *store) loadDatabase(id string, v []byte) error {

@@ -44,7 +44,7 @@ func persistDatabase(d *database, seq uint32) func(*bolt.Tx) error {
 		if err := putRIDSeq(tx, seq); err != nil {
 			return err
 		}
-		if err := putOffer(tx, []byte(d.id), d.offer.Load()); err != nil {
+		if err := putProvision(tx, []byte(d.id), d.provision.Load()); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketDBs).Put([]byte(d.id), numbered(d.num, d.body))
@@ -62,7 +62,7 @@ func unpersistDatabase(d *database) func(*bolt.Tx) error {
 				return err
 			}
 		}
-		if err := deleteOffer(tx, []byte(d.id)); err != nil {
+		if err := deleteProvision(tx, []byte(d.id)); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketDBs).Delete([]byte(d.id))
@@ -77,7 +77,7 @@ func persistContainer(c *container, seq uint32) func(*bolt.Tx) error {
 		if _, err := tx.CreateBucketIfNotExists(itemsBucket(c)); err != nil {
 			return err
 		}
-		if err := putOffer(tx, collKey(c.db.id, c.id), c.offer.Load()); err != nil {
+		if err := putProvision(tx, collKey(c.db.id, c.id), c.provision.Load()); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketColls).Put(collKey(c.db.id, c.id), numbered(c.num, c.properties()))
@@ -92,7 +92,7 @@ func unpersistContainer(c *container) func(*bolt.Tx) error {
 		if err := tx.Bucket(bucketLSN).Delete([]byte(c.rid)); err != nil {
 			return err
 		}
-		if err := deleteOffer(tx, collKey(c.db.id, c.id)); err != nil {
+		if err := deleteProvision(tx, collKey(c.db.id, c.id)); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketColls).Delete(collKey(c.db.id, c.id))

@@ -14,7 +14,7 @@ func (s *Server) createDatabase(w http.ResponseWriter, r *http.Request, _ route)
 	if err := decodeJSON(r, &props); err != nil {
 		return err
 	}
-	o, err := parseOffer(r.Header)
+	o, err := parseProvision(r.Header)
 	if err != nil {
 		return err
 	}
@@ -62,12 +62,12 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request, rt rout
 	if err := decodeJSON(r, &props); err != nil {
 		return err
 	}
-	o, err := parseOffer(r.Header)
+	o, err := parseProvision(r.Header)
 	if err != nil {
 		return err
 	}
 	if o != nil {
-		props[offerProperty] = o
+		props[provisionProperty] = o
 	}
 	c, err := s.store.createContainer(rt.db, props)
 	if err != nil {

@@ -19,13 +19,13 @@ type store struct {
 }
 
 type database struct {
-	id    string
-	num   uint32
-	rid   string
-	body  []byte
-	etag  string
-	colls map[string]*container
-	offer atomic.Pointer[offer] // shared throughput; nil when none
+	id        string
+	num       uint32
+	rid       string
+	body      []byte
+	etag      string
+	colls     map[string]*container
+	provision atomic.Pointer[provision] // shared throughput; nil when none
 }
 
 // noAfter is the journal callback of control-plane changes.
@@ -53,7 +53,7 @@ func newDatabase(id string, num uint32, ts int64) *database {
 // Control-plane changes are queued for the journal under s.mu, which
 // orders them, and waited for after it is released.
 
-func (s *store) createDatabase(id string, o *offer) (*database, error) {
+func (s *store) createDatabase(id string, o *provision) (*database, error) {
 	if id == "" {
 		return nil, errBadRequest("The input content is invalid because the required properties - 'id; ' - are missing.")
 	}
@@ -64,14 +64,14 @@ func (s *store) createDatabase(id string, o *offer) (*database, error) {
 	return d, p.wait()
 }
 
-func (s *store) addDatabase(id string, o *offer) (*database, *pending, error) {
+func (s *store) addDatabase(id string, o *provision) (*database, *pending, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.dbs[id]; ok {
 		return nil, nil, newError(http.StatusConflict, "Database %s already exists.", id)
 	}
 	d := newDatabase(id, s.nextRID(), time.Now().Unix())
-	d.offer.Store(o)
+	d.provision.Store(o)
 	s.dbs[id] = d
 	return d, s.journal.submit(persistDatabase(d, s.ridSeq), noAfter), nil
 }

@@ -18,7 +18,7 @@ import (
 // bucket is positive again.
 
 const (
-	substatusRequestRateTooLarge = 3200
+	substatusRequestRateTooLarge = "3200"
 	autoscaleFloor               = 0.1 // autoscale never scales below 10% of its maximum
 )
 
@@ -56,19 +56,17 @@ func newThrottler(o Options) *throttler {
 	return &throttler{serverless: o.ServerlessRUPerSecond, now: time.Now, buckets: map[budgetKey]*bucket{}}
 }
 
-// rangeOf is the partition key range a request runs on. The emulator has
-// one range per container, "0".
-func rangeOf(*container, *http.Request) string { return "0" }
-
 // rangeCount is how many physical partitions share a container's offer.
 func rangeCount(*container) int { return 1 }
 
-// budget finds the budget a request on c spends: the container's offer,
-// else its database's, else the serverless limit; nil when unlimited.
-func (t *throttler) budget(c *container, r *http.Request) (budgetKey, float64, bool) {
-	o, scope := c.offer.Load(), ""
+// budget finds the budget a request on range rangeID of c spends: the
+// container's provisioned throughput, else its database's, else the
+// serverless limit; a rate of 0 when unlimited. A request that spans
+// every range (rangeID "") spends a budget of its own, one range's share.
+func (t *throttler) budget(c *container, rangeID string) (budgetKey, float64, bool) {
+	o, scope := c.provision.Load(), ""
 	if o == nil {
-		if o = c.db.offer.Load(); o != nil {
+		if o = c.db.provision.Load(); o != nil {
 			scope = "dbs/" + c.db.rid + "/"
 		}
 	}
@@ -78,20 +76,20 @@ func (t *throttler) budget(c *container, r *http.Request) (budgetKey, float64, b
 	if scope == "" {
 		scope = c.self()
 	}
-	key := budgetKey{scope: scope, rangeID: rangeOf(c, r)}
+	key := budgetKey{scope: scope, rangeID: rangeID}
 	if o == nil {
 		return key, t.serverless, false
 	}
 	return key, o.ceiling() / float64(rangeCount(c)), o.AutoscaleMax > 0
 }
 
-// admit lets a request on c through, or refuses it with 429 when its
-// budget is spent. The returned bucket is charged with spend.
-func (t *throttler) admit(c *container, r *http.Request) (*bucket, error) {
+// admit lets a request on range rangeID of c through, or refuses it with
+// 429 when its budget is spent. The returned bucket is charged with spend.
+func (t *throttler) admit(c *container, rangeID string) (*bucket, error) {
 	if t == nil {
 		return nil, nil
 	}
-	key, rate, autoscale := t.budget(c, r)
+	key, rate, autoscale := t.budget(c, rangeID)
 	if rate == 0 {
 		return nil, nil
 	}
@@ -195,14 +193,14 @@ func (s *Server) metered(w http.ResponseWriter, r *http.Request, rt route, h han
 			return err
 		}
 	}
-	if s.throttle == nil || (rt.kind != "docs" && rt.kind != "doc") {
+	if s.throttle == nil {
 		return h(s, w, r, rt)
 	}
-	c, err := s.store.container(rt.db, rt.coll)
-	if err != nil {
-		return h(s, w, r, rt) // the handler answers the missing container
+	c, rangeID, err := s.partitionOf(r, rt)
+	if c == nil || err != nil {
+		return h(s, w, r, rt) // not an item request, or the handler answers the error
 	}
-	b, err := s.throttle.admit(c, r)
+	b, err := s.throttle.admit(c, rangeID)
 	if err != nil {
 		return err
 	}

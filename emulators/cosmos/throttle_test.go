@@ -194,7 +194,7 @@ func TestServerlessIsNotThrottledUnlessLimited(t *testing.T) {
 	}
 }
 
-func TestOfferIsValidatedAndKept(t *testing.T) {
+func TestProvisionIsValidatedAndKept(t *testing.T) {
 	dir := t.TempDir()
 	srv, _, client := frozen(t, Options{DataDir: dir})
 	_, err := client.CreateDatabase(ctxFor(t), azcosmos.DatabaseProperties{ID: "db"}, &azcosmos.CreateDatabaseOptions{ThroughputProperties: manual(350)})

@@ -8,16 +8,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestParseOffer(t *testing.T) {
+func TestParseProvision(t *testing.T) {
 	tests := []struct {
 		name         string
 		manual, auto string
-		want         *offer
+		want         *provision
 		bad          bool
 	}{
 		{"none", "", "", nil, false},
-		{"manual", "400", "", &offer{Throughput: 400}, false},
-		{"autoscale", "", `{"maxThroughput":4000}`, &offer{AutoscaleMax: 4000}, false},
+		{"manual", "400", "", &provision{Throughput: 400}, false},
+		{"autoscale", "", `{"maxThroughput":4000}`, &provision{AutoscaleMax: 4000}, false},
 		{"manual below the minimum", "300", "", nil, true},
 		{"manual off the step", "450", "", nil, true},
 		{"manual over the limit", "2000000", "", nil, true},
@@ -30,12 +30,12 @@ func TestParseOffer(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := http.Header{}
 			if tc.manual != "" {
-				h.Set(hdrOfferThroughput, tc.manual)
+				h.Set(hdrProvisionManual, tc.manual)
 			}
 			if tc.auto != "" {
-				h.Set(hdrOfferAutoscale, tc.auto)
+				h.Set(hdrProvisionAutoscale, tc.auto)
 			}
-			got, err := parseOffer(h)
+			got, err := parseProvision(h)
 			if tc.bad {
 				require.Error(t, err)
 				return
