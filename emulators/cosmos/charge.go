@@ -205,17 +205,22 @@ func totalBytes(items [][]byte) int {
 	return n
 }
 
-// isReadMany recognises the queries azcosmos's ReadManyItems sends
-// (parameters @param_id0..., and @pk0... for the partition key), which
-// Cosmos DB serves as point reads.
+// isReadMany recognises the queries azcosmos's ReadManyItems sends, which
+// Cosmos DB serves as point reads: ids as @param_id0..., partition key
+// values as @pk0... (one logical partition) or @param_pk00... (several).
 func (q *queryRequest) isReadMany() bool {
-	if len(q.Parameters) == 0 {
+	if len(q.Parameters) == 0 || !strings.HasPrefix(q.Query, "SELECT * FROM c WHERE ") {
 		return false
 	}
+	ids := 0
 	for _, p := range q.Parameters {
-		if !strings.HasPrefix(p.Name, "@param_id") && !strings.HasPrefix(p.Name, "@pk") {
+		switch {
+		case strings.HasPrefix(p.Name, "@param_id"):
+			ids++
+		case strings.HasPrefix(p.Name, "@param_pk"), strings.HasPrefix(p.Name, "@pk"):
+		default:
 			return false
 		}
 	}
-	return strings.HasPrefix(q.Query, "SELECT * FROM c WHERE ")
+	return ids > 0
 }

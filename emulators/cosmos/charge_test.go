@@ -2,6 +2,7 @@ package cosmos
 
 import (
 	"bufio"
+	"encoding/json"
 	"os"
 	"strconv"
 	"strings"
@@ -132,6 +133,55 @@ func TestIndexedPropertiesFollowThePolicy(t *testing.T) {
 			c := &container{}
 			c.setProperties([]byte(tc.policy))
 			assert.Equal(t, tc.want, c.indexed(item))
+		})
+	}
+}
+
+// BenchmarkWriteCharge is the charge of a write of an order-sized item: a
+// walk of the decoded item, no encoding.
+func BenchmarkWriteCharge(b *testing.B) {
+	c := &container{}
+	c.setProperties([]byte(`{}`))
+	lines := make([]any, 5)
+	for i := range lines {
+		lines[i] = map[string]any{"sku": "MUG-CLASSIC", "quantity": 2.0, "unitPrice": 1200.0, "name": "Mug"}
+	}
+	item := map[string]any{"id": "ord_1", "orderId": "ord_1", "kind": "order", "status": "Placed", "version": 3.0,
+		"lines": lines, "shipTo": map[string]any{"country": "US", "region": "CA", "postalCode": "94103"}}
+	d := &document{body: make([]byte, 1200), value: item}
+	op := itemOp{kind: "Replace"}
+	res := opResult{doc: d}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = c.opRU(op, d, res)
+	}
+}
+
+func TestReadManyQueriesAreRecognised(t *testing.T) {
+	tests := []struct {
+		name  string
+		query string
+		args  []string
+		want  bool
+	}{
+		{"ids only (pk is /id)", "SELECT * FROM c WHERE c.id IN (@param_id0, @param_id1)", []string{"@param_id0", "@param_id1"}, true},
+		{"one logical partition", "SELECT * FROM c WHERE c.pk = @pk0 AND c.id IN (@param_id0)", []string{"@pk0", "@param_id0"}, true},
+		{"several partitions", "SELECT * FROM c WHERE (c.id = @param_id0 AND c.pk = @param_pk00) OR (c.id = @param_id1 AND c.pk = @param_pk10)",
+			[]string{"@param_id0", "@param_pk00", "@param_id1", "@param_pk10"}, true},
+		{"an application query", "SELECT * FROM c WHERE c.status = @status", []string{"@status"}, false},
+		{"no parameters", "SELECT * FROM c WHERE c.id = 'a'", nil, false},
+		{"partition key only", "SELECT * FROM c WHERE c.pk = @pk0", []string{"@pk0"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			params := make([]map[string]string, len(tc.args))
+			for i, n := range tc.args {
+				params[i] = map[string]string{"name": n, "value": "v"}
+			}
+			body, _ := json.Marshal(map[string]any{"query": tc.query, "parameters": params})
+			var q queryRequest
+			require.NoError(t, json.Unmarshal(body, &q))
+			assert.Equal(t, tc.want, q.isReadMany())
 		})
 	}
 }
