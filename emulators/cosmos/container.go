@@ -12,16 +12,17 @@ import (
 
 // container holds a container's items, its change feed and its LSN.
 type container struct {
-	db        *database
-	id        string
-	num       uint32
-	ridBytes  [8]byte
-	rid       string
-	body      atomic.Pointer[[]byte] // properties served to clients
-	index     atomic.Pointer[indexPolicy]
-	pk        pkDef
-	journal   *journal
-	provision atomic.Pointer[provision] // provisioned throughput; nil when none
+	db       *database
+	id       string
+	num      uint32
+	ridBytes [8]byte
+	rid      string
+	body     atomic.Pointer[[]byte] // properties served to clients
+	pk       pkDef
+	journal  *journal
+
+	index     atomic.Pointer[indexPolicy] // from the properties; counts a write's indexed properties
+	provision atomic.Pointer[provision]   // throughput provisioned at creation; nil when none
 
 	mu      sync.RWMutex
 	docs    map[string]*document // by docKey
@@ -39,11 +40,11 @@ func newContainer(d *database, num uint32, props map[string]any, ts int64) (*con
 		return nil, err
 	}
 	c := &container{db: d, id: props["id"].(string), num: num, pk: pk, docs: map[string]*document{}}
-	c.provision.Store(o)
 	c.ridBytes = containerRIDBytes(d.num, num)
 	c.rid = base64.StdEncoding.EncodeToString(c.ridBytes[:])
 	body, err := containerBody(props, c, ts)
 	c.setProperties(body)
+	c.provision.Store(o)
 	return c, err
 }
 

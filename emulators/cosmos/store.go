@@ -19,13 +19,14 @@ type store struct {
 }
 
 type database struct {
-	id        string
-	num       uint32
-	rid       string
-	body      []byte
-	etag      string
-	colls     map[string]*container
-	provision atomic.Pointer[provision] // shared throughput; nil when none
+	id    string
+	num   uint32
+	rid   string
+	body  []byte
+	etag  string
+	colls map[string]*container
+
+	provision atomic.Pointer[provision] // shared throughput provisioned at creation; nil when none
 }
 
 // noAfter is the journal callback of control-plane changes.

@@ -26,18 +26,21 @@ import (
 
 // Options choose where the stack listens and keeps its data.
 type Options struct {
-	AppDir           string         // staged app: host.json, function folders, handler
-	Addr             string         // Functions host; default 127.0.0.1:7071
-	CosmosAddr       string         // default 127.0.0.1:0
-	DataDir          string         // "" keeps everything in memory
-	RepoRoot         string         // default: found from the working directory
-	ServiceBusConfig string         // default: emulators/servicebus/config/orderpipeline.json
-	ServiceBus       string         // connection string of a running broker; "" starts the emulator
-	FeedPollDelay    time.Duration  // overrides function.json; default 50ms
-	LeaseExpiration  time.Duration  // overrides function.json; default 10s
-	LogLevel         string         // the handler's LOG_LEVEL; default warn
-	Console          io.Writer      // the host's console; default os.Stderr
-	CosmosFaults     []cosmos.Fault // injected into the Cosmos DB emulator once the stack is up
+	AppDir           string        // staged app: host.json, function folders, handler
+	Addr             string        // Functions host; default 127.0.0.1:7071
+	CosmosAddr       string        // default 127.0.0.1:0
+	DataDir          string        // "" keeps everything in memory
+	RepoRoot         string        // default: found from the working directory
+	ServiceBusConfig string        // default: emulators/servicebus/config/orderpipeline.json
+	ServiceBus       string        // connection string of a running broker; "" starts the emulator
+	FeedPollDelay    time.Duration // overrides function.json; default 50ms
+	LeaseExpiration  time.Duration // overrides function.json; default 10s
+	LogLevel         string        // the handler's LOG_LEVEL; default warn
+	Console          io.Writer     // the host's console; default os.Stderr
+
+	// CosmosFaults are injected into the Cosmos DB emulator once the
+	// stack is up (see emulators/cosmos, Fault).
+	CosmosFaults []cosmos.Fault
 }
 
 // Stack is a running local stack.
