@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -17,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ordersflow/orderpipeline/emulators/cosmos"
 	"github.com/ordersflow/orderpipeline/emulators/devstack"
 )
 
@@ -80,22 +78,6 @@ func banner(w io.Writer, st *devstack.Stack, data string) {
 	fmt.Fprintf(w, "  curl -si -X POST %s/api/orders -H 'Content-Type: application/json' \\\n", st.URL())
 	fmt.Fprintln(w, `    -d '{"customerId":"c-1","currency":"USD","lines":[{"sku":"MUG-CLASSIC","quantity":2}],"shipTo":{"country":"US","region":"CA","postalCode":"94103"},"payment":{"token":"tok_visa"}}'`)
 	fmt.Fprintln(w)
-}
-
-// readFaults reads a JSON array of Cosmos DB faults; none without a file.
-func readFaults(path string) ([]cosmos.Fault, error) {
-	if path == "" {
-		return nil, nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("cosmos faults: %w", err)
-	}
-	var faults []cosmos.Fault
-	if err := json.Unmarshal(b, &faults); err != nil {
-		return nil, fmt.Errorf("cosmos faults in %s: %w", path, err)
-	}
-	return faults, nil
 }
 
 func envOr(key, def string) string {

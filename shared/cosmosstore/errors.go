@@ -41,7 +41,7 @@ func fromStatus(code int) error {
 		return fmt.Errorf("cosmos status %d: %w", code, order.ErrNotFound)
 	case code == http.StatusConflict, code == http.StatusPreconditionFailed:
 		return fmt.Errorf("cosmos status %d: %w", code, order.ErrConflict)
-	case code == http.StatusTooManyRequests, code == http.StatusRequestTimeout, code == statusRetryWith, code >= 500:
+	case code == http.StatusTooManyRequests, code == http.StatusRequestTimeout, code == statusRetryWith, code >= http.StatusInternalServerError:
 		return fmt.Errorf("cosmos status %d: %w", code, order.ErrUnavailable)
 	default:
 		return fmt.Errorf("cosmos status %d: %w", code, order.ErrPermanent)
