@@ -40,7 +40,12 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	logLevel := fs.String("log-level", envOr("LOG_LEVEL", "warn"), "the handler's LOG_LEVEL (debug logs every Cosmos DB call); env LOG_LEVEL")
 	bus := fs.String("servicebus", "", "connection string of a running Service Bus (empty: start the emulator)")
 	otlpAddr := fs.String("otlp", "", "start a local OTLP receiver on this address (e.g. 127.0.0.1:4318) and export the handler's traces to it; read them with make trace ORDER=…")
+	faultsFile := fs.String("cosmos-faults", "", "JSON file of Cosmos DB faults to inject once the stack is up (see emulators/cosmos/README.md, Fault injection)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	faults, err := readFaults(*faultsFile)
+	if err != nil {
 		return err
 	}
 	endpoint, stopReceiver, err := startReceiver(*otlpAddr)
@@ -49,8 +54,8 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer stopReceiver()
 	st, err := devstack.Start(ctx, devstack.Options{AppDir: *app, DataDir: *data, FeedPollDelay: *poll, LeaseExpiration: *leaseExpiry, LogLevel: *logLevel, ServiceBus: *bus,
-		OTLPEndpoint: endpoint,
-		Addr:         net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)), CosmosAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*cosmosPort))})
+		OTLPEndpoint: endpoint, CosmosFaults: faults,
+		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)), CosmosAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*cosmosPort))})
 	if err != nil {
 		return err
 	}

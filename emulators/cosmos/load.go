@@ -73,6 +73,7 @@ func (s *store) load(tx *bolt.Tx) error {
 			return fmt.Errorf("offer %s: %w", k, err)
 		}
 		s.offers[o.ID] = &o
+		s.attachOffer(&o)
 		return nil
 	})
 }
