@@ -84,10 +84,15 @@ func makeContainer(t *testing.T, client *azcosmos.Client, db, id string, dbTP, t
 // fill spends 495 RU in one request: a batch of 100 small creates.
 func fill(t *testing.T, c *azcosmos.ContainerClient, prefix string) {
 	t.Helper()
-	pk := azcosmos.NewPartitionKeyString("p")
-	b := c.NewTransactionalBatch(pk)
+	fillKey(t, c, "p", prefix)
+}
+
+// fillKey is fill in logical partition key.
+func fillKey(t *testing.T, c *azcosmos.ContainerClient, key, prefix string) {
+	t.Helper()
+	b := c.NewTransactionalBatch(azcosmos.NewPartitionKeyString(key))
 	for i := range 100 {
-		b.CreateItem(fmt.Appendf(nil, `{"id":"%s-%d","pk":"p"}`, prefix, i), nil)
+		b.CreateItem(fmt.Appendf(nil, `{"id":"%s-%d","pk":%q}`, prefix, i, key), nil)
 	}
 	resp, err := c.ExecuteTransactionalBatch(ctxFor(t), b, nil)
 	require.NoError(t, err)
@@ -98,7 +103,13 @@ func fill(t *testing.T, c *azcosmos.ContainerClient, prefix string) {
 // readStatus reads a missing item and returns the status and headers.
 func readStatus(t *testing.T, c *azcosmos.ContainerClient) (int, http.Header) {
 	t.Helper()
-	_, err := c.ReadItem(ctxFor(t), azcosmos.NewPartitionKeyString("p"), "missing", nil)
+	return readStatusKey(t, c, "p")
+}
+
+// readStatusKey is readStatus in logical partition key.
+func readStatusKey(t *testing.T, c *azcosmos.ContainerClient, key string) (int, http.Header) {
+	t.Helper()
+	_, err := c.ReadItem(ctxFor(t), azcosmos.NewPartitionKeyString(key), "missing", nil)
 	var re *azcore.ResponseError
 	require.ErrorAs(t, err, &re)
 	return re.StatusCode, re.RawResponse.Header
@@ -203,11 +214,20 @@ func TestProvisionIsValidatedAndKept(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, re.StatusCode, "below Cosmos DB's 400 RU/s minimum")
 
 	makeContainer(t, client, "db", "kept", nil, manual(400))
+	makeContainer(t, client, "db", "serverless", nil, nil)
+	replaced := makeContainer(t, client, "db", "replaced", nil, nil)
+	_, err = replaced.ReplaceThroughput(ctxFor(t), azcosmos.NewManualThroughputProperties(400), nil)
+	require.NoError(t, err)
 	require.NoError(t, srv.Close())
 	_, _, client = frozen(t, Options{DataDir: dir})
 	d, _ := client.NewDatabase("db")
-	c, _ := d.NewContainer("kept")
-	fill(t, c, "a")
-	status, _ := readStatus(t, c)
-	assert.Equal(t, http.StatusTooManyRequests, status, "the offer survived the restart")
+	for _, tc := range []struct {
+		id        string
+		throttled bool
+	}{{"kept", true}, {"serverless", false}, {"replaced", true}} {
+		c, _ := d.NewContainer(tc.id)
+		fill(t, c, "a")
+		status, _ := readStatus(t, c)
+		assert.Equal(t, tc.throttled, status == http.StatusTooManyRequests, "%s after the restart: %d", tc.id, status)
+	}
 }
