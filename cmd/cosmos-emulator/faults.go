@@ -29,6 +29,9 @@ Commands, against a running emulator's control endpoint:
       -for 30s             the fault ends after this long (default: until cleared)
       -retry-after 100ms   with 429: x-ms-retry-after-ms
   unavailable -for 10s [-container ID]   answer 503 to everything for a while
+  split -container ID [-range ID] [-after 30s]
+                           split a partition key range (default: the widest)
+                           of the container, at once or after a while
 `
 
 // faultsCommand runs "cosmos-emulator faults ...".
@@ -62,23 +65,28 @@ func runFaults(ctx context.Context, fc *cosmos.FaultClient, cmd string, args []s
 		return printJSON[[]cosmos.BudgetStats](stdout)(fc.Budgets(ctx))
 	case "clear":
 		return fc.Clear(ctx)
-	case "add", "unavailable":
+	case "add", "unavailable", "split":
 		f, err := parseFault(cmd, args, stderr)
 		if err != nil {
 			return err
 		}
 		return printJSON[cosmos.FaultState](stdout)(fc.Inject(ctx, f))
 	}
-	return fmt.Errorf("faults: unknown command %q (list, clear, budgets, add, unavailable)", cmd)
+	return fmt.Errorf("faults: unknown command %q (list, clear, budgets, add, unavailable, split)", cmd)
 }
 
 func parseFault(cmd string, args []string, stderr io.Writer) (cosmos.Fault, error) {
 	fs := flag.NewFlagSet("cosmos-emulator faults "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f cosmos.Fault
-	var latency, lasting, retryAfter time.Duration
+	var latency, lasting, retryAfter, after time.Duration
 	fs.StringVar(&f.Container, "container", "", "container id (default: every container)")
-	fs.DurationVar(&lasting, "for", 0, "the fault ends after this long (default: until cleared)")
+	if cmd == "split" {
+		fs.StringVar(&f.Range, "range", "", "the range id (default: the widest live range)")
+		fs.DurationVar(&after, "after", 0, "split this long from now (default: at once)")
+	} else {
+		fs.DurationVar(&lasting, "for", 0, "the fault ends after this long (default: until cleared)")
+	}
 	if cmd == "add" {
 		fs.StringVar(&f.Op, "op", "", "read, write, query, batch, changefeed or metadata (default: every operation)")
 		fs.IntVar(&f.Status, "status", 0, "408, 429, 449, 500 or 503")
@@ -91,6 +99,10 @@ func parseFault(cmd string, args []string, stderr io.Writer) (cosmos.Fault, erro
 	}
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("faults %s: unexpected arguments %v", cmd, fs.Args())
+	}
+	if cmd == "split" {
+		f.Split, f.After = true, cosmos.Duration(after)
+		return f, nil
 	}
 	if cmd == "unavailable" {
 		if lasting <= 0 {

@@ -66,6 +66,15 @@ func TestFaultsSubcommand(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusCreated, createStatus(t, db))
 
+	out, err = c.faults(t, "split", "-container", "c")
+	require.NoError(t, err)
+	var split cosmos.FaultState
+	require.NoError(t, json.Unmarshal([]byte(out), &split))
+	require.Len(t, split.Splits, 1, "the container's one range split")
+	assert.Equal(t, "0", split.Splits[0].Parent)
+	_, err = c.faults(t, "split", "-container", "c", "-range", "0")
+	assert.Error(t, err, "range 0 is gone")
+
 	_, err = c.faults(t, "unavailable", "-for", "1m")
 	require.NoError(t, err)
 	_, err = client.CreateDatabase(testCtx(t), azcosmos.DatabaseProperties{ID: "db2"}, nil)
@@ -81,6 +90,7 @@ func TestFaultsSubcommandRefusesBadInput(t *testing.T) {
 		"unknown command":      {"explode"},
 		"invalid fault":        {"add", "-status", "404", "-rate", "1"},
 		"unavailable, no -for": {"unavailable"},
+		"split, no -container": {"split"},
 		"stray argument":       {"add", "-latency", "1s", "extra"},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -56,7 +56,8 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 }
 
 // Fault is one fault to inject. The zero Op and Container match every
-// request; a fault needs a Status with a Rate, a Latency, or both.
+// request; a fault needs a Status with a Rate, a Latency, or both; or it
+// is a Split of a partition key range of Container.
 type Fault struct {
 	Op         string   `json:"op,omitempty"`         // one of the Op* types; "" = every operation
 	Container  string   `json:"container,omitempty"`  // container id; "" = every container (and the account)
@@ -65,6 +66,10 @@ type Fault struct {
 	Latency    Duration `json:"latency,omitempty"`    // added to every matching request
 	For        Duration `json:"for,omitempty"`        // the fault ends after this long; 0 = until cleared
 	RetryAfter Duration `json:"retryAfter,omitempty"` // with 429: x-ms-retry-after-ms; default 100ms
+
+	Split bool     `json:"split,omitempty"` // split a range of every container with id Container (required), nothing else
+	Range string   `json:"range,omitempty"` // with Split: the range id; "" = the widest live range
+	After Duration `json:"after,omitempty"` // with Split: split this long after injection; 0 = at once
 }
 
 // Unavailable is a fault that answers every request on container ("" =
@@ -80,11 +85,17 @@ type FaultState struct {
 	Until    *time.Time `json:"until,omitempty"`
 	Matched  int64      `json:"matched"`  // requests it delayed or could have failed
 	Injected int64      `json:"injected"` // requests it failed
+
+	Splits []SplitResult `json:"splits,omitempty"` // a split fault: the ranges it split, once done
+	Error  string        `json:"error,omitempty"`  // a split fault that could not split
 }
 
 const maxFaults = 100
 
 func (f Fault) validate() error {
+	if f.Split || f.Range != "" || f.After != 0 {
+		return f.validateSplit()
+	}
 	switch {
 	case f.Op != "" && !slices.Contains(faultOps, f.Op):
 		return fmt.Errorf("fault op %q is not one of %s", f.Op, strings.Join(faultOps, ", "))
@@ -116,6 +127,7 @@ type faults struct {
 	count  atomic.Int32 // len(active), read without the lock on every request
 	mu     sync.Mutex
 	active []*FaultState
+	splits []*splitFault // split faults, pending or done
 	nextID int
 }
 
@@ -143,24 +155,34 @@ func (fs *faults) add(f Fault) (FaultState, error) {
 	return *st, nil
 }
 
-// list returns the active faults.
+// list returns the active faults, then the split faults.
 func (fs *faults) list() []FaultState {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.expire()
-	out := make([]FaultState, len(fs.active))
-	for i, st := range fs.active {
-		out[i] = *st
+	out := make([]FaultState, 0, len(fs.active)+len(fs.splits))
+	for _, st := range fs.active {
+		out = append(out, *st)
+	}
+	for _, sf := range fs.splits {
+		out = append(out, sf.state)
 	}
 	return out
 }
 
-// clear ends every fault.
+// clear ends every fault and cancels the pending splits.
 func (fs *faults) clear() {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.active = nil
 	fs.count.Store(0)
+	for _, sf := range fs.splits {
+		if sf.timer != nil {
+			sf.timer.Stop()
+			sf.timer = nil // a callback already waiting for the lock skips it
+		}
+	}
+	fs.splits = nil
 }
 
 // expire drops ended faults; the caller holds fs.mu.
@@ -243,8 +265,14 @@ func operation(r *http.Request, rt route) string {
 	return OpMetadata
 }
 
-// InjectFault starts a fault and returns it with its id.
-func (s *Server) InjectFault(f Fault) (FaultState, error) { return s.faults.add(f) }
+// InjectFault starts a fault and returns it with its id. A split fault
+// splits at once (the state then lists the splits) or after f.After.
+func (s *Server) InjectFault(f Fault) (FaultState, error) {
+	if f.Split {
+		return s.injectSplit(f)
+	}
+	return s.faults.add(f)
+}
 
 // Faults lists the active faults.
 func (s *Server) Faults() []FaultState { return s.faults.list() }

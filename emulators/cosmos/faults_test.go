@@ -200,3 +200,69 @@ func TestFaultClientDrivesTheEndpoint(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, budgets)
 }
+
+func TestSplitFault(t *testing.T) {
+	srv, _, client := frozen(t, Options{})
+	c := makeContainer(t, client, "db", "orders", nil, nil)
+	_, err := c.CreateItem(ctxFor(t), azcosmos.NewPartitionKeyString("p"), []byte(`{"id":"1","pk":"p"}`), nil)
+	require.NoError(t, err)
+
+	st, err := srv.InjectFault(Fault{Split: true, Container: "orders"})
+	require.NoError(t, err)
+	require.Len(t, st.Splits, 1, "an immediate split is done when injected")
+	assert.Equal(t, "0", st.Splits[0].Parent, "the widest range of a one-range container is 0")
+	ranges, err := srv.Ranges("db", "orders")
+	require.NoError(t, err)
+	assert.Len(t, ranges, 2)
+	_, err = c.ReadItem(ctxFor(t), azcosmos.NewPartitionKeyString("p"), "1", nil)
+	assert.NoError(t, err, "the SDK reroutes to the children")
+
+	_, err = srv.InjectFault(Fault{Split: true, Container: "orders", Range: st.Splits[0].Children[0].ID, After: Duration(time.Millisecond)})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		r, err := srv.Ranges("db", "orders")
+		return err == nil && len(r) == 3
+	}, 10*time.Second, 5*time.Millisecond, "a delayed split happens after its delay")
+	listed := srv.Faults()
+	require.Len(t, listed, 2)
+	assert.Len(t, listed[1].Splits, 1, "the delayed split lists its outcome")
+
+	_, err = srv.InjectFault(Fault{Split: true, Container: "orders", Range: "0"})
+	assert.Error(t, err, "range 0 was already split")
+	_, err = srv.InjectFault(Fault{Split: true, Container: "missing"})
+	assert.Error(t, err)
+	assert.Len(t, srv.Faults(), 2, "refused splits are not listed")
+
+	_, err = srv.InjectFault(Fault{Split: true, Container: "orders", Range: "0", After: Duration(time.Millisecond)})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		l := srv.Faults()
+		return len(l) == 3 && l[2].Error != ""
+	}, 10*time.Second, 5*time.Millisecond, "a delayed split that cannot split says why")
+}
+
+func TestSplitFaultIsValidated(t *testing.T) {
+	srv, _, _ := frozen(t, Options{})
+	for _, f := range []Fault{
+		{Split: true},
+		{Split: true, Container: "c", Status: http.StatusServiceUnavailable, Rate: 1},
+		{Split: true, Container: "c", After: Duration(-time.Second)},
+		{Container: "c", Range: "0", Latency: Duration(time.Millisecond)},
+	} {
+		_, err := srv.InjectFault(f)
+		assert.Error(t, err, "%+v", f)
+	}
+}
+
+func TestClearedSplitFaultDoesNotFire(t *testing.T) {
+	srv, _, client := frozen(t, Options{})
+	makeContainer(t, client, "db", "orders", nil, nil)
+	_, err := srv.InjectFault(Fault{Split: true, Container: "orders", After: Duration(time.Hour)})
+	require.NoError(t, err)
+	require.Len(t, srv.Faults(), 1, "a pending split is listed")
+	srv.ClearFaults()
+	assert.Empty(t, srv.Faults())
+	ranges, err := srv.Ranges("db", "orders")
+	require.NoError(t, err)
+	assert.Len(t, ranges, 1)
+}

@@ -148,6 +148,7 @@ func (s *Server) shutdown() error {
 	stopAccepting, cancel := context.WithCancel(context.Background())
 	cancel()
 	_ = s.http.Shutdown(stopAccepting) // closes the listener, returns at once
+	s.faults.clear()                   // no pending split fires on a closed store
 	s.inflight.drain()
 	err := s.http.Close()
 	if serveErr := <-s.serveErr; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
