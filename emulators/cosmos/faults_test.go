@@ -127,7 +127,7 @@ func control(t *testing.T, srv *Server, method, path, key, body string) (*http.R
 	req, err := http.NewRequest(method, strings.TrimSuffix(srv.Endpoint(), "/")+path, strings.NewReader(body))
 	require.NoError(t, err)
 	if key != "" {
-		require.NoError(t, NewFaultClient(srv.Endpoint(), key, nil).sign(req, strings.TrimPrefix(path, controlPrefix)))
+		require.NoError(t, ControlClient{Key: key}.sign(req, strings.TrimPrefix(path, controlPrefix)))
 	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)

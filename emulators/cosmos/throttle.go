@@ -89,6 +89,26 @@ func (t *throttler) budget(c *container, rangeID string) (budgetKey, float64, bo
 	return key, ceiling / float64(len(c.routing().Live)), o.Throughput.AutoMax > 0
 }
 
+// limits reports whether a request may be throttled at all, before its
+// partition key is hashed: a serverless container (the local stack's)
+// costs one container lookup and no budget.
+func (t *throttler) limits(st *store, rt route) bool {
+	switch {
+	case t == nil:
+		return false
+	case t.serverless > 0:
+		return true
+	case rt.kind != "docs" && rt.kind != "doc":
+		return false
+	}
+	c, err := st.container(rt.db, rt.coll)
+	if err != nil {
+		return false // the handler answers it
+	}
+	o, _ := enforcedOffer(c)
+	return o != nil
+}
+
 // admit lets a request on range rangeID of c through, or refuses it with
 // 429 when its budget is spent. The returned bucket is charged with spend.
 func (t *throttler) admit(c *container, rangeID string) (*bucket, error) {
@@ -199,7 +219,7 @@ func (s *Server) metered(w http.ResponseWriter, r *http.Request, rt route, h han
 			return err
 		}
 	}
-	if s.throttle == nil {
+	if !s.throttle.limits(s.store, rt) {
 		return h(s, w, r, rt)
 	}
 	c, rangeID, err := s.partitionOf(r, rt)
