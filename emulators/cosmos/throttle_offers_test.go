@@ -145,3 +145,37 @@ func TestSplitDividesTheBudgetOverTheChildren(t *testing.T) {
 	status, _ = readStatusKey(t, c, cold)
 	assert.Equal(t, http.StatusNotFound, status)
 }
+
+// crossPartitionCharge fills c with ten small items spread over key
+// values and returns the charge of a query across every partition.
+func crossPartitionCharge(t *testing.T, c *azcosmos.ContainerClient) float32 {
+	t.Helper()
+	for i := range 10 {
+		key := "k" + strconv.Itoa(i)
+		_, err := c.CreateItem(ctxFor(t), azcosmos.NewPartitionKeyString(key), []byte(`{"id":"`+key+`","pk":"`+key+`","n":`+strconv.Itoa(i)+`}`), nil)
+		require.NoError(t, err)
+	}
+	pager := c.NewQueryItemsPager("SELECT * FROM c WHERE c.n >= 3", azcosmos.NewPartitionKey(), nil)
+	var total float32
+	items := 0
+	for pager.More() {
+		page, err := pager.NextPage(ctxFor(t))
+		require.NoError(t, err)
+		total += page.RequestCharge
+		items += len(page.Items)
+	}
+	require.Equal(t, 7, items)
+	return total
+}
+
+func TestCrossPartitionQueryIsCharged(t *testing.T) {
+	srv, _, client := frozen(t, Options{NoThrottle: true})
+	wide := makeContainer(t, client, "db", "wide", nil, manual(30000))
+	ranges, err := srv.Ranges("db", "wide")
+	require.NoError(t, err)
+	require.Len(t, ranges, 3)
+	one := makeContainer(t, client, "db", "one", nil, manual(400))
+	fanned := crossPartitionCharge(t, wide)
+	assert.Greater(t, fanned, float32(1), "the fan-out carries the charge of the documents it loaded")
+	assert.Equal(t, crossPartitionCharge(t, one), fanned, "as much as the same query on one partition")
+}
