@@ -1,13 +1,16 @@
 package cosmos
 
 import (
+	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 )
 
 // keyPerRange finds a partition key value owned by each live range of a
@@ -178,4 +181,43 @@ func TestCrossPartitionQueryIsCharged(t *testing.T) {
 	fanned := crossPartitionCharge(t, wide)
 	assert.Greater(t, fanned, float32(1), "the fan-out carries the charge of the documents it loaded")
 	assert.Equal(t, crossPartitionCharge(t, one), fanned, "as much as the same query on one partition")
+}
+
+// TestOlderStoresKeepServerlessUnthrottled opens a data directory written
+// before offers marked the default (no marker, no flag): a container's
+// untouched 400 RU/s offer is taken for the default, an explicit 1,000
+// RU/s stays enforced.
+func TestOlderStoresKeepServerlessUnthrottled(t *testing.T) {
+	dir := t.TempDir()
+	srv, _, client := frozen(t, Options{DataDir: dir})
+	makeContainer(t, client, "db", "serverless", nil, nil)
+	makeContainer(t, client, "db", "manual", nil, manual(1000))
+	require.NoError(t, srv.Close())
+
+	db, err := bolt.Open(filepath.Join(dir, "cosmos.db"), 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		offers := tx.Bucket(bucketOffers)
+		err := offers.ForEach(func(k, v []byte) error {
+			var o offer
+			require.NoError(t, json.Unmarshal(v, &o))
+			o.Default = false
+			b, _ := json.Marshal(o)
+			return offers.Put(k, b)
+		})
+		require.NoError(t, err)
+		return tx.Bucket(bucketMeta).Delete(keyOfferDefaults)
+	}))
+	require.NoError(t, db.Close())
+
+	_, _, client = frozen(t, Options{DataDir: dir})
+	d, _ := client.NewDatabase("db")
+	for id, throttled := range map[string]bool{"serverless": false, "manual": true} {
+		c, _ := d.NewContainer(id)
+		fill(t, c, "a")
+		fill(t, c, "b")
+		fill(t, c, "c")
+		status, _ := readStatus(t, c)
+		assert.Equal(t, throttled, status == http.StatusTooManyRequests, "%s: %d", id, status)
+	}
 }
