@@ -3,7 +3,9 @@
 //	cosmos-emulator -addr 127.0.0.1:8081 -data DIR [-tls [-cert FILE -certkey FILE]] [-key KEY]
 //	                [-partitions N] [-container-partitions orders=4,db/leases=1]
 //	                [-consistency Session] [-region NAME] [-region-endpoint URL]
+//	                [-throttle=false] [-serverless-ru N]
 //	cosmos-emulator split -endpoint URL -db DB -container C -range ID [-key KEY]
+//	cosmos-emulator faults [-endpoint URL] list|clear|budgets|add|unavailable ...
 //
 // When ready it prints exactly one line, COSMOS_ENDPOINT=<url>, on stdout.
 // The split subcommand asks a running emulator to split a partition key
@@ -55,18 +57,24 @@ func parseOptions(args []string, stderr io.Writer) (cosmos.Options, error) {
 	fs.StringVar(&o.Consistency, "consistency", "Session", "the account's default consistency level")
 	fs.StringVar(&o.Region, "region", "South Central US", "the account's region name")
 	fs.StringVar(&o.RegionEndpoint, "region-endpoint", "", "the endpoint advertised for the region (default: the one each client used)")
+	throttle := fs.Bool("throttle", true, "enforce provisioned throughput (429 over budget); -throttle=false serves everything")
+	fs.Float64Var(&o.ServerlessRUPerSecond, "serverless-ru", 0, "throttle containers without provisioned throughput at this many RU/s per partition (0: never)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
+	o.NoThrottle = !*throttle
 	return o, nil
 }
 
 func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "split" {
 		return runSplit(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "faults" {
+		return faultsCommand(ctx, args[1:], stdout, stderr)
 	}
 	opts, err := parseOptions(args, stderr)
 	if err != nil {

@@ -49,7 +49,12 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&prof.addr, "pprof", "", "serve net/http/pprof of this process (Cosmos emulator + local host) on this loopback address, e.g. 127.0.0.1:6060")
 	fs.StringVar(&prof.handlerAddr, "handler-pprof", "", "the handler's PPROF_ADDR: serve its net/http/pprof on this loopback address")
 	fs.StringVar(&prof.busDir, "servicebus-cpu-prof", "", "have the Service Bus emulator's node process write a .cpuprofile into this directory when it stops")
+	faultsFile := fs.String("cosmos-faults", "", "JSON file of Cosmos DB faults to inject once the stack is up (see emulators/cosmos/README.md, Fault injection)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	faults, err := readFaults(*faultsFile)
+	if err != nil {
 		return err
 	}
 	stopPprof, err := prof.start(out)
@@ -63,7 +68,7 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer stopReceiver()
 	st, err := devstack.Start(ctx, devstack.Options{AppDir: *app, DataDir: *data, FeedPollDelay: *poll, LeaseExpiration: *leaseExpiry, LogLevel: *logLevel, ServiceBus: *bus,
-		OTLPEndpoint: endpoint, HandlerSettings: prof.handlerSettings(), ServiceBusCPUProfileDir: prof.busDir,
+		OTLPEndpoint: endpoint, HandlerSettings: prof.handlerSettings(), ServiceBusCPUProfileDir: prof.busDir, CosmosFaults: faults,
 		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)), CosmosAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*cosmosPort))})
 	if err != nil {
 		return err

@@ -2,8 +2,11 @@ package main
 
 import (
 	"fmt"
+	"net/http"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/tracing"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
@@ -25,10 +28,42 @@ func credential(c config.Connection) (azcore.TokenCredential, error) {
 	return azidentity.NewDefaultAzureCredential(nil)
 }
 
-// newCosmosClient builds the Cosmos DB client; with a tracing provider the
-// SDK's spans (which carry each call's request charge) join ours.
+// statusRetryWith is Cosmos DB's 449: the write lost a race inside the
+// service and was not applied; retrying it is safe.
+const statusRetryWith = 449
+
+// cosmosClientOptions set the Cosmos DB client's retries on purpose.
+// azcosmos does not retry 429 itself: azcore's generic policy does, three
+// times by default, which a throttled partition (1–5% of 429s is normal
+// under load) exhausts. So:
+//   - MaxRetries 9: ten tries, as Microsoft's .NET and Java Cosmos SDKs
+//     allow rate-limited requests by default.
+//   - 429 waits x-ms-retry-after-ms, the server's own figure (azcore honours
+//     it). A retry-after above MaxRetryDelay (2 s) is not waited for: the
+//     call fails at once, the stage treats the 429 as transient and the
+//     Functions host retries the batch with its backoff, instead of holding
+//     a store call (10 s deadline) asleep.
+//   - 408, 449 (RetryWith: nothing was applied), 500, 502, 503 and 504 back
+//     off exponentially from 50 ms (50, 150, 350, 750 ms … capped at 2 s):
+//     short enough for a checkout request, long enough for a gateway blip.
+//     A write retried after a 408/5xx may find it had succeeded; the store
+//     handles the 409/412 that answers.
+//
+// With a tracing provider the SDK's spans (which carry each call's request
+// charge) join ours.
+func cosmosClientOptions(tp tracing.Provider) *azcosmos.ClientOptions {
+	return &azcosmos.ClientOptions{ClientOptions: azcore.ClientOptions{TracingProvider: tp, Retry: policy.RetryOptions{
+		MaxRetries:    9,
+		RetryDelay:    50 * time.Millisecond,
+		MaxRetryDelay: 2 * time.Second,
+		StatusCodes: []int{http.StatusRequestTimeout, http.StatusTooManyRequests, statusRetryWith,
+			http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout},
+	}}}
+}
+
+// newCosmosClient builds the Cosmos DB client.
 func newCosmosClient(c config.Connection, tp tracing.Provider) (*azcosmos.Client, error) {
-	opts := &azcosmos.ClientOptions{ClientOptions: azcore.ClientOptions{TracingProvider: tp}}
+	opts := cosmosClientOptions(tp)
 	if c.String != "" {
 		client, err := azcosmos.NewClientFromConnectionString(c.String, opts)
 		if err != nil {

@@ -3,7 +3,6 @@ package cosmos
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 )
 
@@ -79,7 +78,7 @@ func writeBatch(w http.ResponseWriter, ops []itemOp, results []opResult, minimal
 	status, total := http.StatusOK, 0.0
 	for i, res := range results {
 		out[i] = toBatchResult(ops[i].kind == "Read", res, minimal)
-		total += out[i].RequestCharge
+		total += res.ru
 		if res.err != nil {
 			status = http.StatusMultiStatus
 		}
@@ -88,19 +87,16 @@ func writeBatch(w http.ResponseWriter, ops []itemOp, results []opResult, minimal
 	if err != nil {
 		return err
 	}
-	writeJSON(w, status, strconv.FormatFloat(total, 'f', 2, 64), body)
+	writeJSON(w, status, formatRU(total), body)
 	return nil
 }
 
 func toBatchResult(read bool, res opResult, minimal bool) batchResult {
-	out := batchResult{StatusCode: res.status, RequestCharge: 1}
+	out := batchResult{StatusCode: res.status, RequestCharge: roundRU(res.ru)}
 	if res.err != nil || res.doc == nil {
 		return out
 	}
 	out.ETag = res.doc.etag
-	if !read {
-		out.RequestCharge = 5 + float64(len(res.doc.body))/1024
-	}
 	if read || !minimal {
 		out.ResourceBody = res.doc.body
 	}

@@ -33,7 +33,7 @@ func (s *Server) changeFeed(w http.ResponseWriter, r *http.Request, rt route) er
 	h.Set("etag", `"`+strconv.FormatUint(page.next, 10)+`"`)
 	h.Set(hdrLSN, strconv.FormatUint(page.next, 10))
 	if len(page.docs) == 0 {
-		writeJSON(w, http.StatusNotModified, "1", nil)
+		writeJSON(w, http.StatusNotModified, formatRU(changeFeedRU(0, 0)), nil)
 		return nil
 	}
 	items := make([][]byte, len(page.docs))
@@ -41,7 +41,7 @@ func (s *Server) changeFeed(w http.ResponseWriter, r *http.Request, rt route) er
 		items[i] = d.body
 	}
 	h.Set(hdrItemCount, strconv.Itoa(len(items)))
-	writeJSON(w, http.StatusOK, charge(1, 0), feedBody(c.rid, "Documents", items))
+	writeJSON(w, http.StatusOK, formatRU(changeFeedRU(len(items), totalBytes(items))), feedBody(c.rid, "Documents", items))
 	return nil
 }
 

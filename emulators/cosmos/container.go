@@ -26,6 +26,9 @@ type container struct {
 	journal  *journal
 	routes   atomic.Pointer[routing] // the partition key ranges; replaced by splits
 
+	index atomic.Pointer[indexPolicy] // from the properties; counts a write's indexed properties
+	offer atomic.Pointer[offer]       // its own throughput (a copy of the store's); nil when it shares its database's
+
 	mu      sync.RWMutex
 	docs    map[string]*document // by docKey
 	feed    feedLog
@@ -52,7 +55,10 @@ func newContainer(d *database, num uint32, props map[string]any, ts int64) (*con
 // properties returns the container's properties JSON.
 func (c *container) properties() []byte { return *c.body.Load() }
 
-func (c *container) setProperties(body []byte) { c.body.Store(&body) }
+func (c *container) setProperties(body []byte) {
+	c.body.Store(&body)
+	c.index.Store(parseIndexPolicy(body))
+}
 
 func containerBody(props map[string]any, c *container, ts int64) ([]byte, error) {
 	out := make(map[string]any, len(props)+10)

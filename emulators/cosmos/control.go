@@ -128,7 +128,7 @@ func writeProblem(w http.ResponseWriter, err error) {
 }
 
 // ControlClient drives a running emulator's control plane over HTTP (what
-// `cosmos-emulator split` uses).
+// `cosmos-emulator split` uses; FaultClient wraps it for faults).
 type ControlClient struct {
 	Endpoint string       // the emulator's endpoint, e.g. "http://127.0.0.1:8081/"
 	Key      string       // its account key; "" = DefaultKey
@@ -138,15 +138,20 @@ type ControlClient struct {
 // Split splits a range of a container on the emulator.
 func (c ControlClient) Split(ctx context.Context, req SplitRequest) (SplitResult, error) {
 	var res SplitResult
-	return res, c.call(ctx, "split", req, &res)
+	return res, c.call(ctx, http.MethodPost, "split", req, http.StatusOK, &res)
 }
 
-func (c ControlClient) call(ctx context.Context, name string, in, out any) error {
-	body, err := json.Marshal(in)
-	if err != nil {
-		return err
+// call sends in (nil: no body) as JSON, expects status want and decodes
+// the answer into out (nil: ignored).
+func (c ControlClient) call(ctx context.Context, method, name string, in any, want int, out any) error {
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return err
+		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.Endpoint, "/")+controlPrefix+name, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.Endpoint, "/")+controlPrefix+name, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -166,8 +171,11 @@ func (c ControlClient) call(ctx context.Context, name string, in, out any) error
 	if err != nil {
 		return fmt.Errorf("%s: read answer: %w", name, err)
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode != want {
 		return controlError(name, resp.StatusCode, raw)
+	}
+	if out == nil {
+		return nil
 	}
 	return json.Unmarshal(raw, out)
 }
@@ -182,7 +190,7 @@ func (c ControlClient) sign(req *http.Request, name string) error {
 		return fmt.Errorf("decode key: %w", err)
 	}
 	date := time.Now().UTC().Format(http.TimeFormat)
-	sig := a.sign("post\n_emulator\n" + name + "\n" + strings.ToLower(date) + "\n\n")
+	sig := a.sign(strings.ToLower(req.Method) + "\n_emulator\n" + name + "\n" + strings.ToLower(date) + "\n\n")
 	req.Header.Set(hdrDate, date)
 	req.Header.Set("Authorization", url.QueryEscape("type=master&ver=1.0&sig="+sig))
 	req.Header.Set("Content-Type", contentTypeJSON)

@@ -57,6 +57,17 @@
 // writes (or a split) between two pages can shift items across the page
 // boundary.
 //
+// Every response carries a request charge computed from Cosmos DB's
+// published figures (README.md, "Request units"). Provisioned throughput
+// (a database's or container's offer, set at creation or by a replace) is
+// enforced per partition key range per second with 429 (substatus 3200,
+// x-ms-retry-after-ms) unless Options.NoThrottle is set; a container
+// created without throughput shows a 400 RU/s offer but is serverless and
+// not throttled unless Options.ServerlessRUPerSecond is set. Faults
+// (latency, 408/429/449/500/503, unavailability, splits) can be injected by
+// operation and container (InjectFault, the /_emulator/faults control
+// endpoint).
+//
 // # Durability and fsync policy
 //
 // With Options.DataDir empty all state lives in memory and is lost on Close.
@@ -86,11 +97,12 @@
 // request), no stored procedures, triggers, UDFs, TTL or unique keys, no
 // consistency levels beyond the one the account advertises
 // (Options.Consistency: every read sees the latest durable write), no
-// resource tokens (master key only), and indexing policies are stored but
-// not used: every query scans the container (or one partition key, or a
+// resource tokens (master key only), and indexing policies do not speed
+// anything up: every query scans the container (or one partition key, or a
 // prefix of a hierarchical one) and is evaluated by package query, which
 // has no DISTINCT or GROUP BY (refused with 400; across ranges with the
-// gateway's 400/1004, as Cosmos DB refuses them there).
+// gateway's 400/1004, as Cosmos DB refuses them there). Indexing policies
+// count a write's indexed properties for its request charge.
 //
 // # Ids
 //

@@ -5,15 +5,34 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 )
 
 // apiError is a failure answered to the client in Cosmos DB's error shape.
 type apiError struct {
 	status     int
 	message    string
-	substatus  string // x-ms-substatus; "" = "0"
-	additional string // additionalErrorInfo in the body, when set
-	cause      error  // what the message describes, for errors.As
+	substatus  string        // x-ms-substatus; "" = "0"
+	additional string        // additionalErrorInfo in the body, when set
+	cause      error         // what the message describes, for errors.As
+	ru         float64       // request charge of the refused request
+	retryAfter time.Duration // x-ms-retry-after-ms, when set
+}
+
+// charged returns a copy of e that reports a request charge.
+func (e *apiError) charged(ru float64) *apiError {
+	c := *e
+	c.ru = ru
+	return &c
+}
+
+// chargeFailure charges a refused point operation (404, 412, ...).
+func chargeFailure(err error) error {
+	if e, ok := err.(*apiError); ok && e.status < 500 {
+		return e.charged(failedOpRU)
+	}
+	return err
 }
 
 func (e *apiError) Unwrap() error { return e.cause }
@@ -21,6 +40,9 @@ func (e *apiError) Unwrap() error { return e.cause }
 func (e *apiError) Error() string {
 	return fmt.Sprintf("%d %s: %s", e.status, errorCode(e.status), e.message)
 }
+
+// statusRetryWith is Cosmos DB's 449: a concurrent update conflicted; retry.
+const statusRetryWith = 449
 
 func newError(status int, format string, args ...any) *apiError {
 	return &apiError{status: status, message: fmt.Sprintf(format, args...)}
@@ -54,6 +76,9 @@ var errorCodes = map[int]string{
 	http.StatusRequestEntityTooLarge: "RequestEntityTooLarge",
 	http.StatusFailedDependency:      "FailedDependency",
 	http.StatusGone:                  "Gone",
+	http.StatusRequestTimeout:        "RequestTimeout",
+	http.StatusTooManyRequests:       "TooManyRequests",
+	statusRetryWith:                  "RetryWith",
 	http.StatusInternalServerError:   "InternalServerError",
 	http.StatusServiceUnavailable:    "ServiceUnavailable",
 }
@@ -78,7 +103,10 @@ func writeError(w http.ResponseWriter, err error) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("x-ms-substatus", cmp.Or(e.substatus, "0"))
-	h.Set(hdrRequestCharge, "0")
+	h.Set(hdrRequestCharge, formatRU(e.ru))
+	if e.retryAfter > 0 {
+		h.Set(hdrRetryAfterMs, strconv.FormatInt(max(1, e.retryAfter.Milliseconds()), 10))
+	}
 	w.WriteHeader(e.status)
 	_, _ = w.Write(body)
 }

@@ -32,8 +32,8 @@ const (
 // SELECT VALUE aggregates, which answer one partial result per range) is
 // served; the rest is refused with 400/1004 and the query plan, which
 // only a client-side query engine can execute. It returns the results and
-// the number of documents it read.
-func runScoped(r *http.Request, c *container, q *query.Query, sc scope) ([][]byte, int, error) {
+// the number of documents it read and kept.
+func runScoped(r *http.Request, c *container, q *query.Query, sc scope) (queryResult, error) {
 	rt := c.routing()
 	if !sc.logical() && sc.rng == nil {
 		sc.pk = keyFromFilter(c.pk, q)
@@ -41,16 +41,16 @@ func runScoped(r *http.Request, c *container, q *query.Query, sc scope) ([][]byt
 	if sc.logical() || sc.rng != nil || len(rt.Live) == 1 {
 		docs, err := c.snapshot(r.Context(), sc)
 		if err != nil {
-			return nil, 0, err
+			return queryResult{}, err
 		}
-		items, err := runQuery(q, docs)
-		return items, len(docs), err
+		items, matched, err := runQuery(q, docs)
+		return queryResult{items: items, scanned: len(docs), matched: matched}, err
 	}
 	if !isTrue(r.Header.Get(hdrEnableCrossPartition)) {
-		return nil, 0, errBadRequest("Cross partition query is required but disabled. Please set x-ms-documentdb-query-enablecrosspartition to true, specify x-ms-documentdb-partitionkey, or revise your query to avoid this exception.")
+		return queryResult{}, errBadRequest("Cross partition query is required but disabled. Please set x-ms-documentdb-query-enablecrosspartition to true, specify x-ms-documentdb-partitionkey, or revise your query to avoid this exception.")
 	}
 	if plan := q.Plan(); !plan.PassThrough() {
-		return nil, 0, errNotServable(plan)
+		return queryResult{}, errNotServable(plan)
 	}
 	return fanOut(r.Context(), c, rt, q)
 }
@@ -92,27 +92,34 @@ func keyFromFilter(d pkDef, q *query.Query) string {
 	return canonicalKey(values)
 }
 
+// queryResult is what a query answered and what it cost to answer.
+type queryResult struct {
+	items   [][]byte
+	scanned int // documents read, for the query metrics
+	matched int // documents the filter kept, for the request charge
+}
+
 // fanOut runs the query on every range, in range order, and concatenates
 // the results.
-func fanOut(ctx context.Context, c *container, rt *routing, q *query.Query) ([][]byte, int, error) {
+func fanOut(ctx context.Context, c *container, rt *routing, q *query.Query) (queryResult, error) {
 	perRange, err := c.snapshotByRange(ctx, rt)
 	if err != nil {
-		return nil, 0, err
+		return queryResult{}, err
 	}
-	var items [][]byte
-	scanned := 0
+	var res queryResult
 	for _, docs := range perRange {
-		scanned += len(docs)
+		res.scanned += len(docs)
 		if len(docs) == 0 && !q.Aggregate() {
 			continue
 		}
-		out, err := runQuery(q, docs)
+		out, matched, err := runQuery(q, docs)
 		if err != nil {
-			return nil, 0, err
+			return queryResult{}, err
 		}
-		items = append(items, out...)
+		res.items = append(res.items, out...)
+		res.matched += matched
 	}
-	return items, scanned, nil
+	return res, nil
 }
 
 // snapshotByRange returns the decoded items of each live range of rt, in

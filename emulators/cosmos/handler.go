@@ -62,7 +62,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return newError(http.StatusMethodNotAllowed, "%s is not supported on %s.", r.Method, r.URL.Path)
 	}
-	return h(s, w, r, rt)
+	return s.metered(w, r, rt, h)
 }
 
 // readBody reads a request body of at most a document's maximum size.

@@ -26,6 +26,8 @@ const (
 	hdrDate            = "x-ms-date"
 	hdrLSN             = "lsn"
 	hdrPrefer          = "Prefer"
+	hdrRetryAfterMs    = "x-ms-retry-after-ms"
+	hdrSubstatus       = "x-ms-substatus"
 	contentTypeJSON    = "application/json"
 	contentTypeQuery   = "application/query+json"
 )
@@ -34,11 +36,6 @@ var (
 	jsonContentType = []string{contentTypeJSON}
 	gatewayVersion  = []string{"version=2.14.0"}
 )
-
-// charge is the request charge reported for an operation, in RU.
-func charge(base float64, bytes int) string {
-	return strconv.FormatFloat(base+float64(bytes)/1024, 'f', 2, 64)
-}
 
 // activityPrefix makes activity ids unique across emulator runs; a
 // counter makes them unique within one.

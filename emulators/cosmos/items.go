@@ -105,14 +105,14 @@ func (s *Server) executeOne(w http.ResponseWriter, r *http.Request, c *container
 	}
 	res := results[0]
 	if res.err != nil {
-		return res.err
+		return res.err.charged(res.ru)
 	}
 	minimal := strings.Contains(r.Header.Get(hdrPrefer), "return=minimal")
 	lsn := c.durable.load()
 	if res.doc != nil {
 		lsn = res.doc.lsn
 	}
-	writeItem(w, res.status, res.doc, c.routing().owner(pk.epk).ID, lsn, true, minimal)
+	writeItem(w, res.status, res.doc, c.routing().owner(pk.epk).ID, lsn, res.ru, minimal)
 	return nil
 }
 
@@ -127,23 +127,24 @@ func (s *Server) readItem(w http.ResponseWriter, r *http.Request, rt route) erro
 	}
 	d, err := c.read(r.Context(), pk.key, rt.id)
 	if err != nil {
-		return err
+		return chargeFailure(err)
 	}
 	if inm := r.Header.Get("If-None-Match"); inm != "" && (inm == "*" || inm == d.etag) {
 		w.Header().Set("etag", d.etag)
-		writeJSON(w, http.StatusNotModified, "1", nil)
+		writeJSON(w, http.StatusNotModified, formatRU(failedOpRU), nil)
 		return nil
 	}
-	writeItem(w, http.StatusOK, d, c.routing().owner(pk.epk).ID, d.lsn, false, false)
+	writeItem(w, http.StatusOK, d, c.routing().owner(pk.epk).ID, d.lsn, readRU(len(d.body)), false)
 	return nil
 }
 
-// writeItem answers one item of range rangeID; d is nil for a delete.
-func writeItem(w http.ResponseWriter, status int, d *document, rangeID string, lsn uint64, write, minimal bool) {
+// writeItem answers one item of range rangeID that cost ru; d is nil for
+// a delete.
+func writeItem(w http.ResponseWriter, status int, d *document, rangeID string, lsn uint64, ru float64, minimal bool) {
 	h := w.Header()
 	h.Set(hdrSessionToken, rangeID+":-1#"+strconv.FormatUint(lsn, 10))
 	if d == nil {
-		writeJSON(w, status, "5.00", nil)
+		writeJSON(w, status, formatRU(ru), nil)
 		return
 	}
 	h.Set("etag", d.etag)
@@ -152,9 +153,5 @@ func writeItem(w http.ResponseWriter, status int, d *document, rangeID string, l
 	if !minimal {
 		body = d.body
 	}
-	ru := "1.00"
-	if write {
-		ru = charge(5, len(d.body))
-	}
-	writeJSON(w, status, ru, body)
+	writeJSON(w, status, formatRU(ru), body)
 }

@@ -67,14 +67,43 @@ func (s *store) load(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bucketOffers).ForEach(func(k, v []byte) error {
+	err = tx.Bucket(bucketOffers).ForEach(func(k, v []byte) error {
 		var o offer
 		if err := json.Unmarshal(v, &o); err != nil {
 			return fmt.Errorf("offer %s: %w", k, err)
 		}
 		s.offers[o.ID] = &o
+		s.attachOffer(&o)
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return s.markDefaultOffers(tx)
+}
+
+// keyOfferDefaults marks a store whose offers say whether they are the
+// display default of a container created without throughput.
+var keyOfferDefaults = []byte("offerDefaults")
+
+// markDefaultOffers upgrades a store written before offers said so (when
+// nothing was throttled): a container's never-replaced 400 RU/s offer is
+// taken for the default, so the local stack's serverless containers stay
+// unthrottled.
+func (s *store) markDefaultOffers(tx *bolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	if meta.Get(keyOfferDefaults) != nil {
+		return nil
+	}
+	for _, o := range s.offers {
+		if o.Seq == 1 && o.Throughput.Manual == defaultThroughput && strings.Contains(o.Resource, "/colls/") {
+			o.Default = true
+			if err := putOffer(tx, o); err != nil {
+				return err
+			}
+		}
+	}
+	return meta.Put(keyOfferDefaults, []byte{1})
 }
 
 func (s *store) loadDatabase(id string, v []byte) error {

@@ -104,6 +104,10 @@ type offer struct {
 	Throughput  throughput `json:"throughput"`
 	Seq         uint64     `json:"seq"` // bumped by every replace; makes the etag
 	TS          int64      `json:"ts"`
+	// Default marks the 400 RU/s the emulator shows for a container
+	// created without throughput (the serverless local stack): served by
+	// /offers and ReadThroughput but not enforced. A replace clears it.
+	Default bool `json:"default,omitempty"`
 }
 
 func newOffer(num uint32, self, rid string, t throughput) *offer {

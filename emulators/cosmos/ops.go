@@ -23,6 +23,7 @@ type opResult struct {
 	status int
 	doc    *document // the version written or read; nil for Delete
 	err    *apiError
+	ru     float64 // request charge
 }
 
 // execute runs the operations on one partition key atomically: if one

@@ -20,6 +20,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Partitions < 0 || o.Partitions > maxPartitions {
 		return o, fmt.Errorf("partitions %d: want 0 to %d", o.Partitions, maxPartitions)
 	}
+	if o.ServerlessRUPerSecond < 0 {
+		return o, fmt.Errorf("serverless limit %v RU/s is negative", o.ServerlessRUPerSecond)
+	}
 	for name, n := range o.ContainerPartitions {
 		if n < 1 || n > maxPartitions {
 			return o, fmt.Errorf("partitions of %s: %d: want 1 to %d", name, n, maxPartitions)

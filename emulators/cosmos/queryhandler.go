@@ -31,17 +31,21 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, rt route) error {
 	if err != nil {
 		return err
 	}
-	q, err := parseQuery(r)
+	req, q, err := parseQuery(r)
 	if err != nil {
 		return refuseClause(err, c, sc)
 	}
 	start := time.Now()
-	items, scanned, err := runScoped(r, c, q, sc)
+	res, err := runScoped(r, c, q, sc)
 	if err != nil {
 		return err
 	}
-	addQueryMetrics(w, r, q, scanned, items, start)
-	return writePage(w, r, c.rid, "Documents", items)
+	addQueryMetrics(w, r, q, res.scanned, res.items, start)
+	price := queryPrice(len(res.items), res.matched)
+	if req.isReadMany() {
+		price = func(page [][]byte, _ int) float64 { return readManyRU(page) }
+	}
+	return writePage(w, r, c.rid, "Documents", res.items, price)
 }
 
 func isQuery(r *http.Request) bool {
@@ -49,10 +53,10 @@ func isQuery(r *http.Request) bool {
 		strings.HasPrefix(r.Header.Get("Content-Type"), contentTypeQuery)
 }
 
-func parseQuery(r *http.Request) (*query.Query, error) {
+func parseQuery(r *http.Request) (*queryRequest, *query.Query, error) {
 	var req queryRequest
 	if err := decodeJSON(r, &req); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	params := make(map[string]any, len(req.Parameters))
 	for _, p := range req.Parameters {
@@ -62,28 +66,29 @@ func parseQuery(r *http.Request) (*query.Query, error) {
 	if err != nil {
 		e := errBadRequest("Query is invalid: %v", err)
 		e.cause = err
-		return nil, e
+		return nil, nil, e
 	}
-	return q, nil
+	return &req, q, nil
 }
 
-func runQuery(q *query.Query, docs []map[string]any) ([][]byte, error) {
-	results, err := q.Run(docs)
+// runQuery returns the encoded results and how many documents matched.
+func runQuery(q *query.Query, docs []map[string]any) ([][]byte, int, error) {
+	results, matched, err := q.RunMatched(docs)
 	if err != nil {
-		return nil, errBadRequest("Query cannot be executed: %v", err)
+		return nil, 0, errBadRequest("Query cannot be executed: %v", err)
 	}
 	items := make([][]byte, len(results))
 	for i, v := range results {
 		if items[i], err = json.Marshal(v); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
-	return items, nil
+	return items, matched, nil
 }
 
 // queryResources answers a query over databases or containers.
 func queryResources(w http.ResponseWriter, r *http.Request, name string, bodies [][]byte) error {
-	q, err := parseQuery(r)
+	_, q, err := parseQuery(r)
 	if err != nil {
 		return err
 	}
@@ -93,11 +98,11 @@ func queryResources(w http.ResponseWriter, r *http.Request, name string, bodies 
 			return err
 		}
 	}
-	items, err := runQuery(q, docs)
+	items, matched, err := runQuery(q, docs)
 	if err != nil {
 		return err
 	}
-	return writePage(w, r, "", name, items)
+	return writePage(w, r, "", name, items, queryPrice(len(items), matched))
 }
 
 // readFeed lists a container's items (GET docs without A-IM).
@@ -118,12 +123,13 @@ func (s *Server) readFeed(w http.ResponseWriter, r *http.Request, rt route) erro
 	for i, d := range page.docs {
 		items[i] = d.body
 	}
-	return writePage(w, r, c.rid, "Documents", items)
+	return writePage(w, r, c.rid, "Documents", items, queryPrice(len(items), len(items)))
 }
 
 // writePage answers one page of a whole result, paged by
-// x-ms-max-item-count and an opaque x-ms-continuation offset.
-func writePage(w http.ResponseWriter, r *http.Request, rid, name string, items [][]byte) error {
+// x-ms-max-item-count and an opaque x-ms-continuation offset, charged by
+// price (given the page and its offset in the result).
+func writePage(w http.ResponseWriter, r *http.Request, rid, name string, items [][]byte, price pagePrice) error {
 	start, err := pageStart(r.Header.Get(hdrContinuation))
 	if err != nil {
 		return err
@@ -137,7 +143,7 @@ func writePage(w http.ResponseWriter, r *http.Request, rid, name string, items [
 		w.Header().Set(hdrContinuation, pageToken(end))
 	}
 	w.Header().Set(hdrItemCount, strconv.Itoa(end-start))
-	writeJSON(w, http.StatusOK, charge(2.5, 0), feedBody(rid, name, items[start:end]))
+	writeJSON(w, http.StatusOK, formatRU(price(items[start:end], start)), feedBody(rid, name, items[start:end]))
 	return nil
 }
 

@@ -2,8 +2,15 @@ package cosmos
 
 import "net/http"
 
-// run executes one operation against the stage.
+// run executes one operation against the stage and charges it.
 func (s *stage) run(op itemOp) opResult {
+	prev := s.current(op.id)
+	res := s.dispatch(op)
+	res.ru = s.c.opRU(op, prev, res)
+	return res
+}
+
+func (s *stage) dispatch(op itemOp) opResult {
 	if op.invalid != nil {
 		return failed(op.invalid)
 	}

@@ -37,6 +37,12 @@ type Options struct {
 	// RegionEndpoint is the endpoint the account advertises for its region
 	// (e.g. behind a proxy); empty advertises the endpoint each client used.
 	RegionEndpoint string
+
+	// NoThrottle serves every request whatever the provisioned throughput.
+	NoThrottle bool
+	// ServerlessRUPerSecond, when positive, throttles containers with no
+	// provisioned throughput (serverless) at this many RU/s per partition.
+	ServerlessRUPerSecond float64
 }
 
 // Server is a running emulator.
@@ -49,6 +55,8 @@ type Server struct {
 	clientTLS *tls.Config
 	serveErr  chan error
 	inflight  inflight
+	throttle  *throttler
+	faults    *faults
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -70,7 +78,8 @@ func Start(opts Options) (*Server, error) {
 		}
 	}
 	st.partitions = partitionConfig{byName: opts.ContainerPartitions, def: opts.Partitions}
-	s := &Server{opts: opts, store: st, auth: auth, serveErr: make(chan error, 1)}
+	s := &Server{opts: opts, store: st, auth: auth, serveErr: make(chan error, 1),
+		throttle: newThrottler(opts), faults: newFaults()}
 	if err := s.listen(); err != nil {
 		_ = st.journal.close()
 		return nil, err
@@ -139,6 +148,7 @@ func (s *Server) shutdown() error {
 	stopAccepting, cancel := context.WithCancel(context.Background())
 	cancel()
 	_ = s.http.Shutdown(stopAccepting) // closes the listener, returns at once
+	s.faults.clear()                   // no pending split fires on a closed store
 	s.inflight.drain()
 	err := s.http.Close()
 	if serveErr := <-s.serveErr; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,6 +27,8 @@ type database struct {
 	body  []byte
 	etag  string
 	colls map[string]*container
+
+	offer atomic.Pointer[offer] // shared throughput (a copy of the store's); nil when none
 }
 
 // noAfter is the journal callback of control-plane changes.
@@ -76,6 +79,7 @@ func (s *store) addDatabase(id string, t *throughput) (*database, *pending, erro
 	if t != nil {
 		o = newOffer(d.num, "dbs/"+d.rid+"/", d.rid, *t)
 		s.offers[o.ID] = o
+		d.offer.Store(o)
 	}
 	return d, s.journal.submit(persistDatabase(d, o, s.ridSeq), noAfter), nil
 }

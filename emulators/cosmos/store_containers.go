@@ -37,6 +37,7 @@ func (s *store) addContainer(dbID, id string, props map[string]any, t *throughpu
 	c.routes.Store(newRouting(c.pk, n))
 	if o != nil {
 		s.offers[o.ID] = o
+		c.offer.Store(o)
 	}
 	d.colls[id] = c
 	return c, s.journal.submit(persistNewContainer(c, o, s.ridSeq), noAfter), nil

@@ -33,6 +33,23 @@ func (s *store) offerOf(rid string) *offer {
 	return nil
 }
 
+// attachOffer gives the offer's database or container its copy, which
+// the throttler reads without the store's lock; the caller holds s.mu.
+func (s *store) attachOffer(o *offer) {
+	for _, d := range s.dbs {
+		if d.rid == o.ResourceRID {
+			d.offer.Store(o)
+			return
+		}
+		for _, c := range d.colls {
+			if c.rid == o.ResourceRID {
+				c.offer.Store(o)
+				return
+			}
+		}
+	}
+}
+
 // placeContainer decides a new container's offer (nil when it shares its
 // database's) and its number of partitions; the caller holds s.mu.
 func (s *store) placeContainer(d *database, c *container, t *throughput) (*offer, int) {
@@ -45,6 +62,7 @@ func (s *store) placeContainer(d *database, c *container, t *throughput) (*offer
 		n = shared.Throughput.partitions()
 	default:
 		o = newOffer(c.num, c.self(), c.rid, throughput{Manual: defaultThroughput})
+		o.Default = true
 	}
 	if forced := s.partitions.count(d.id, c.id); forced > 0 {
 		n = forced
@@ -99,8 +117,9 @@ func (s *store) updateOffer(id string, t throughput, ifMatch string) (*offer, *p
 		return nil, nil, err
 	}
 	o := *old
-	o.Throughput, o.Seq, o.TS = t, old.Seq+1, time.Now().Unix()
+	o.Throughput, o.Seq, o.TS, o.Default = t, old.Seq+1, time.Now().Unix(), false
 	s.offers[id] = &o
+	s.attachOffer(&o)
 	grown := s.growServed(&o)
 	return &o, s.journal.submit(persistOffer(&o, grown), noAfter), nil
 }

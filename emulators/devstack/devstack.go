@@ -50,6 +50,9 @@ type Options struct {
 	// ServiceBusCPUProfileDir, when set, has the Service Bus emulator's node
 	// process write a CPU profile there when it stops.
 	ServiceBusCPUProfileDir string
+	// CosmosFaults are injected into the Cosmos DB emulator once the
+	// stack is up (see emulators/cosmos, Fault).
+	CosmosFaults []cosmos.Fault
 }
 
 // DefaultOrdersPartitions is how many physical partitions the local stack
@@ -109,7 +112,7 @@ func (st *Stack) start(ctx context.Context, o Options) error {
 		return errors.Join(fmt.Errorf("start local functions host: %w", err), host.Close())
 	}
 	st.host = host
-	return nil
+	return st.injectFaults(o.CosmosFaults)
 }
 
 func (o *Options) defaults() error {
@@ -165,6 +168,16 @@ func (st *Stack) startCosmos(ctx context.Context, o Options) error {
 	}
 	st.cosmos = srv
 	return prepare(ctx, srv.ConnectionString())
+}
+
+// injectFaults starts the Cosmos DB faults once the stack is up.
+func (st *Stack) injectFaults(faults []cosmos.Fault) error {
+	for _, f := range faults {
+		if _, err := st.cosmos.InjectFault(f); err != nil {
+			return fmt.Errorf("cosmos fault: %w", err)
+		}
+	}
+	return nil
 }
 
 // prepare creates the schema and seeds the demo catalog; existing documents

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 )
 
@@ -48,12 +50,18 @@ func newCosmosClient(conn string, settings *appSettings) (*azcosmos.Client, erro
 	if !strings.Contains(cs, "AccountEndpoint=") {
 		return nil, fmt.Errorf("connection %q: app setting %s is not a Cosmos DB connection string (AccountEndpoint=...;AccountKey=...;)", conn, conn)
 	}
-	c, err := azcosmos.NewClientFromConnectionString(cs, nil)
+	c, err := azcosmos.NewClientFromConnectionString(cs, triggerClientOptions)
 	if err != nil {
 		return nil, fmt.Errorf("connection %q: %w", conn, err)
 	}
 	return c, nil
 }
+
+// triggerClientOptions retry throttled requests as the real host's
+// cosmosDBTrigger does: the .NET SDK under it retries 429 nine times
+// (MaxRetryAttemptsOnRateLimitedRequests), honouring the retry-after.
+var triggerClientOptions = &azcosmos.ClientOptions{ClientOptions: azcore.ClientOptions{
+	Retry: policy.RetryOptions{MaxRetries: 9, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: 30 * time.Second}}}
 
 // statusCode is the HTTP status of a Cosmos DB error, or 0.
 func statusCode(err error) int {

@@ -31,6 +31,9 @@ func translate(err error) error {
 	return fmt.Errorf("cosmos call failed (%v): %w", err, order.ErrUnavailable)
 }
 
+// statusRetryWith is Cosmos DB's 449 RetryWith: nothing was applied; retry.
+const statusRetryWith = 449
+
 // fromStatus maps a Cosmos status code (of a call or of a batch operation).
 func fromStatus(code int) error {
 	switch {
@@ -38,7 +41,7 @@ func fromStatus(code int) error {
 		return fmt.Errorf("cosmos status %d: %w", code, order.ErrNotFound)
 	case code == http.StatusConflict, code == http.StatusPreconditionFailed:
 		return fmt.Errorf("cosmos status %d: %w", code, order.ErrConflict)
-	case code == http.StatusTooManyRequests, code == http.StatusRequestTimeout, code >= http.StatusInternalServerError:
+	case code == http.StatusTooManyRequests, code == http.StatusRequestTimeout, code == statusRetryWith, code >= http.StatusInternalServerError:
 		return fmt.Errorf("cosmos status %d: %w", code, order.ErrUnavailable)
 	default:
 		return fmt.Errorf("cosmos status %d: %w", code, order.ErrPermanent)

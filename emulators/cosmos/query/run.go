@@ -10,17 +10,24 @@ import (
 // object, a VALUE, or a count (a float64, as encoding/json would decode it).
 // Results share maps and slices with docs: treat both as read-only.
 func (q *Query) Run(docs []map[string]any) ([]any, error) {
+	results, _, err := q.RunMatched(docs)
+	return results, err
+}
+
+// RunMatched is Run that also reports how many documents WHERE kept: the
+// documents an indexed engine loads, which a request charge counts.
+func (q *Query) RunMatched(docs []map[string]any) (results []any, matched int, err error) {
 	if q == nil {
-		return nil, errors.New("run query: nil query")
+		return nil, 0, errors.New("run query: nil query")
 	}
 	roots := q.filter(docs)
 	if q.sel.agg {
-		return q.page([]any{q.aggregate(roots)}), nil
+		return q.page([]any{q.aggregate(roots)}), len(roots), nil
 	}
 	if q.orderBy != nil {
 		roots = q.sort(roots)
 	}
-	return q.project(roots), nil
+	return q.project(roots), len(roots), nil
 }
 
 // Eval reports whether the WHERE clause holds for doc; a query without WHERE
