@@ -64,10 +64,10 @@ func TestHostIDIsDerivedLikeTheHost(t *testing.T) {
 }
 
 var authFunctions = map[string]string{
-	"Open":   `{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"anonymous","methods":["get"],"route":"open"},{"type":"http","direction":"out","name":"res"}]}`,
-	"Fn":     `{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"function","methods":["get"],"route":"fn/{id}"},{"type":"http","direction":"out","name":"res"}]}`,
-	"Other":  `{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","methods":["get"],"route":"other"},{"type":"http","direction":"out","name":"res"}]}`,
-	"Adm":    `{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"admin","methods":["get"],"route":"adm"},{"type":"http","direction":"out","name":"res"}]}`,
+	"Open":  `{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"anonymous","methods":["get"],"route":"open"},{"type":"http","direction":"out","name":"res"}]}`,
+	"Fn":    `{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"function","methods":["get"],"route":"fn/{id}"},{"type":"http","direction":"out","name":"res"}]}`,
+	"Other": `{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","methods":["get"],"route":"other"},{"type":"http","direction":"out","name":"res"}]}`,
+	"Adm":   `{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"admin","methods":["get"],"route":"adm"},{"type":"http","direction":"out","name":"res"}]}`,
 }
 
 func TestAuthLevels(t *testing.T) {
@@ -237,7 +237,7 @@ func TestOneInstanceIsPrimary(t *testing.T) {
 	require.True(t, first.IsPrimary())
 	assert.False(t, second.IsPrimary())
 
-	props, err := blobClient(t).ServiceClient().NewContainerClient(hostsContainer).NewBlobClient("locks/" + first.HostID() + "/host").GetProperties(testCtx(t), nil)
+	props, err := blobClient(t).ServiceClient().NewContainerClient(hostsContainer).NewBlobClient("locks/"+first.HostID()+"/host").GetProperties(testCtx(t), nil)
 	require.NoError(t, err)
 	require.NotNil(t, props.LeaseState)
 	assert.Equal(t, lease.StateTypeLeased, lease.StateType(*props.LeaseState))
