@@ -1,5 +1,6 @@
 // Package devstack runs the whole app on one machine with no Azure: the
-// embedded Cosmos DB emulator, the Service Bus emulator and the local
+// embedded Cosmos DB emulator, the Service Bus emulator, Azurite (the
+// host's AzureWebJobsStorage: keys and the primary lock) and the local
 // Functions host driving the staged app. It creates the database and
 // containers from infra/containers.json (the same definition the Bicep
 // deploys) and seeds the demo catalog on first run.
@@ -16,6 +17,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
+	"github.com/ordersflow/orderpipeline/emulators/azurite"
 	"github.com/ordersflow/orderpipeline/emulators/cosmos"
 	"github.com/ordersflow/orderpipeline/emulators/funchost"
 	"github.com/ordersflow/orderpipeline/emulators/servicebus/sbemu"
@@ -33,6 +35,7 @@ type Options struct {
 	RepoRoot         string        // default: found from the working directory
 	ServiceBusConfig string        // default: emulators/servicebus/config/orderpipeline.json
 	ServiceBus       string        // connection string of a running broker; "" starts the emulator
+	Storage          string        // AzureWebJobsStorage of a running account; "" starts Azurite
 	FeedPollDelay    time.Duration // overrides function.json; default 50ms
 	LeaseExpiration  time.Duration // overrides function.json; default 10s
 	LogLevel         string        // the handler's LOG_LEVEL; default warn
@@ -46,6 +49,11 @@ type Stack struct {
 	busConnection string
 	host          *funchost.Host
 	settings      map[string]string
+
+	azurite           *azurite.Server
+	storageConnection string
+	storageLog        *os.File
+	keys              funchost.AppKeys
 }
 
 // Start brings the stack up and returns when the Functions host is ready.
@@ -68,11 +76,15 @@ func (st *Stack) start(ctx context.Context, o Options) error {
 	if err := st.startServiceBus(ctx, o); err != nil {
 		return err
 	}
+	if err := st.startStorage(ctx, o); err != nil {
+		return err
+	}
 	schema, err := infra.LoadSchema()
 	if err != nil {
 		return err
 	}
 	st.settings = appSettings(schema, st.cosmos.ConnectionString(), st.busConnection, o.LogLevel)
+	st.settings["AzureWebJobsStorage"] = st.storageConnection
 	host, err := funchost.New(funchost.Config{ScriptRoot: o.AppDir, Addr: o.Addr, Settings: st.settings,
 		FeedPollDelay: o.FeedPollDelay, LeaseExpiration: o.LeaseExpiration, Log: o.Console})
 	if err != nil {
@@ -82,7 +94,7 @@ func (st *Stack) start(ctx context.Context, o Options) error {
 		return errors.Join(fmt.Errorf("start local functions host: %w", err), host.Close())
 	}
 	st.host = host
-	return nil
+	return st.loadKeys(ctx, o)
 }
 
 func (o *Options) defaults() error {
@@ -224,6 +236,7 @@ func (st *Stack) Close() error {
 	if st.bus != nil {
 		errs = append(errs, st.bus.Stop())
 	}
+	errs = append(errs, st.stopStorage())
 	if st.cosmos != nil {
 		errs = append(errs, st.cosmos.Close())
 	}

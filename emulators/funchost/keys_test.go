@@ -258,3 +258,14 @@ func startLocked(t *testing.T, root string, rl *relay, timing lockTiming) *Host 
 	t.Cleanup(func() { h.Close() })
 	return h
 }
+
+func TestLoadKeysGivesTheRunningHostsKeys(t *testing.T) {
+	root := stageApp(t, forwardingHostJSON, authFunctions, nil)
+	h, _ := startHost(t, root, newRelay(t, nil), nil)
+	keys, err := LoadKeys(testCtx(t), Config{ScriptRoot: root, Settings: map[string]string{"AzureWebJobsStorage": storageConn}})
+	require.NoError(t, err)
+	assert.Equal(t, h.HostID(), keys.HostID)
+	assert.Equal(t, h.MasterKey(), keys.Master)
+	assert.Equal(t, readHostSecrets(t, h).FunctionKeys[0].Value, keys.Host)
+	assert.Equal(t, map[string]string{"Open": h.FunctionKey("Open"), "Fn": h.FunctionKey("Fn"), "Other": h.FunctionKey("Other"), "Adm": h.FunctionKey("Adm")}, keys.Functions)
+}

@@ -104,3 +104,41 @@ func (h *Host) startStorage(ctx context.Context) error {
 	h.lock = newPrimaryLock(c, h.hostID, h.id, h.con, h.lockTiming)
 	return h.lock.start(ctx)
 }
+
+// AppKeys are an app's keys as the host keeps them in AzureWebJobsStorage.
+type AppKeys struct {
+	HostID    string
+	Master    string            // opens everything, /admin included
+	Host      string            // the host's "default" function key: opens every function-level function
+	Functions map[string]string // function name -> its "default" key
+}
+
+// LoadKeys reads the keys of the app in cfg.ScriptRoot from
+// AzureWebJobsStorage (cfg.Settings, environment or local.settings.json),
+// creating them on first use exactly as a starting host would. Every
+// instance of the app shares them.
+func LoadKeys(ctx context.Context, cfg Config) (AppKeys, error) {
+	h, err := New(cfg)
+	if err != nil {
+		return AppKeys{}, err
+	}
+	c, err := storageClient(h.settings)
+	if err != nil {
+		return AppKeys{}, err
+	}
+	st := &secretStore{container: c.ServiceClient().NewContainerClient(secretsContainer), hostID: h.hostID, info: secretsInfo{Source: "runtime"}}
+	k, err := st.loadKeys(ctx, h.fns)
+	if err != nil {
+		return AppKeys{}, fmt.Errorf("funchost: host keys: %w", err)
+	}
+	out := AppKeys{HostID: h.hostID, Master: k.master, Functions: map[string]string{}}
+	if len(k.host) > 0 {
+		out.Host = k.host[0]
+	}
+	for _, f := range h.fns {
+		if key, ok := k.defaults[strings.ToLower(f.Name)]; ok {
+			out.Functions[f.Name] = key
+		}
+	}
+	return out, nil
+}
