@@ -6,7 +6,8 @@ APP        := dist/app
 PORT       ?= 7071
 DATA       ?= .data
 GO         ?= go
-NPM_DIRS   := emulators/servicebus infra/check
+RUN_NPM_DIRS := emulators/servicebus emulators/azurite
+NPM_DIRS   := $(RUN_NPM_DIRS) infra/check
 GOTESTFLAGS ?= -race -count=1 -timeout 30m
 
 .DEFAULT_GOAL := help
@@ -30,8 +31,11 @@ build: ## Build the handler and stage a runnable app in dist/app (host.json + fu
 	$(call stage,$(APP),$(shell $(GO) env GOOS),$(shell $(GO) env GOARCH))
 
 .PHONY: deps
-deps: $(addsuffix /node_modules/.installed,$(NPM_DIRS)) ## Install Go modules and the npm packages of the emulators and checks
+deps: $(addsuffix /node_modules/.installed,$(NPM_DIRS)) ## Install Go modules and every npm package (Service Bus emulator, Azurite, infra checks)
 	$(GO) mod download
+
+.PHONY: deps-run
+deps-run: $(addsuffix /node_modules/.installed,$(RUN_NPM_DIRS)) ## Install only the npm packages the local stack runs (Service Bus emulator, pinned Azurite)
 
 %/node_modules/.installed: %/package-lock.json
 	npm --prefix $* ci --no-audit --no-fund --loglevel=error
@@ -47,18 +51,16 @@ lint: ## gofmt and go vet
 	$(GO) vet ./...
 
 .PHONY: run
-run: build deps ## Start the whole system on the local stack (Cosmos + Service Bus emulators, local Functions host); PORT=, DATA=
+run: build deps-run ## Start the whole system on the local stack (Cosmos + Service Bus emulators, Azurite, local Functions host); PORT=, DATA=
 	$(GO) build -o dist/devstack ./cmd/devstack
 	exec dist/devstack -app $(APP) -port $(PORT) -data $(DATA)
 
 .PHONY: start
-start: build ## Run with Functions Core Tools and Azurite instead (needs `func` and `azurite` on PATH)
+start: build deps-run ## Run with Functions Core Tools (needs `func` on PATH) and the pinned Azurite on free ports, data in $(DATA)/azurite
 	@command -v func >/dev/null || { echo "Functions Core Tools (func) not found: use 'make run' for the local stack"; exit 1; }
 	@[ -f local.settings.json ] || cp local.settings.json.example local.settings.json
 	cp local.settings.json $(APP)/
-	mkdir -p $(DATA)/azurite
-	npx --yes azurite --silent --location $(DATA)/azurite --skipApiVersionCheck & trap "kill $$!" EXIT; \
-	func start --script-root $(APP)
+	$(GO) run ./cmd/azurite -data $(DATA)/azurite -- func start --script-root $(APP)
 
 .PHONY: bench-cosmos
 bench-cosmos: ## Benchmark the Cosmos emulator through azcosmos (creates, reads, change feed; memory and durable)

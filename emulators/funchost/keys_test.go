@@ -269,3 +269,10 @@ func TestLoadKeysGivesTheRunningHostsKeys(t *testing.T) {
 	assert.Equal(t, readHostSecrets(t, h).FunctionKeys[0].Value, keys.Host)
 	assert.Equal(t, map[string]string{"Open": h.FunctionKey("Open"), "Fn": h.FunctionKey("Fn"), "Other": h.FunctionKey("Other"), "Adm": h.FunctionKey("Adm")}, keys.Functions)
 }
+
+func TestSecretStorageTypeOtherThanBlobIsRefused(t *testing.T) {
+	root := stageApp(t, forwardingHostJSON, authFunctions, nil)
+	_, err := LoadKeys(testCtx(t), Config{ScriptRoot: root, Settings: map[string]string{"AzureWebJobsStorage": storageConn, "AzureWebJobsSecretStorageType": "files"}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "blob storage only")
+}

@@ -29,6 +29,9 @@ const devStorage = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
 
 // storageClient connects to AzureWebJobsStorage.
 func storageClient(settings *appSettings) (*azblob.Client, error) {
+	if t, ok := settings.lookup("AzureWebJobsSecretStorageType"); ok && t != "" && !strings.EqualFold(t, "blob") {
+		return nil, fmt.Errorf("AzureWebJobsSecretStorageType=%s: the local host keeps keys in blob storage only (\"blob\", the default)", t)
+	}
 	conn, ok := settings.lookup(settingStorage)
 	if !ok || strings.TrimSpace(conn) == "" {
 		if _, ok := settings.lookup(settingStorage + "__accountName"); ok {
