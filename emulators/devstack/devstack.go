@@ -66,6 +66,10 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err := st.start(ctx, o); err != nil {
 		return nil, errors.Join(err, st.Close())
 	}
+	// Read once the host has created them, whatever runs the host.
+	if err := st.loadKeys(ctx, o); err != nil {
+		return nil, errors.Join(err, st.Close())
+	}
 	return st, nil
 }
 
@@ -94,7 +98,7 @@ func (st *Stack) start(ctx context.Context, o Options) error {
 		return errors.Join(fmt.Errorf("start local functions host: %w", err), host.Close())
 	}
 	st.host = host
-	return st.loadKeys(ctx, o)
+	return nil
 }
 
 func (o *Options) defaults() error {
