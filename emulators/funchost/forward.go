@@ -35,7 +35,7 @@ func (s *httpFront) forwardRequest(w http.ResponseWriter, r *http.Request, id st
 		return 0
 	}
 	defer ex.finish(w, body)
-	resp, err := ex.response(ctx, body)
+	resp, err := ex.response(ctx, r.Context(), body)
 	if err != nil {
 		return s.forwardFailed(w, err)
 	}
@@ -177,8 +177,10 @@ func (p *handlerProc) dial(ctx context.Context) (net.Conn, error) {
 
 // response waits for the handler's response. A failed upload ends the wait
 // only when the caller's side failed (too large, stalled, gone); when the
-// handler stopped reading, its response is on the way.
-func (ex *exchange) response(ctx context.Context, body *clientBody) (*http.Response, error) {
+// handler stopped reading, its response is on the way. caller is the
+// request's own context, which the server cancels when reading from the
+// caller fails.
+func (ex *exchange) response(ctx, caller context.Context, body *clientBody) (*http.Response, error) {
 	uploaded := ex.uploaded
 	for {
 		select {
@@ -196,14 +198,25 @@ func (ex *exchange) response(ctx context.Context, body *clientBody) (*http.Respo
 				}
 			}
 		case a := <-ex.answered:
+			if a.err != nil && caller.Err() != nil {
+				return nil, callerError(body)
+			}
 			return a.resp, a.err
-		case <-ctx.Done(): // the server cancels it when reading the caller's body fails
-			if cerr := body.failure(); cerr != nil {
-				return nil, clientBodyError(cerr)
+		case <-ctx.Done():
+			if caller.Err() != nil {
+				return nil, callerError(body)
 			}
 			return nil, fmt.Errorf("wait for the handler's response: %w", ctx.Err())
 		}
 	}
+}
+
+// callerError is why the caller's side failed, as far as is known yet.
+func callerError(body *clientBody) error {
+	if cerr := body.failure(); cerr != nil {
+		return clientBodyError(cerr)
+	}
+	return fmt.Errorf("%w: the caller's connection failed", errClientBody)
 }
 
 func clientBodyError(err error) error {
