@@ -9,7 +9,7 @@ OTLP_ADDR  ?= 127.0.0.1:4318
 GO         ?= go
 LOG_LEVEL  ?= warn
 FUZZTIME   ?= 30s
-RUN_NPM_DIRS  := emulators/servicebus
+RUN_NPM_DIRS  := emulators/servicebus emulators/azurite
 TEST_NPM_DIRS := $(RUN_NPM_DIRS) infra/check
 FUZZ_TARGETS  := FuzzCheckoutRequest FuzzInvocationEnvelope FuzzChangeFeedDocument
 GOTESTFLAGS ?= -race -count=1 -timeout 30m
@@ -40,7 +40,7 @@ build: ## Build the handler and stage a runnable app in dist/app (host.json + fu
 # builds); deps adds what the tests need: the Bicep check's npm packages and
 # every Go module.
 .PHONY: deps-run
-deps-run: $(addsuffix /node_modules/.installed,$(RUN_NPM_DIRS)) ## Install the npm packages the local stack runs on (the Service Bus emulator)
+deps-run: $(addsuffix /node_modules/.installed,$(RUN_NPM_DIRS)) ## Install the npm packages the local stack runs on (the Service Bus emulator, the pinned Azurite)
 
 .PHONY: deps
 deps: deps-run $(addsuffix /node_modules/.installed,$(TEST_NPM_DIRS)) ## Install everything the tests need: deps-run, the Bicep check's npm packages, every Go module
@@ -70,7 +70,7 @@ lint: emulators/servicebus/node_modules/.installed ## gofmt, go mod tidy -diff, 
 	npm --prefix emulators/servicebus run lint
 
 .PHONY: run
-run: build deps-run ## Start the whole system on the local stack (Cosmos + Service Bus emulators, local Functions host); PORT=, DATA=, LOG_LEVEL=, TRACE=1
+run: build deps-run ## Start the whole system on the local stack (Cosmos + Service Bus emulators, Azurite, local Functions host); PORT=, DATA=, LOG_LEVEL=, TRACE=1
 	$(GO) build -o dist/devstack ./cmd/devstack
 	exec dist/devstack -app $(APP) -port $(PORT) -data $(DATA) -log-level $(LOG_LEVEL) $(if $(TRACE),-otlp $(OTLP_ADDR))
 
@@ -85,13 +85,11 @@ trace: ## Print an order's trace as a timeline, from the receiver of `make run T
 	$(GO) run ./cmd/trace -order $(ORDER) -receiver http://$(OTLP_ADDR)
 
 .PHONY: start
-start: build ## Run with Functions Core Tools and Azurite instead (needs `func` and `azurite` on PATH)
+start: build deps-run ## Run with Functions Core Tools (needs `func` on PATH) and the pinned Azurite on free ports, data in $(DATA)/azurite
 	@command -v func >/dev/null || { echo "Functions Core Tools (func) not found: use 'make run' for the local stack"; exit 1; }
 	@[ -f local.settings.json ] || cp local.settings.json.example local.settings.json
 	cp local.settings.json $(APP)/
-	mkdir -p $(DATA)/azurite
-	npx --yes azurite --silent --location $(DATA)/azurite --skipApiVersionCheck & trap "kill $$!" EXIT; \
-	func start --script-root $(APP)
+	$(GO) run ./cmd/azurite -data $(DATA)/azurite -- func start --script-root $(APP)
 
 .PHONY: bench-cosmos
 bench-cosmos: ## Benchmark the Cosmos emulator through azcosmos (creates, reads, change feed; memory and durable)

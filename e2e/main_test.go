@@ -77,6 +77,24 @@ func startStack(t *testing.T, o devstack.Options) *devstack.Stack {
 type client struct {
 	base string
 	http *http.Client
+	key  string // x-functions-key for the ops routes (authLevel: function)
+}
+
+// withKey is the client with key for the routes that need one.
+func (c *client) withKey(key string) *client {
+	k := *c
+	k.key = key
+	return &k
+}
+
+// ops sends a request to an ops route with the client's key.
+func (c *client) ops(method, path string) (*http.Response, error) {
+	req, err := http.NewRequest(method, c.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("x-functions-key", c.key)
+	return c.http.Do(req)
 }
 
 func newClient(base string) *client {

@@ -21,7 +21,7 @@ import (
 func TestSplitsWhileOrdersFlow(t *testing.T) {
 	delayed := cosmos.Fault{Split: true, Container: "orders", After: cosmos.Duration(300 * time.Millisecond)}
 	st := startStack(t, devstack.Options{CosmosFaults: []cosmos.Fault{delayed}})
-	c := newClient(st.URL())
+	c := newClient(st.URL()).withKey(st.HostKey())
 	faults := cosmos.NewFaultClient(st.CosmosEndpoint(), cosmos.DefaultKey, nil)
 	before := c.stockWhenServed(t, "MUG-CLASSIC")
 

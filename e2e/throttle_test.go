@@ -24,7 +24,7 @@ import (
 func TestThrottlingCostsLatencyNotOrders(t *testing.T) {
 	throttle := cosmos.Fault{Status: http.StatusTooManyRequests, Rate: 0.7, RetryAfter: cosmos.Duration(5 * time.Millisecond)}
 	st := startStack(t, devstack.Options{CosmosFaults: []cosmos.Fault{throttle}})
-	c := newClient(st.URL())
+	c := newClient(st.URL()).withKey(st.HostKey())
 	faults := cosmos.NewFaultClient(st.CosmosEndpoint(), cosmos.DefaultKey, nil)
 	before := c.stockWhenServed(t, "MUG-CLASSIC")
 
@@ -137,7 +137,7 @@ type deadLetter struct {
 
 // listDeadLetters reads the ops API's dead-letter list.
 func (c *client) listDeadLetters() ([]deadLetter, error) {
-	resp, err := c.http.Get(c.base + "/api/ops/dead-letters")
+	resp, err := c.ops(http.MethodGet, "/api/ops/dead-letters")
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +167,7 @@ func (c *client) replayDeadLetters() int {
 	}
 	n := 0
 	for _, d := range dls {
-		resp, err := c.http.Post(c.base+"/api/ops/dead-letters/"+d.ID+"/replay", "application/json", nil)
+		resp, err := c.ops(http.MethodPost, "/api/ops/dead-letters/"+d.ID+"/replay")
 		if err != nil {
 			continue
 		}

@@ -1,6 +1,6 @@
 // Command devstack runs the order pipeline on the embedded local stack:
-// the Cosmos DB emulator, the Service Bus emulator and the local Functions
-// host. `make run` builds the app and starts it.
+// the Cosmos DB emulator, the Service Bus emulator, Azurite and the local
+// Functions host. `make run` builds the app and starts it.
 package main
 
 import (
@@ -49,6 +49,7 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&prof.addr, "pprof", "", "serve net/http/pprof of this process (Cosmos emulator + local host) on this loopback address, e.g. 127.0.0.1:6060")
 	fs.StringVar(&prof.handlerAddr, "handler-pprof", "", "the handler's PPROF_ADDR: serve its net/http/pprof on this loopback address")
 	fs.StringVar(&prof.busDir, "servicebus-cpu-prof", "", "have the Service Bus emulator's node process write a .cpuprofile into this directory when it stops")
+	storage := fs.String("storage", "", "AzureWebJobsStorage of a running storage account (empty: start Azurite)")
 	faultsFile := fs.String("cosmos-faults", "", "JSON file of Cosmos DB faults to inject once the stack is up (see emulators/cosmos/README.md, Fault injection)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -67,7 +68,7 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer stopReceiver()
-	st, err := devstack.Start(ctx, devstack.Options{AppDir: *app, DataDir: *data, FeedPollDelay: *poll, LeaseExpiration: *leaseExpiry, LogLevel: *logLevel, ServiceBus: *bus,
+	st, err := devstack.Start(ctx, devstack.Options{AppDir: *app, DataDir: *data, FeedPollDelay: *poll, LeaseExpiration: *leaseExpiry, LogLevel: *logLevel, ServiceBus: *bus, Storage: *storage,
 		OTLPEndpoint: endpoint, HandlerSettings: prof.handlerSettings(), ServiceBusCPUProfileDir: prof.busDir, CosmosFaults: faults,
 		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)), CosmosAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*cosmosPort))})
 	if err != nil {
@@ -120,7 +121,10 @@ func banner(w io.Writer, st *devstack.Stack, data string) {
 	for _, k := range keys {
 		fmt.Fprintf(w, "  %s=%s\n", k, settings[k])
 	}
+	fmt.Fprintln(w, "\nKeys (kept in AzureWebJobsStorage, azure-webjobs-secrets/"+st.HostID()+"/; send as x-functions-key or ?code=):")
+	fmt.Fprintf(w, "  master=%s\n  host default=%s\n", st.MasterKey(), st.HostKey())
 	fmt.Fprintf(w, "\nTry:\n  curl -s %s/api/products\n", st.URL())
+	fmt.Fprintf(w, "  curl -s %s/api/ops/dead-letters -H 'x-functions-key: %s'\n", st.URL(), st.FunctionKey("ListDeadLetters"))
 	fmt.Fprintf(w, "  curl -si -X POST %s/api/orders -H 'Content-Type: application/json' \\\n", st.URL())
 	fmt.Fprintln(w, `    -d '{"customerId":"c-1","currency":"USD","lines":[{"sku":"MUG-CLASSIC","quantity":2}],"shipTo":{"country":"US","region":"CA","postalCode":"94103"},"payment":{"token":"tok_visa"}}'`)
 	fmt.Fprintln(w)

@@ -2,6 +2,10 @@
 // Functions host does, for machines without Core Tools:
 //
 //	funchost -script-root dist/app -addr 127.0.0.1:7071
+//
+// Like the real host it needs AzureWebJobsStorage (environment or
+// local.settings.json) for its keys and primary lock; `go run ./cmd/azurite
+// -- funchost ...` provides one.
 package main
 
 import (
@@ -31,6 +35,7 @@ func realMain(ctx context.Context, args []string) error {
 	root := fs.String("script-root", ".", "staged app directory: host.json, <Function>/function.json and the handler")
 	addr := fs.String("addr", funchost.DefaultAddr, "HTTP listen address")
 	poll := fs.Duration("feed-poll-delay", 0, "override every cosmosDBTrigger's feedPollDelay (0 = use function.json)")
+	maxBody := fs.Int64("max-request-body-size", 0, "request body limit in bytes (0 = app setting FUNCTIONS_REQUEST_BODY_SIZE_LIMIT, else 100 MB as on Azure)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,7 +45,7 @@ func realMain(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("script root %s: %w", *root, err)
 	}
-	h, err := funchost.New(funchost.Config{ScriptRoot: abs, Addr: *addr, FeedPollDelay: *poll, Log: os.Stdout})
+	h, err := funchost.New(funchost.Config{ScriptRoot: abs, Addr: *addr, FeedPollDelay: *poll, MaxRequestBodyBytes: *maxBody, Log: os.Stdout})
 	if err != nil {
 		return err
 	}

@@ -1,5 +1,6 @@
 // Package devstack runs the whole app on one machine with no Azure: the
-// embedded Cosmos DB emulator, the Service Bus emulator and the local
+// embedded Cosmos DB emulator, the Service Bus emulator, Azurite (the
+// host's AzureWebJobsStorage: keys and the primary lock) and the local
 // Functions host driving the staged app. It creates the database and
 // containers from infra/containers.json (the same definition the Bicep
 // deploys) and seeds the demo catalog on first run.
@@ -16,6 +17,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
+	"github.com/ordersflow/orderpipeline/emulators/azurite"
 	"github.com/ordersflow/orderpipeline/emulators/cosmos"
 	"github.com/ordersflow/orderpipeline/emulators/funchost"
 	"github.com/ordersflow/orderpipeline/emulators/servicebus/sbemu"
@@ -34,6 +36,7 @@ type Options struct {
 	RepoRoot         string        // default: found from the working directory
 	ServiceBusConfig string        // default: emulators/servicebus/config/orderpipeline.json
 	ServiceBus       string        // connection string of a running broker; "" starts the emulator
+	Storage          string        // AzureWebJobsStorage of a running account; "" starts Azurite
 	FeedPollDelay    time.Duration // overrides function.json; default 50ms
 	LeaseExpiration  time.Duration // overrides function.json; default 10s
 	LogLevel         string        // the handler's LOG_LEVEL; default warn
@@ -66,6 +69,11 @@ type Stack struct {
 	busConnection string
 	host          *funchost.Host
 	settings      map[string]string
+
+	azurite           *azurite.Server
+	storageConnection string
+	storageLog        *os.File
+	keys              funchost.AppKeys
 }
 
 // Start brings the stack up and returns when the Functions host is ready.
@@ -78,6 +86,10 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err := st.start(ctx, o); err != nil {
 		return nil, errors.Join(err, st.Close())
 	}
+	// Read once the host has created them, whatever runs the host.
+	if err := st.loadKeys(ctx, o); err != nil {
+		return nil, errors.Join(err, st.Close())
+	}
 	return st, nil
 }
 
@@ -88,11 +100,15 @@ func (st *Stack) start(ctx context.Context, o Options) error {
 	if err := st.startServiceBus(ctx, o); err != nil {
 		return err
 	}
+	if err := st.startStorage(ctx, o); err != nil {
+		return err
+	}
 	schema, err := infra.LoadSchema()
 	if err != nil {
 		return err
 	}
 	st.settings = appSettings(schema, st.cosmos.ConnectionString(), st.busConnection, o.LogLevel)
+	st.settings["AzureWebJobsStorage"] = st.storageConnection
 	if o.OTLPEndpoint != "" {
 		// Export soon after each span ends, so a trace is complete moments
 		// after the order is.
@@ -273,6 +289,7 @@ func (st *Stack) Close() error {
 	if st.bus != nil {
 		errs = append(errs, st.bus.Stop())
 	}
+	errs = append(errs, st.stopStorage())
 	if st.cosmos != nil {
 		errs = append(errs, st.cosmos.Close())
 	}

@@ -36,13 +36,33 @@ func (h *Host) banner() {
 			if len(fi.Methods) > 0 {
 				methods = strings.Join(fi.Methods, ",")
 			}
-			fmt.Fprintf(&b, "\t%s: [%s] %s\n\n", fi.Name, methods, fi.URL)
+			fmt.Fprintf(&b, "\t%s: [%s] %s\n\n", fi.Name, methods, fi.URL+h.codeQuery(fi.Name))
 			continue
 		}
 		fmt.Fprintf(&b, "\t%s: %s\n\n", fi.Name, h.triggerDetail(fi.Name))
 	}
 	b.WriteString("Host started. Press Ctrl+C to stop.\n")
 	h.con.raw(b.String())
+}
+
+// codeQuery is "?code=<key>" for a function that needs a key, as the
+// portal's "Get function URL" gives it: its own key, or the master key
+// for authLevel admin.
+func (h *Host) codeQuery(name string) string {
+	for _, f := range h.fns {
+		if f.Name != name || f.HTTP == nil {
+			continue
+		}
+		switch authLevelOf(f.HTTP.AuthLevel) {
+		case levelAnonymous:
+			return ""
+		case levelFunction:
+			return "?code=" + h.FunctionKey(name)
+		default:
+			return "?code=" + h.MasterKey()
+		}
+	}
+	return ""
 }
 
 func (h *Host) triggerDetail(name string) string {

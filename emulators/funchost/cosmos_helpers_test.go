@@ -81,7 +81,7 @@ func (tc *testCosmos) lease(t *testing.T, id string) leaseDoc {
 }
 
 func (tc *testCosmos) settings() map[string]string {
-	return map[string]string{"COSMOS": tc.conn, "COSMOS_DATABASE": "commerce", "LEASES": "leases"}
+	return map[string]string{"COSMOS": tc.conn, "COSMOS_DATABASE": "commerce", "LEASES": "leases", "AzureWebJobsStorage": storageConn}
 }
 
 // triggerFn is a cosmosDBTrigger function.json with short lease timings;

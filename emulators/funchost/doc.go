@@ -9,28 +9,51 @@
 // no Core Tools and no .NET; it is never imported by product code.
 //
 // What matches the real host:
+//
 //   - HTTP: route templates with constraints, optional and catch-all
 //     parameters, methods, extensions.http.routePrefix; the raw request is
 //     forwarded when enableForwardingHttpRequest is set and the function's
 //     bindings are exactly httpTrigger in + http out, the Data.req envelope
 //     otherwise; X-Azure-Functions-InvocationId on every request.
+//
 //   - Envelope invocations: POST /<FunctionName>; a non-2xx reply or one
 //     that is not application/json fails the invocation and discards the
 //     Outputs; Logs are printed.
+//
 //   - cosmosDBTrigger: Data.<name> is the JSON array as a string, serialised
 //     once more; Metadata.sys; Metadata.RetryContext when function.json has a
 //     retry policy. Without a policy a failed batch is logged and
 //     checkpointed past (lost); with one the batch is retried and the
 //     checkpoint moves only after success or after the last retry.
+//
 //   - Leases: one document per feed range, id <leaseContainerPrefix><n>, in
 //     a lease container partitioned on /id, holding the continuation, the
 //     owner and an expiry; renewed every leaseRenewInterval, taken over only
 //     after leaseExpirationInterval, released on Close.
 //
+//   - Keys and authLevel: keys live in AzureWebJobsStorage (container
+//     azure-webjobs-secrets, {hostId}/host.json and {hostId}/{function}.json,
+//     the host's JSON), generated as the host's SecretGenerator does, created
+//     on first start and reused; authLevel function needs the function's key,
+//     a host function key or the master key (x-functions-key or ?code=),
+//     admin and /admin/* the master key; a missing or wrong key is 401.
+//
+//   - The primary host lock: a lease on azure-webjobs-hosts,
+//     locks/{hostId}/host, renewed before it expires; the others retry.
+//
+//   - Body limit FUNCTIONS_REQUEST_BODY_SIZE_LIMIT (100 MB): 413.
+//
+// Standing where Azure's front end stands, it also streams bodies, applies
+// header, read, write and idle timeouts and a connection limit, and answers
+// every error of its own (404, 405 with Allow, 401, 413, 408, 500) as RFC
+// 9457 problem+json; paths with empty or dot segments are a 404.
+//
 // Local differences: only the binding types the app uses are supported
 // (httpTrigger, http, cosmosDBTrigger) and anything else is a start-up
-// error; identity-based connections are not supported; authLevel is not
-// enforced; Config.FeedPollDelay and Config.LeaseExpiration may shorten
-// every feedPollDelay and leaseExpirationInterval; a feed
-// range split while the host runs is not followed.
+// error; identity-based connections are not supported (AzureWebJobsStorage
+// included); keys are never encrypted and only blob secret storage exists;
+// authLevel user is refused; Config.FeedPollDelay and
+// Config.LeaseExpiration may shorten every feedPollDelay and
+// leaseExpirationInterval; a feed range split while the host runs is not
+// followed.
 package funchost

@@ -15,10 +15,17 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ordersflow/orderpipeline/emulators/azurite"
+	"github.com/ordersflow/orderpipeline/emulators/servicebus/sbemu"
 )
 
 // handlerBin is the relay handler built once for every test.
 var handlerBin string
+
+// storageConn is AzureWebJobsStorage for every test host: one in-memory
+// Azurite for the package (each test's script root gives its own host id).
+var storageConn string
 
 func TestMain(m *testing.M) {
 	os.Exit(runTests(m))
@@ -37,6 +44,20 @@ func runTests(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "build relay handler: %v\n%s", err, out)
 		return 1
 	}
+	root, err := sbemu.RepoRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	az, err := azurite.Start(ctx, azurite.Options{RepoRoot: root})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer az.Stop()
+	storageConn = az.ConnectionString()
 	return m.Run()
 }
 
@@ -77,7 +98,7 @@ func newRelay(t *testing.T, fn http.HandlerFunc) *relay {
 func startHost(t *testing.T, root string, rl *relay, settings map[string]string, tweak ...func(*Config)) (*Host, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
-	s := map[string]string{"RELAY_URL": rl.srv.URL}
+	s := map[string]string{"RELAY_URL": rl.srv.URL, "AzureWebJobsStorage": storageConn}
 	for k, v := range settings {
 		s[k] = v
 	}

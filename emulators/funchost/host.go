@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +27,16 @@ type Config struct {
 	// after a crash takes its leases back sooner than Azure's 60 s.
 	LeaseExpiration time.Duration
 	Log             io.Writer // console output
+
+	// HTTP limits; zero takes the default. MaxRequestBodyBytes falls back
+	// to the FUNCTIONS_REQUEST_BODY_SIZE_LIMIT app setting, then to
+	// Azure's 100 MB.
+	MaxRequestBodyBytes int64
+	ReadHeaderTimeout   time.Duration // default 10 s
+	ReadTimeout         time.Duration // headers and body; default 1 min
+	WriteTimeout        time.Duration // default ReadTimeout + functionTimeout + 10 s
+	IdleTimeout         time.Duration // keep-alive; default 2 min
+	MaxConnections      int           // open HTTP connections; default 512
 }
 
 // DefaultAddr is where Core Tools serves.
@@ -42,6 +54,11 @@ type Host struct {
 	con      *console
 	proc     *handlerProc
 	inv      *invoker
+	hostID   string
+	keys     *keyring
+	lock     *primaryLock
+	// lockTiming, when set before Start, replaces the primary lock's timing.
+	lockTiming lockTiming
 
 	mu        sync.Mutex
 	srv       *http.Server
@@ -63,6 +80,11 @@ func New(cfg Config) (*Host, error) {
 	if cfg.Log == nil {
 		cfg.Log = os.Stdout
 	}
+	root, err := filepath.Abs(cfg.ScriptRoot)
+	if err != nil {
+		return nil, fmt.Errorf("funchost: script root: %w", err)
+	}
+	cfg.ScriptRoot = root
 	h := &Host{cfg: cfg, id: uuid.NewString(), con: &console{w: cfg.Log}}
 	if err := h.load(); err != nil {
 		return nil, fmt.Errorf("funchost: %s: %w", cfg.ScriptRoot, err)
@@ -78,6 +100,7 @@ func (h *Host) load() error {
 	if h.settings, err = loadAppSettings(h.cfg.ScriptRoot, h.cfg.Settings); err != nil {
 		return err
 	}
+	h.hostID = hostID(h.settings, h.cfg.ScriptRoot)
 	if h.fns, err = loadFunctions(h.cfg.ScriptRoot, h.hc, h.settings); err != nil {
 		return err
 	}
@@ -123,6 +146,12 @@ func (h *Host) start(ctx context.Context) error {
 	if err := proc.start(ctx); err != nil {
 		return err
 	}
+	if err := h.listenHTTP(); err != nil {
+		return err
+	}
+	if err := h.startStorage(ctx); err != nil {
+		return err
+	}
 	if err := h.serveHTTP(); err != nil {
 		return err
 	}
@@ -136,21 +165,6 @@ func (h *Host) start(ctx context.Context) error {
 		}
 		h.listeners = append(h.listeners, l)
 	}
-	return nil
-}
-
-func (h *Host) serveHTTP() error {
-	ln, err := net.Listen("tcp", h.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", h.cfg.Addr, err)
-	}
-	client := &http.Client{
-		Transport:     &http.Transport{DisableCompression: true, Proxy: nil},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	h.ln = ln
-	h.srv = &http.Server{Handler: &httpFront{h: h, rt: h.rt, forward: h.hc.Forwarding, client: client}, ReadHeaderTimeout: 30 * time.Second}
-	go h.srv.Serve(ln) //nolint:errcheck // returns ErrServerClosed on Close
 	return nil
 }
 
@@ -181,15 +195,34 @@ func (h *Host) shutdown() error {
 	for _, l := range h.listeners {
 		l.stop()
 	}
-	if h.srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := h.srv.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("stop HTTP listener: %w", err))
-		}
+	errs = append(errs, h.stopHTTP())
+	if h.lock != nil {
+		h.lock.stop()
 	}
 	if h.proc != nil {
 		errs = append(errs, h.proc.close())
 	}
 	return errors.Join(errs...)
+}
+
+// IsPrimary reports whether this instance holds the primary host lock.
+func (h *Host) IsPrimary() bool { return h.lock != nil && h.lock.primary.Load() }
+
+// HostID is the id that names the host's keys and lock in storage.
+func (h *Host) HostID() string { return h.hostID }
+
+// MasterKey is the host's master key (opens every function and /admin).
+func (h *Host) MasterKey() string {
+	if h.keys == nil {
+		return ""
+	}
+	return h.keys.master
+}
+
+// FunctionKey is the "default" key of function name ("" if it has none).
+func (h *Host) FunctionKey(name string) string {
+	if h.keys == nil {
+		return ""
+	}
+	return h.keys.defaults[strings.ToLower(name)]
 }

@@ -18,8 +18,8 @@ import (
 var httpFunctions = map[string]string{
 	"Checkout": `{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"anonymous","methods":["post"],"route":"orders"},{"type":"http","direction":"out","name":"res"}]}`,
 	"GetOrder": `{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"anonymous","methods":["get"],"route":"orders/{id}"},{"type":"http","direction":"out","name":"res"}]}`,
-	"GetItem":  `{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","methods":["get"],"route":"items/{n:int:min(1)}/{rest?}"},{"type":"http","direction":"out","name":"res"}]}`,
-	"Hooks":    `{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","route":"hooks/{*path}"},{"type":"http","direction":"out","name":"res"}]}`,
+	"GetItem":  `{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"anonymous","methods":["get"],"route":"items/{n:int:min(1)}/{rest?}"},{"type":"http","direction":"out","name":"res"}]}`,
+	"Hooks":    `{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"anonymous","route":"hooks/{*path}"},{"type":"http","direction":"out","name":"res"}]}`,
 }
 
 type seen struct {
@@ -69,7 +69,7 @@ func TestRoutesByTemplateAndMethod(t *testing.T) {
 	}{
 		{"parameter", "GET", "/api/orders/o-123", http.StatusTeapot, "/api/orders/o-123"},
 		{"case-insensitive prefix and literal", "GET", "/API/Orders/o-1", http.StatusTeapot, "/API/Orders/o-1"},
-		{"wrong method", "DELETE", "/api/orders/o-1", http.StatusNotFound, ""},
+		{"wrong method", "DELETE", "/api/orders/o-1", http.StatusMethodNotAllowed, ""},
 		{"no route", "GET", "/api/nothing", http.StatusNotFound, ""},
 		{"no prefix", "POST", "/orders", http.StatusNotFound, ""},
 		{"int constraint", "GET", "/api/items/7", http.StatusTeapot, "/api/items/7"},
@@ -180,12 +180,15 @@ func TestBuiltInRoutes(t *testing.T) {
 	resp, _ := do(t, http.MethodGet, h.URL()+"/", "", nil)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	resp, body := do(t, http.MethodGet, h.URL()+"/admin/host/status", "", nil)
+	assertProblem(t, resp, body, http.StatusUnauthorized)
+	resp, body = do(t, http.MethodGet, h.URL()+"/admin/host/status", "", map[string]string{"x-functions-key": h.MasterKey()})
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, body, `"state":"Running"`)
+	assert.Contains(t, body, `"primary":true`)
 }
 
 func TestEnvelopeReturnValue(t *testing.T) {
-	fns := map[string]string{"Hello": `{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","methods":["get"]},{"type":"http","direction":"out","name":"$return"}]}`}
+	fns := map[string]string{"Hello": `{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"anonymous","methods":["get"]},{"type":"http","direction":"out","name":"$return"}]}`}
 	rl := newRelay(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"Outputs":{},"Logs":[],"ReturnValue":{"statusCode":"200","body":"hello","headers":{}}}`)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -16,8 +17,13 @@ import (
 // Outputs (or ReturnValue for "$return"). It returns 0 on failure.
 func (s *httpFront) invokeEnvelope(w http.ResponseWriter, r *http.Request, f *function, params map[string]string, id string) int {
 	reqData, err := requestData(r, params)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		writeTooLarge(w, tooLarge.Limit)
+		return 0
+	}
 	if err != nil {
-		w.WriteHeader(http.StatusBadRequest)
+		writeProblem(w, http.StatusBadRequest, "the request body could not be read")
 		return 0
 	}
 	env := invocationRequest{
@@ -30,7 +36,7 @@ func (s *httpFront) invokeEnvelope(w http.ResponseWriter, r *http.Request, f *fu
 	res, exc := s.h.inv.invoke(r.Context(), f.Name, id, env)
 	if exc != nil {
 		s.h.con.printf("Executed 'Functions.%s' failed: %s", f.Name, exceptionText(exc))
-		w.WriteHeader(http.StatusInternalServerError)
+		writeProblem(w, http.StatusInternalServerError, "the function failed")
 		return 0
 	}
 	return writeHTTPOutput(w, httpOutputValue(f, res))
@@ -89,7 +95,7 @@ func writeHTTPOutput(w http.ResponseWriter, raw json.RawMessage) int {
 	}
 	var out httpResponseData
 	if err := decodeFold(raw, &out); err != nil {
-		w.WriteHeader(http.StatusInternalServerError)
+		writeProblem(w, http.StatusInternalServerError, "the function's http output is not a response")
 		return 0
 	}
 	status := statusOf(out.StatusCode, out.Status)

@@ -53,20 +53,57 @@ func methodsOverlap(a, b *httpTrigger) bool {
 }
 
 // find returns the function and route parameters for path and method.
-func (rt *router) find(path, method string) (*function, map[string]string) {
+// When no function answers the method but some answer the path, allow
+// lists their methods (for a 405 with an Allow header).
+func (rt *router) find(path, method string) (f *function, params map[string]string, allow []string) {
 	rest, ok := rt.strip(path)
-	if !ok {
-		return nil, nil
+	if !ok || !cleanPath(path) {
+		return nil, nil, nil
 	}
-	for _, f := range rt.funcs {
-		if !f.HTTP.allows(method) {
+	for _, fn := range rt.funcs {
+		p, ok := fn.HTTP.Route.match(rest)
+		if !ok {
 			continue
 		}
-		if params, ok := f.HTTP.Route.match(rest); ok {
-			return f, params
+		if fn.HTTP.allows(method) {
+			return fn, p, nil
+		}
+		allow = append(allow, fn.HTTP.Methods...)
+	}
+	return nil, nil, allowHeader(allow)
+}
+
+// allowHeader upper-cases, sorts and de-duplicates methods.
+func allowHeader(methods []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range methods {
+		if m = strings.ToUpper(m); !seen[m] {
+			seen[m] = true
+			out = append(out, m)
 		}
 	}
-	return nil, nil
+	sort.Strings(out)
+	return out
+}
+
+// cleanPath reports whether an escaped request path has no empty segment
+// ("//") and no dot segment ("." or "..", also percent-encoded). Such paths
+// are never cleaned and redirected: they match no route.
+func cleanPath(escaped string) bool {
+	parts := strings.Split(strings.TrimPrefix(escaped, "/"), "/")
+	for i, p := range parts {
+		seg := unescape(p)
+		if (seg == "" && i != len(parts)-1) || strings.Contains(seg, "//") || strings.Contains(seg, "\\") {
+			return false
+		}
+		for _, sub := range strings.Split(seg, "/") {
+			if sub == "." || sub == ".." {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // strip removes the route prefix ("/api/orders" -> "orders").

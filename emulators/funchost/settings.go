@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -94,4 +95,17 @@ func (s *appSettings) resolve(v string) (string, error) {
 		return "", fmt.Errorf("app setting %s is not set (environment, local.settings.json Values or Config.Settings)", strings.Join(missing, ", "))
 	}
 	return out, nil
+}
+
+// bytes reads a byte count app setting (a positive integer), or def when unset.
+func (s *appSettings) bytes(name string, def int64) (int64, error) {
+	v, ok := s.lookup(name)
+	if !ok || v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("app setting %s=%q is not a positive number of bytes", name, v)
+	}
+	return n, nil
 }

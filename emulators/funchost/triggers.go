@@ -31,7 +31,12 @@ var authLevels = map[string]bool{"anonymous": true, "function": true, "admin": t
 
 func readHTTPTrigger(b *bindingReader, name string) *httpTrigger {
 	t := &httpTrigger{Name: name, AuthLevel: strings.ToLower(b.str("authLevel", false, false))}
-	if t.AuthLevel != "" && !authLevels[t.AuthLevel] {
+	switch {
+	case t.AuthLevel == "":
+		t.AuthLevel = "function" // the host's default, as on Azure
+	case t.AuthLevel == "user":
+		b.fail("authLevel \"user\" needs App Service Authentication, which the local host does not have")
+	case !authLevels[t.AuthLevel]:
 		b.fail("authLevel %q is not one of anonymous, function, admin", t.AuthLevel)
 	}
 	for _, m := range b.strs("methods") {

@@ -107,7 +107,7 @@ func TestRoutePrecedence(t *testing.T) {
 	rt, err := newRouter("api", fns)
 	require.NoError(t, err)
 	for path, want := range map[string]string{"/api/orders/latest": "Literal", "/api/orders/o-1": "Param", "/api/x/y": "CatchAll"} {
-		f, _ := rt.find(path, "GET")
+		f, _, _ := rt.find(path, "GET")
 		require.NotNil(t, f, path)
 		assert.Equal(t, want, f.Name, path)
 	}

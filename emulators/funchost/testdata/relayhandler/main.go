@@ -2,7 +2,9 @@
 // answers GET /, relays every other request to $RELAY_URL (the test's
 // server) with X-Handler-Pid added, and has three test hooks reachable
 // through a catch-all HTTP function: .../__exit exits with status 3,
-// .../__env?name=X returns the environment variable X, .../__pid the pid.
+// .../__env?name=X returns the environment variable X, .../__pid the pid,
+// .../__early reads 64 KiB of the body, answers 413 and closes the
+// connection at once (what a handler with a body limit does to a big upload).
 package main
 
 import (
@@ -32,6 +34,8 @@ func serve(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, os.Getenv(r.URL.Query().Get("name")))
 	case strings.HasSuffix(r.URL.Path, "/__pid"):
 		io.WriteString(w, strconv.Itoa(os.Getpid()))
+	case strings.HasSuffix(r.URL.Path, "/__early"):
+		early(w, r)
 	default:
 		relay(w, r)
 	}
@@ -57,4 +61,16 @@ func relay(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(resp.StatusCode)
 	io.Copy(w, resp.Body)
+}
+
+func early(w http.ResponseWriter, r *http.Request) {
+	io.CopyN(io.Discard, r.Body, 64<<10)
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return
+	}
+	body := `{"title":"Request Entity Too Large","status":413}`
+	fmt.Fprintf(buf, "HTTP/1.1 413 Request Entity Too Large\r\nContent-Type: application/problem+json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+	buf.Flush()
+	conn.Close()
 }
