@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -74,10 +75,20 @@ func stackProcesses(devstackPID int) ([]process, error) {
 		case "handler":
 			procs = append(procs, process{Name: "handler", PID: k.pid})
 		case "node":
-			procs = append(procs, process{Name: "servicebus emulator (node)", PID: k.pid})
+			procs = append(procs, process{Name: nodeName(k.pid), PID: k.pid})
 		}
 	}
 	return procs, nil
+}
+
+// nodeName tells devstack's two node children apart by their command line:
+// the Service Bus emulator and Azurite.
+func nodeName(pid int) string {
+	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if bytes.Contains(cmdline, []byte("azurite")) {
+		return "azurite (node)"
+	}
+	return "servicebus emulator (node)"
 }
 
 func children(ppid int) ([]procStat, error) {
