@@ -24,7 +24,11 @@ type Config struct {
 	// scales the renew and acquire intervals with it: a local host restarted
 	// after a crash takes its leases back sooner than Azure's 60 s.
 	LeaseExpiration time.Duration
-	Log             io.Writer // console output
+	// InstanceID names this instance as the owner of its change feed
+	// leases; instances of one app on one lease container need distinct
+	// ids. Default: a new UUID.
+	InstanceID string
+	Log        io.Writer // console output
 }
 
 // DefaultAddr is where Core Tools serves.
@@ -63,7 +67,10 @@ func New(cfg Config) (*Host, error) {
 	if cfg.Log == nil {
 		cfg.Log = os.Stdout
 	}
-	h := &Host{cfg: cfg, id: uuid.NewString(), con: &console{w: cfg.Log}}
+	if cfg.InstanceID == "" {
+		cfg.InstanceID = uuid.NewString()
+	}
+	h := &Host{cfg: cfg, id: cfg.InstanceID, con: &console{w: cfg.Log}}
 	if err := h.load(); err != nil {
 		return nil, fmt.Errorf("funchost: %s: %w", cfg.ScriptRoot, err)
 	}
