@@ -5,6 +5,7 @@ SHELL      := bash
 APP        := dist/app
 PORT       ?= 7071
 DATA       ?= .data
+HOSTS      ?= 1
 GO         ?= go
 NPM_DIRS   := emulators/servicebus infra/check
 GOTESTFLAGS ?= -race -count=1 -timeout 30m
@@ -47,9 +48,10 @@ lint: ## gofmt and go vet
 	$(GO) vet ./...
 
 .PHONY: run
-run: build deps ## Start the whole system on the local stack (Cosmos + Service Bus emulators, local Functions host); PORT=, DATA=
+run: build deps ## Start the whole system on the local stack (Cosmos + Service Bus emulators, local Functions host); PORT=, DATA=, HOSTS= (instances)
 	$(GO) build -o dist/devstack ./cmd/devstack
-	exec dist/devstack -app $(APP) -port $(PORT) -data $(DATA)
+	$(GO) build -o dist/funchost ./cmd/funchost
+	exec dist/devstack -app $(APP) -port $(PORT) -data $(DATA) -hosts $(HOSTS)
 
 .PHONY: start
 start: build ## Run with Functions Core Tools and Azurite instead (needs `func` and `azurite` on PATH)

@@ -38,10 +38,13 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	leaseExpiry := fs.Duration("lease-expiration", 10*time.Second, "change feed lease expiration for every trigger (a restart after a crash waits this long)")
 	logLevel := fs.String("log-level", "warn", "the handler's LOG_LEVEL")
 	bus := fs.String("servicebus", "", "connection string of a running Service Bus (empty: start the emulator)")
+	hosts := fs.Int("hosts", envInt("HOSTS", 1), "Functions host instances; more than 1 runs each as its own funchost process behind one round-robin port; env HOSTS")
+	funcHost := fs.String("funchost", "", "the funchost binary for -hosts > 1 (default: next to this executable)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	st, err := devstack.Start(ctx, devstack.Options{AppDir: *app, DataDir: *data, FeedPollDelay: *poll, LeaseExpiration: *leaseExpiry, LogLevel: *logLevel, ServiceBus: *bus,
+		Hosts: *hosts, FuncHost: *funcHost,
 		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)), CosmosAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*cosmosPort))})
 	if err != nil {
 		return err
@@ -58,6 +61,9 @@ func banner(w io.Writer, st *devstack.Stack, data string) {
 	}
 	fmt.Fprintf(w, "\nLocal stack is up. Data: %s (kept between runs). Ctrl-C stops everything.\n\n", data)
 	fmt.Fprintf(w, "FUNCTIONS_URL=%s\n", st.URL())
+	for _, in := range st.Instances() {
+		fmt.Fprintf(w, "INSTANCE=%s pid=%d url=%s\n", in.Name, in.PID, in.URL)
+	}
 	fmt.Fprintf(w, "COSMOS_ENDPOINT=%s\n", st.CosmosEndpoint())
 	settings := st.Settings()
 	keys := make([]string, 0, len(settings))

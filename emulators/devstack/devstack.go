@@ -37,6 +37,11 @@ type Options struct {
 	LeaseExpiration  time.Duration // overrides function.json; default 10s
 	LogLevel         string        // the handler's LOG_LEVEL; default warn
 	Console          io.Writer     // the host's console; default os.Stderr
+	// Hosts > 1 runs a fleet: that many funchost processes (host-1 …) on
+	// the same app and lease container, each with its own handler, behind
+	// one round-robin port at Addr. 0 or 1 runs one host in this process.
+	Hosts    int
+	FuncHost string // the funchost binary for a fleet; default: next to this executable
 }
 
 // Stack is a running local stack.
@@ -45,6 +50,7 @@ type Stack struct {
 	bus           *sbemu.Emulator
 	busConnection string
 	host          *funchost.Host
+	fleet         *fleet
 	settings      map[string]string
 }
 
@@ -73,6 +79,10 @@ func (st *Stack) start(ctx context.Context, o Options) error {
 		return err
 	}
 	st.settings = appSettings(schema, st.cosmos.ConnectionString(), st.busConnection, o.LogLevel)
+	if o.Hosts > 1 {
+		st.fleet, err = startFleet(ctx, o, st.settings)
+		return err
+	}
 	host, err := funchost.New(funchost.Config{ScriptRoot: o.AppDir, Addr: o.Addr, Settings: st.settings,
 		FeedPollDelay: o.FeedPollDelay, LeaseExpiration: o.LeaseExpiration, Log: o.Console})
 	if err != nil {
@@ -118,6 +128,11 @@ func (o *Options) defaults() error {
 	}
 	if o.Console == nil {
 		o.Console = os.Stderr
+	}
+	if o.Hosts > 1 && o.FuncHost == "" {
+		if o.FuncHost, err = funcHostBinary(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -206,8 +221,21 @@ func appSettings(schema infra.Schema, cosmosConn, busConn, logLevel string) map[
 	return s
 }
 
-// URL is the Functions host's base URL.
-func (st *Stack) URL() string { return st.host.URL() }
+// URL is the Functions host's base URL (a fleet's round-robin port).
+func (st *Stack) URL() string {
+	if st.fleet != nil {
+		return st.fleet.url()
+	}
+	return st.host.URL()
+}
+
+// Instances are the host processes of a fleet (none for a single host).
+func (st *Stack) Instances() []Instance {
+	if st.fleet == nil {
+		return nil
+	}
+	return st.fleet.instances()
+}
 
 // CosmosEndpoint is the Cosmos DB emulator's endpoint.
 func (st *Stack) CosmosEndpoint() string { return st.cosmos.Endpoint() }
@@ -220,6 +248,9 @@ func (st *Stack) Close() error {
 	var errs []error
 	if st.host != nil {
 		errs = append(errs, st.host.Close())
+	}
+	if st.fleet != nil {
+		errs = append(errs, st.fleet.close())
 	}
 	if st.bus != nil {
 		errs = append(errs, st.bus.Stop())

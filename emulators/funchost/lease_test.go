@@ -87,7 +87,9 @@ func TestStopsWhenTheLeaseIsLost(t *testing.T) {
 	fr.next(t)
 
 	stealLease(t, tc, "tax-0", "thief/ApplyTax", time.Hour)
-	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "lease tax-0 (now thief): lease lost to another instance") }, 10*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool {
+		return strings.Contains(logs.String(), "lease tax-0 (now thief): lease lost to another instance")
+	}, 10*time.Second, 20*time.Millisecond)
 	tc.insert(t, "b")
 	select {
 	case c := <-fr.calls:
