@@ -11,14 +11,17 @@ const defaultFeedPageSize = 100
 
 // changeFeed serves GET docs with "A-IM: Incremental Feed": the latest
 // version of every item changed after the If-None-Match continuation (an
-// LSN), optionally since If-Modified-Since and for one partition key.
-// The etag header is the continuation; 304 means nothing new.
+// LSN), optionally since If-Modified-Since, for one partition key range
+// (x-ms-documentdb-partitionkeyrangeid) and one partition key. The etag
+// header is the continuation; 304 means nothing new. LSNs are the
+// container's, so the continuation of a range that was split is valid on
+// each of its children: that is how azcosmos resumes after a split.
 func (s *Server) changeFeed(w http.ResponseWriter, r *http.Request, rt route) error {
 	c, err := s.store.container(rt.db, rt.coll)
 	if err != nil {
 		return err
 	}
-	q, err := parseFeedQuery(r)
+	q, err := parseFeedQuery(r, c)
 	if err != nil {
 		return err
 	}
@@ -42,7 +45,7 @@ func (s *Server) changeFeed(w http.ResponseWriter, r *http.Request, rt route) er
 	return nil
 }
 
-func parseFeedQuery(r *http.Request) (feedQuery, error) {
+func parseFeedQuery(r *http.Request, c *container) (feedQuery, error) {
 	q := feedQuery{maxItems: maxItemCount(r, defaultFeedPageSize)}
 	inm := strings.Trim(r.Header.Get("If-None-Match"), `"`)
 	q.fromNow = inm == "*"
@@ -60,9 +63,24 @@ func parseFeedQuery(r *http.Request) (feedQuery, error) {
 		}
 		q.sinceNs = t.UnixNano()
 	}
-	pk, _, err := parsePKHeader(r.Header.Get(hdrPartitionKey))
-	q.pk = pk
+	sc, err := requestScope(r, c)
+	q.scope = sc
 	return q, err
+}
+
+// requestScope reads the partition key range and the partition key a feed
+// or query request names; a range that was split answers 410/1002.
+func requestScope(r *http.Request, c *container) (scope, error) {
+	var sc scope
+	pk, _, err := parsePKHeader(r.Header.Get(hdrPartitionKey))
+	if err != nil {
+		return sc, err
+	}
+	sc.pk = pk
+	if id := r.Header.Get(hdrPKRangeID); id != "" {
+		sc.rng, err = c.routing().lookup(id)
+	}
+	return sc, err
 }
 
 // parseHTTPTime accepts RFC 1123 times in GMT or with the "UTC" suffix the

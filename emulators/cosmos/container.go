@@ -10,7 +10,10 @@ import (
 	"sync/atomic"
 )
 
-// container holds a container's items, its change feed and its LSN.
+// container holds a container's items, its change feed, its LSN and its
+// partition key ranges. Items, feed and LSN are shared by all ranges: a
+// range is the set of items whose EPK it holds, so a split moves no data
+// and a continuation (an LSN) stays valid on the children of its range.
 type container struct {
 	db       *database
 	id       string
@@ -20,6 +23,7 @@ type container struct {
 	body     atomic.Pointer[[]byte] // properties served to clients
 	pk       pkDef
 	journal  *journal
+	routes   atomic.Pointer[routing] // the partition key ranges; replaced by splits
 
 	mu      sync.RWMutex
 	docs    map[string]*document // by docKey
@@ -36,6 +40,7 @@ func newContainer(d *database, num uint32, props map[string]any, ts int64) (*con
 		return nil, err
 	}
 	c := &container{db: d, id: props["id"].(string), num: num, pk: pk, docs: map[string]*document{}}
+	c.routes.Store(newRouting(pk, 1))
 	c.ridBytes = containerRIDBytes(d.num, num)
 	c.rid = base64.StdEncoding.EncodeToString(c.ridBytes[:])
 	body, err := containerBody(props, c, ts)
@@ -63,6 +68,9 @@ func containerBody(props map[string]any, c *container, ts int64) ([]byte, error)
 	pkDef := out["partitionKey"].(map[string]any)
 	if _, ok := pkDef["kind"]; !ok {
 		pkDef["kind"] = "Hash"
+		if len(c.pk.paths) > 1 {
+			pkDef["kind"] = "MultiHash"
+		}
 	}
 	out["_rid"], out["_self"] = c.rid, c.self()
 	out["_etag"], out["_ts"] = resourceETag(c.num, ts), ts
@@ -112,17 +120,28 @@ func (c *container) lookupItem(pk, id string) (*document, uint64, error) {
 	return d, c.lsn, nil
 }
 
-// snapshot returns the decoded items of one partition key ("" = all), in
-// change feed order, once they are durable.
-func (c *container) snapshot(ctx context.Context, pk string) ([]map[string]any, error) {
-	out, seen, err := c.collect(pk)
+// scope selects the items a query or feed read covers: one partition key
+// (pk != ""), the items of one range (rng != nil), or both, or all.
+type scope struct {
+	pk  string
+	rng *pkRange
+}
+
+func (s scope) holds(d *document) bool {
+	return (s.pk == "" || d.pk == s.pk) && (s.rng == nil || s.rng.contains(d.epk))
+}
+
+// snapshot returns the decoded items in scope, in change feed order, once
+// they are durable.
+func (c *container) snapshot(ctx context.Context, sc scope) ([]map[string]any, error) {
+	out, seen, err := c.collect(sc)
 	if err != nil {
 		return nil, err
 	}
 	return out, c.durable.wait(ctx, seen)
 }
 
-func (c *container) collect(pk string) ([]map[string]any, uint64, error) {
+func (c *container) collect(sc scope) ([]map[string]any, uint64, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.deleted {
@@ -130,12 +149,15 @@ func (c *container) collect(pk string) ([]map[string]any, uint64, error) {
 	}
 	out := make([]map[string]any, 0, len(c.docs))
 	for _, e := range c.feed.entries {
-		if e.doc != nil && (pk == "" || e.doc.pk == pk) {
+		if e.doc != nil && sc.holds(e.doc) {
 			out = append(out, e.doc.value)
 		}
 	}
 	return out, c.lsn, nil
 }
+
+// routing returns the container's current partition key ranges.
+func (c *container) routing() *routing { return c.routes.Load() }
 
 // readFeed serves the change feed up to the durable LSN.
 func (c *container) readFeed(q feedQuery) (feedPage, error) {
@@ -158,8 +180,21 @@ func (c *container) checkReplacement(props map[string]any) error {
 	if err != nil {
 		return err
 	}
-	if id, _ := props["id"].(string); id != c.id || !slices.EqualFunc(pk.paths, c.pk.paths, slices.Equal) {
+	if id, _ := props["id"].(string); id != c.id || !slices.EqualFunc(pk.paths, c.pk.paths, slices.Equal) ||
+		pk.version != c.pk.version || pk.multiHash != c.pk.multiHash {
 		return errBadRequest("A container replace cannot change the id or the partition key.")
 	}
 	return nil
+}
+
+// withPKVersion fills in the partition key version of container
+// properties that do not name one: 2 for a new container (Cosmos DB's
+// default, and what azcosmos then reads back), the current one for a
+// replacement.
+func withPKVersion(props map[string]any, version int) {
+	if def, ok := props["partitionKey"].(map[string]any); ok {
+		if _, set := def["version"]; !set {
+			def["version"] = float64(version)
+		}
+	}
 }

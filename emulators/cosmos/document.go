@@ -3,6 +3,7 @@ package cosmos
 import (
 	"encoding/json"
 	"strings"
+	"unicode/utf8"
 )
 
 // document is one committed version of an item. It is never modified after
@@ -10,6 +11,7 @@ import (
 type document struct {
 	id    string
 	pk    string // canonical partition key JSON
+	epk   string // effective partition key: places the item in a range
 	rid   string
 	etag  string
 	ts    int64 // _ts, seconds
@@ -51,10 +53,29 @@ func itemID(v map[string]any) (string, error) {
 	if !ok || id == "" {
 		return "", errBadRequest("The input content is invalid because the required properties - 'id; ' - are missing.")
 	}
-	if len(id) > 255 || strings.ContainsAny(id, "/\\?#") {
-		return "", errBadRequest("The input name '%s' is invalid. Ensure to not use the characters '/', '\\\\', '?' or '#' and a length of at most 255.", id)
+	if len(id) > maxItemIDBytes || strings.ContainsAny(id, "/\\?#") {
+		return "", errBadRequest("The input name '%s' is invalid. Ensure to not use the characters '/', '\\\\', '?' or '#' and a length of at most %d bytes.", id, maxItemIDBytes)
 	}
 	return id, nil
+}
+
+// Cosmos DB's limits on ids: an item id is at most 1,023 bytes, a database
+// or container id at most 255 characters; none may hold '/', '\\', '?'
+// or '#', which would break its resource path.
+const (
+	maxItemIDBytes     = 1023
+	maxResourceIDChars = 255
+)
+
+// validResourceID checks a database or container id.
+func validResourceID(id string) error {
+	switch {
+	case id == "":
+		return errBadRequest("The input content is invalid because the required properties - 'id; ' - are missing.")
+	case utf8.RuneCountInString(id) > maxResourceIDChars || strings.ContainsAny(id, "/\\?#") || strings.HasSuffix(id, " "):
+		return errBadRequest("The input name '%s' is invalid. Ensure to not use the characters '/', '\\\\', '?' or '#', a trailing space, or more than %d characters.", id, maxResourceIDChars)
+	}
+	return nil
 }
 
 // seal adds system properties to a new version and encodes it.

@@ -1,6 +1,7 @@
 package cosmos
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -8,8 +9,10 @@ import (
 
 // apiError is a failure answered to the client in Cosmos DB's error shape.
 type apiError struct {
-	status  int
-	message string
+	status     int
+	message    string
+	substatus  string // x-ms-substatus; "" = "0"
+	additional string // additionalErrorInfo in the body, when set
 }
 
 func (e *apiError) Error() string {
@@ -47,6 +50,7 @@ var errorCodes = map[int]string{
 	http.StatusPreconditionFailed:    "PreconditionFailed",
 	http.StatusRequestEntityTooLarge: "RequestEntityTooLarge",
 	http.StatusFailedDependency:      "FailedDependency",
+	http.StatusGone:                  "Gone",
 	http.StatusInternalServerError:   "InternalServerError",
 	http.StatusServiceUnavailable:    "ServiceUnavailable",
 }
@@ -63,10 +67,14 @@ func writeError(w http.ResponseWriter, err error) {
 	if !ok {
 		e = newError(http.StatusInternalServerError, "%v", err)
 	}
-	body, _ := json.Marshal(map[string]string{"code": errorCode(e.status), "message": e.message})
+	fields := map[string]string{"code": errorCode(e.status), "message": e.message}
+	if e.additional != "" {
+		fields["additionalErrorInfo"] = e.additional
+	}
+	body, _ := json.Marshal(fields)
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("x-ms-substatus", "0")
+	h.Set("x-ms-substatus", cmp.Or(e.substatus, "0"))
 	h.Set(hdrRequestCharge, "0")
 	w.WriteHeader(e.status)
 	_, _ = w.Write(body)

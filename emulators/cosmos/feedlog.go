@@ -57,7 +57,7 @@ type feedQuery struct {
 	after    uint64 // continuation; 0 = from the beginning
 	upTo     uint64 // highest LSN that may be served (the durable LSN)
 	sinceNs  int64  // If-Modified-Since, 0 = none
-	pk       string // partition key filter, "" = all
+	scope    scope  // the partition key and the range read, zero = all
 	maxItems int
 	fromNow  bool // If-None-Match: * — only changes after this request
 }
@@ -85,5 +85,5 @@ func (q feedQuery) matches(d *document) bool {
 	if d == nil || d.atNs < q.sinceNs {
 		return false
 	}
-	return q.pk == "" || d.pk == q.pk
+	return q.scope.holds(d)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 )
 
 type handlerFunc func(s *Server, w http.ResponseWriter, r *http.Request, rt route) error
@@ -27,6 +28,10 @@ var handlers = map[string]handlerFunc{
 	"doc PUT":      (*Server).replaceItem,
 	"doc DELETE":   (*Server).deleteItem,
 	"doc PATCH":    (*Server).patchItem,
+	"offers POST":  (*Server).queryOffers,
+	"offers GET":   (*Server).listOffers,
+	"offer GET":    (*Server).readOffer,
+	"offer PUT":    (*Server).replaceOffer,
 }
 
 // ServeHTTP answers one Cosmos DB REST request.
@@ -36,6 +41,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.inflight.leave()
+	if strings.HasPrefix(r.URL.Path, controlPrefix) {
+		s.serveControl(w, r)
+		return
+	}
 	if err := s.serve(w, r); err != nil {
 		writeError(w, err)
 	}
@@ -85,12 +94,15 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, _ route) err
 		scheme = "https"
 	}
 	endpoint := scheme + "://" + r.Host + "/"
-	region := []map[string]string{{"name": "South Central US", "databaseAccountEndpoint": endpoint}}
+	if s.opts.RegionEndpoint != "" {
+		endpoint = s.opts.RegionEndpoint
+	}
+	region := []map[string]string{{"name": s.opts.Region, "databaseAccountEndpoint": endpoint}}
 	body, _ := json.Marshal(map[string]any{
 		"_self": "", "id": "localhost", "_rid": r.Host, "media": "//media/", "addresses": "//addresses/",
 		"_dbs": "//dbs/", "writableLocations": region, "readableLocations": region,
 		"enableMultipleWriteLocations": false,
-		"userConsistencyPolicy":        map[string]string{"defaultConsistencyLevel": "Session"},
+		"userConsistencyPolicy":        map[string]string{"defaultConsistencyLevel": s.opts.Consistency},
 		"systemReplicationPolicy":      map[string]int{"minReplicaSetSize": 1, "maxReplicasetSize": 1},
 		"readPolicy":                   map[string]int{"primaryReadCoefficient": 1, "secondaryReadCoefficient": 1},
 		"queryEngineConfiguration":     "{}",

@@ -184,10 +184,11 @@ func TestPatchRejectsSystemProperties(t *testing.T) {
 func TestChangeFeedStarMeansFromNow(t *testing.T) {
 	r, _ := http.NewRequest(http.MethodGet, "http://x/", nil)
 	r.Header.Set("If-None-Match", "*")
-	q, err := parseFeedQuery(r)
+	c := &container{docs: map[string]*document{}}
+	c.routes.Store(newRouting(pkDef{version: 2}, 1))
+	q, err := parseFeedQuery(r, c)
 	require.NoError(t, err)
 	assert.True(t, q.fromNow)
-	c := &container{docs: map[string]*document{}}
 	c.feed.append(&document{lsn: 1})
 	c.durable.moveTo(1)
 	page, err := c.readFeed(q)

@@ -29,17 +29,17 @@ func isTrue(v string) bool { return strings.EqualFold(v, "true") }
 
 // partitionKey returns the request's partition key header; when it is
 // absent, fallback (the body) supplies it, else the request is invalid.
-func partitionKey(r *http.Request, c *container, fallback map[string]any) (string, error) {
-	pk, ok, err := parsePKHeader(r.Header.Get(hdrPartitionKey))
+func partitionKey(r *http.Request, c *container, fallback map[string]any) (pkey, error) {
+	pk, ok, err := parsePKHeaderFor(r.Header.Get(hdrPartitionKey), c.pk)
 	switch {
 	case err != nil:
-		return "", err
+		return pkey{}, err
 	case ok:
 		return pk, nil
 	case fallback != nil:
-		return c.pk.keyOf(fallback), nil
+		return c.pk.pkeyOf(fallback), nil
 	}
-	return "", errBadRequest("PartitionKey value must be supplied for this operation.")
+	return pkey{}, errBadRequest("PartitionKey value must be supplied for this operation.")
 }
 
 func (s *Server) writeItem(w http.ResponseWriter, r *http.Request, rt route, kind string) error {
@@ -98,7 +98,7 @@ func (s *Server) pointOp(w http.ResponseWriter, r *http.Request, rt route, op it
 	return s.executeOne(w, r, c, pk, op)
 }
 
-func (s *Server) executeOne(w http.ResponseWriter, r *http.Request, c *container, pk string, op itemOp) error {
+func (s *Server) executeOne(w http.ResponseWriter, r *http.Request, c *container, pk pkey, op itemOp) error {
 	results, err := c.execute(r.Context(), pk, []itemOp{op})
 	if err != nil {
 		return err
@@ -112,7 +112,7 @@ func (s *Server) executeOne(w http.ResponseWriter, r *http.Request, c *container
 	if res.doc != nil {
 		lsn = res.doc.lsn
 	}
-	writeItem(w, res.status, res.doc, lsn, true, minimal)
+	writeItem(w, res.status, res.doc, c.routing().owner(pk.epk).ID, lsn, true, minimal)
 	return nil
 }
 
@@ -125,7 +125,7 @@ func (s *Server) readItem(w http.ResponseWriter, r *http.Request, rt route) erro
 	if err != nil {
 		return err
 	}
-	d, err := c.read(r.Context(), pk, rt.id)
+	d, err := c.read(r.Context(), pk.key, rt.id)
 	if err != nil {
 		return err
 	}
@@ -134,14 +134,14 @@ func (s *Server) readItem(w http.ResponseWriter, r *http.Request, rt route) erro
 		writeJSON(w, http.StatusNotModified, "1", nil)
 		return nil
 	}
-	writeItem(w, http.StatusOK, d, d.lsn, false, false)
+	writeItem(w, http.StatusOK, d, c.routing().owner(pk.epk).ID, d.lsn, false, false)
 	return nil
 }
 
-// writeItem answers one item; d is nil for a delete.
-func writeItem(w http.ResponseWriter, status int, d *document, lsn uint64, write, minimal bool) {
+// writeItem answers one item of range rangeID; d is nil for a delete.
+func writeItem(w http.ResponseWriter, status int, d *document, rangeID string, lsn uint64, write, minimal bool) {
 	h := w.Header()
-	h.Set(hdrSessionToken, "0:-1#"+strconv.FormatUint(lsn, 10))
+	h.Set(hdrSessionToken, rangeID+":-1#"+strconv.FormatUint(lsn, 10))
 	if d == nil {
 		writeJSON(w, status, "5.00", nil)
 		return

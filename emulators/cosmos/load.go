@@ -47,7 +47,7 @@ func openStoreTimeout(dir string, timeout time.Duration) (*store, error) {
 }
 
 func (s *store) load(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketMeta, bucketDBs, bucketColls, bucketLSN} {
+	for _, name := range [][]byte{bucketMeta, bucketDBs, bucketColls, bucketLSN, bucketRouting, bucketOffers} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}
@@ -61,8 +61,19 @@ func (s *store) load(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bucketColls).ForEach(func(k, v []byte) error {
+	err = tx.Bucket(bucketColls).ForEach(func(k, v []byte) error {
 		return s.loadContainer(tx, string(k), v)
+	})
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketOffers).ForEach(func(k, v []byte) error {
+		var o offer
+		if err := json.Unmarshal(v, &o); err != nil {
+			return fmt.Errorf("offer %s: %w", k, err)
+		}
+		s.offers[o.ID] = &o
+		return nil
 	})
 }
 
@@ -96,10 +107,31 @@ func (s *store) loadContainer(tx *bolt.Tx, key string, v []byte) error {
 		return fmt.Errorf("container %s: %w", key, err)
 	}
 	c.setProperties(slices.Clone(v[4:]))
+	if err := c.loadRouting(tx); err != nil {
+		return fmt.Errorf("container %s: %w", key, err)
+	}
 	if err := c.loadItems(tx); err != nil {
 		return fmt.Errorf("container %s: %w", key, err)
 	}
 	d.colls[id] = c
+	return nil
+}
+
+// loadRouting restores the container's ranges; a data directory written
+// before the emulator had ranges holds one.
+func (c *container) loadRouting(tx *bolt.Tx) error {
+	v := tx.Bucket(bucketRouting).Get([]byte(c.rid))
+	if v == nil {
+		return nil
+	}
+	var rt routing
+	if err := json.Unmarshal(v, &rt); err != nil {
+		return fmt.Errorf("partition key ranges: %w", err)
+	}
+	if rt.Gone == nil {
+		rt.Gone = map[string][]string{}
+	}
+	c.routes.Store(&rt)
 	return nil
 }
 
@@ -116,6 +148,7 @@ func (c *container) loadItems(tx *bolt.Tx) error {
 		if err != nil {
 			return err
 		}
+		d.epk = c.pk.pkeyFromKey(d.pk).epk
 		if old, ok := c.docs[d.key()]; ok {
 			c.feed.kill(old.lsn)
 		}

@@ -28,7 +28,7 @@ type opResult struct {
 // execute runs the operations on one partition key atomically: if one
 // fails, none is applied and the others answer 424. It returns once its
 // writes, and every write its answers depend on, are durable.
-func (c *container) execute(ctx context.Context, pk string, ops []itemOp) ([]opResult, error) {
+func (c *container) execute(ctx context.Context, pk pkey, ops []itemOp) ([]opResult, error) {
 	p, results, seen, err := c.apply(pk, ops)
 	if err != nil {
 		return nil, err
@@ -45,7 +45,7 @@ func (c *container) execute(ctx context.Context, pk string, ops []itemOp) ([]opR
 // apply runs the operations under the container's lock. It returns the
 // queued commit (nil when nothing was written) and the LSN the results
 // depend on.
-func (c *container) apply(pk string, ops []itemOp) (*pending, []opResult, uint64, error) {
+func (c *container) apply(pk pkey, ops []itemOp) (*pending, []opResult, uint64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.deleted {
@@ -78,7 +78,7 @@ func failDependents(results []opResult, failed int) []opResult {
 // with the batch's own changes, which are kept until commit.
 type stage struct {
 	c       *container
-	pk      string
+	pk      pkey
 	lsn     uint64
 	now     time.Time
 	changed map[string]*document // nil value: deleted
@@ -86,7 +86,7 @@ type stage struct {
 }
 
 func (s *stage) current(id string) *document {
-	key := docKey(s.pk, id)
+	key := docKey(s.pk.key, id)
 	if d, ok := s.changed[key]; ok {
 		return d
 	}
@@ -102,14 +102,14 @@ func (s *stage) set(key string, d *document) {
 
 // put writes a new version of an item with the given rid ("" = new item).
 func (s *stage) put(v map[string]any, id, rid string) (*document, *apiError) {
-	if got := s.c.pk.keyOf(v); got != s.pk {
+	if got := s.c.pk.keyOf(v); got != s.pk.key {
 		return nil, errBadRequest("PartitionKey extracted from document doesn't match the one specified in the header.")
 	}
 	s.lsn++
 	if rid == "" {
 		rid = itemRID(s.c.ridBytes, s.lsn)
 	}
-	d := &document{id: id, pk: s.pk, rid: rid, lsn: s.lsn, etag: itemETag(s.c.num, s.lsn),
+	d := &document{id: id, pk: s.pk.key, epk: s.pk.epk, rid: rid, lsn: s.lsn, etag: itemETag(s.c.num, s.lsn),
 		ts: s.now.Unix(), atNs: s.now.UnixNano()}
 	if err := seal(v, d, s.c.self()+"docs/"+rid+"/"); err != nil {
 		s.lsn--

@@ -6,9 +6,12 @@ import (
 )
 
 // pkDef is a container's partition key definition: one or more paths
-// ("/orderId", "/customer/id"), each split into its property names.
+// ("/orderId", "/customer/id"), each split into its property names, the
+// kind (Hash, or MultiHash for hierarchical keys) and the hash version.
 type pkDef struct {
-	paths [][]string
+	paths     [][]string
+	multiHash bool
+	version   int // 1 or 2; a definition without a version is V1, as azcosmos reads it
 }
 
 func parsePKDef(props map[string]any) (pkDef, error) {
@@ -25,6 +28,19 @@ func parsePKDef(props map[string]any) (pkDef, error) {
 		}
 		d.paths = append(d.paths, strings.Split(p[1:], "/"))
 	}
+	kind, _ := def["kind"].(string)
+	d.multiHash = kind == "MultiHash" || kind == "" && len(d.paths) > 1
+	if !d.multiHash && len(d.paths) > 1 || len(d.paths) > 3 {
+		return pkDef{}, errBadRequest("A partition key of kind %s cannot have %d paths.", kind, len(d.paths))
+	}
+	switch v, _ := def["version"].(float64); v {
+	case 0, 1:
+		d.version = 1
+	case 2:
+		d.version = 2
+	default:
+		return pkDef{}, errBadRequest("Partition key version %v is not supported: use 1 or 2.", def["version"])
+	}
 	return d, nil
 }
 
@@ -32,13 +48,38 @@ func parsePKDef(props map[string]any) (pkDef, error) {
 // as {} like Cosmos DB's "undefined" partition key.
 var undefinedValue = map[string]any{}
 
+// pkey is a partition key value: its canonical JSON, which identifies the
+// logical partition, and its effective partition key, which places it in
+// a physical partition.
+type pkey struct {
+	key string
+	epk string
+}
+
 // keyOf returns the canonical JSON of the document's partition key values.
 func (d pkDef) keyOf(doc map[string]any) string {
+	return canonicalKey(d.valuesOf(doc))
+}
+
+// pkeyOf returns the document's partition key.
+func (d pkDef) pkeyOf(doc map[string]any) pkey {
+	values := d.valuesOf(doc)
+	return pkey{key: canonicalKey(values), epk: d.effectivePK(values)}
+}
+
+func (d pkDef) valuesOf(doc map[string]any) []any {
 	values := make([]any, len(d.paths))
 	for i, path := range d.paths {
 		values[i] = lookupPath(doc, path)
 	}
-	return canonicalKey(values)
+	return values
+}
+
+// pkeyFromKey rebuilds a partition key from its canonical JSON.
+func (d pkDef) pkeyFromKey(key string) pkey {
+	var values []any
+	_ = json.Unmarshal([]byte(key), &values)
+	return pkey{key: key, epk: d.effectivePK(values)}
 }
 
 func lookupPath(doc map[string]any, path []string) any {
@@ -66,15 +107,30 @@ func canonicalKey(values []any) string {
 // parsePKHeader decodes the x-ms-documentdb-partitionkey header (a JSON
 // array) into its canonical form. ok is false when the header is absent.
 func parsePKHeader(h string) (key string, ok bool, err error) {
+	values, err := pkHeaderValues(h)
+	if err != nil || len(values) == 0 {
+		return "", false, err
+	}
+	return canonicalKey(values), true, nil
+}
+
+// parsePKHeaderFor decodes the partition key header for a container, with
+// its EPK. ok is false when the header is absent or empty.
+func parsePKHeaderFor(h string, d pkDef) (pk pkey, ok bool, err error) {
+	values, err := pkHeaderValues(h)
+	if err != nil || len(values) == 0 {
+		return pkey{}, false, err
+	}
+	return pkey{key: canonicalKey(values), epk: d.effectivePK(values)}, true, nil
+}
+
+func pkHeaderValues(h string) ([]any, error) {
 	if h == "" {
-		return "", false, nil
+		return nil, nil
 	}
 	var values []any
 	if err := json.Unmarshal([]byte(h), &values); err != nil {
-		return "", false, errBadRequest("Partition key %s is invalid.", h)
+		return nil, errBadRequest("Partition key %s is invalid.", h)
 	}
-	if len(values) == 0 {
-		return "", false, nil
-	}
-	return canonicalKey(values), true, nil
+	return values, nil
 }

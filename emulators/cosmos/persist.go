@@ -2,6 +2,9 @@ package cosmos
 
 import (
 	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -12,6 +15,8 @@ import (
 //	dbs                  database id → number (uint32) + properties JSON
 //	colls                database id NUL container id → number (uint32) + properties JSON
 //	lsn                  container rid → last LSN (uint64)
+//	routing              container rid → partition key ranges (routing JSON)
+//	offers               offer id → offer JSON
 //	items/<container rid> LSN (uint64) → commit ns (int64) + key length (uvarint) +
 //	                     partition key JSON NUL item id + item JSON
 //
@@ -19,11 +24,13 @@ import (
 // is append-mostly (cheap commits) and loads in change feed order; a write
 // deletes the key of the version it replaces.
 var (
-	bucketMeta  = []byte("meta")
-	bucketDBs   = []byte("dbs")
-	bucketColls = []byte("colls")
-	bucketLSN   = []byte("lsn")
-	keyRID      = []byte("rid")
+	bucketMeta    = []byte("meta")
+	bucketDBs     = []byte("dbs")
+	bucketColls   = []byte("colls")
+	bucketLSN     = []byte("lsn")
+	bucketRouting = []byte("routing")
+	bucketOffers  = []byte("offers")
+	keyRID        = []byte("rid")
 )
 
 func itemsBucket(c *container) []byte { return []byte("items/" + c.rid) }
@@ -39,13 +46,73 @@ func putRIDSeq(tx *bolt.Tx, seq uint32) error {
 	return tx.Bucket(bucketMeta).Put(keyRID, binary.BigEndian.AppendUint32(nil, seq))
 }
 
-func persistDatabase(d *database, seq uint32) func(*bolt.Tx) error {
+func persistDatabase(d *database, o *offer, seq uint32) func(*bolt.Tx) error {
 	return func(tx *bolt.Tx) error {
 		if err := putRIDSeq(tx, seq); err != nil {
 			return err
 		}
+		if err := putOffer(tx, o); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketDBs).Put([]byte(d.id), numbered(d.num, d.body))
 	}
+}
+
+// putOffer writes an offer; a nil offer writes nothing.
+func putOffer(tx *bolt.Tx, o *offer) error {
+	if o == nil {
+		return nil
+	}
+	b, err := json.Marshal(o)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketOffers).Put([]byte(o.ID), b)
+}
+
+// persistOffer writes a replaced offer and the routing of the containers
+// it split.
+func persistOffer(o *offer, grown []*container) func(*bolt.Tx) error {
+	routes := make([]func(*bolt.Tx) error, len(grown))
+	for i, c := range grown {
+		routes[i] = persistRouting(c)
+	}
+	return func(tx *bolt.Tx) error {
+		for _, put := range routes {
+			if err := put(tx); err != nil {
+				return err
+			}
+		}
+		return putOffer(tx, o)
+	}
+}
+
+// persistRouting writes a container's current partition key ranges.
+func persistRouting(c *container) func(*bolt.Tx) error {
+	b, err := json.Marshal(c.routing())
+	return func(tx *bolt.Tx) error {
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketRouting).Put([]byte(c.rid), b)
+	}
+}
+
+// deleteOffersOf removes the offer of the resource with the given rid.
+func deleteOffersOf(tx *bolt.Tx, rid string) error {
+	b := tx.Bucket(bucketOffers)
+	var doomed [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		var o offer
+		if json.Unmarshal(v, &o) == nil && o.ResourceRID == rid {
+			doomed = append(doomed, slices.Clone(k))
+		}
+		return nil
+	})
+	for _, k := range doomed {
+		err = errors.Join(err, b.Delete(k))
+	}
+	return err
 }
 
 func unpersistDatabase(d *database) func(*bolt.Tx) error {
@@ -59,7 +126,24 @@ func unpersistDatabase(d *database) func(*bolt.Tx) error {
 				return err
 			}
 		}
+		if err := deleteOffersOf(tx, d.rid); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketDBs).Delete([]byte(d.id))
+	}
+}
+
+// persistNewContainer writes a new container with its offer and ranges.
+func persistNewContainer(c *container, o *offer, seq uint32) func(*bolt.Tx) error {
+	props, routing := persistContainer(c, seq), persistRouting(c)
+	return func(tx *bolt.Tx) error {
+		if err := props(tx); err != nil {
+			return err
+		}
+		if err := routing(tx); err != nil {
+			return err
+		}
+		return putOffer(tx, o)
 	}
 }
 
@@ -81,6 +165,12 @@ func unpersistContainer(c *container) func(*bolt.Tx) error {
 			return err
 		}
 		if err := tx.Bucket(bucketLSN).Delete([]byte(c.rid)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketRouting).Delete([]byte(c.rid)); err != nil {
+			return err
+		}
+		if err := deleteOffersOf(tx, c.rid); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketColls).Delete(collKey(c.db.id, c.id))

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ordersflow/orderpipeline/emulators/cosmos/query"
 )
@@ -30,18 +31,16 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, rt route) error {
 	if err != nil {
 		return err
 	}
-	pk, _, err := parsePKHeader(r.Header.Get(hdrPartitionKey))
+	sc, err := requestScope(r, c)
 	if err != nil {
 		return err
 	}
-	docs, err := c.snapshot(r.Context(), pk)
+	start := time.Now()
+	items, scanned, err := runScoped(r, c, q, sc)
 	if err != nil {
 		return err
 	}
-	items, err := runQuery(q, docs)
-	if err != nil {
-		return err
-	}
+	addQueryMetrics(w, r, q, scanned, items, start)
 	return writePage(w, r, c.rid, "Documents", items)
 }
 
@@ -105,11 +104,11 @@ func (s *Server) readFeed(w http.ResponseWriter, r *http.Request, rt route) erro
 	if err != nil {
 		return err
 	}
-	pk, _, err := parsePKHeader(r.Header.Get(hdrPartitionKey))
+	sc, err := requestScope(r, c)
 	if err != nil {
 		return err
 	}
-	page, err := c.readFeed(feedQuery{pk: pk, maxItems: -1})
+	page, err := c.readFeed(feedQuery{scope: sc, maxItems: -1})
 	if err != nil {
 		return err
 	}

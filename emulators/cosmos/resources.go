@@ -1,7 +1,10 @@
 package cosmos
 
 import (
+	"encoding/json"
 	"net/http"
+	"strconv"
+	"strings"
 )
 
 func (s *Server) createDatabase(w http.ResponseWriter, r *http.Request, _ route) error {
@@ -14,7 +17,11 @@ func (s *Server) createDatabase(w http.ResponseWriter, r *http.Request, _ route)
 	if err := decodeJSON(r, &props); err != nil {
 		return err
 	}
-	d, err := s.store.createDatabase(props.ID)
+	t, err := throughputHeaders(r)
+	if err != nil {
+		return err
+	}
+	d, err := s.store.createDatabase(props.ID, t)
 	if err != nil {
 		return err
 	}
@@ -58,7 +65,11 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request, rt rout
 	if err := decodeJSON(r, &props); err != nil {
 		return err
 	}
-	c, err := s.store.createContainer(rt.db, props)
+	t, err := throughputHeaders(r)
+	if err != nil {
+		return err
+	}
+	c, err := s.store.createContainer(rt.db, props, t)
 	if err != nil {
 		return err
 	}
@@ -107,21 +118,53 @@ func (s *Server) deleteContainer(w http.ResponseWriter, _ *http.Request, rt rout
 	return nil
 }
 
-// pkRangesETag never changes: a container always has one range.
-const pkRangesETag = `"pkranges-1"`
-
+// readPKRanges lists a container's partition key ranges. With "A-IM:
+// Incremental Feed" (how azcosmos refreshes its routing map) it is a
+// change feed: If-None-Match is the routing version last read, the answer
+// lists the ranges created since (their parents are gone), and 304 means
+// none. Without it, it lists every live range. The etag is the version.
 func (s *Server) readPKRanges(w http.ResponseWriter, r *http.Request, rt route) error {
 	c, err := s.store.container(rt.db, rt.coll)
 	if err != nil {
 		return err
 	}
-	w.Header().Set("etag", pkRangesETag)
-	if r.Header.Get("If-None-Match") != "" {
+	routes := c.routing()
+	etag := pkRangesETag(routes.Version)
+	w.Header().Set("etag", etag)
+	inm := r.Header.Get("If-None-Match")
+	if inm == etag {
 		writeJSON(w, http.StatusNotModified, "1", nil)
 		return nil
 	}
-	rng := `{"id":"0","_rid":"` + c.rid + `","_self":"` + c.self() + `pkranges/0/","_etag":"\"00000000-0000-0000-0000-000000000000\"",` +
-		`"minInclusive":"","maxExclusive":"FF","ridPrefix":0,"throughputFraction":1,"status":"online","parents":[]}`
-	writeJSON(w, http.StatusOK, "1", feedBody(c.rid, "PartitionKeyRanges", [][]byte{[]byte(rng)}))
+	ranges := routes.Live
+	incremental := strings.EqualFold(r.Header.Get(hdrChangeFeed), "Incremental Feed")
+	if v, ok := parsePKRangesETag(inm); ok && v < routes.Version && incremental {
+		ranges = routes.since(v)
+	}
+	items := make([][]byte, len(ranges))
+	for i, p := range ranges {
+		items[i] = pkRangeBody(c, p)
+	}
+	writeJSON(w, http.StatusOK, "1", feedBody(c.rid, "PartitionKeyRanges", items))
 	return nil
+}
+
+func pkRangesETag(version uint64) string { return `"pkranges-` + strconv.FormatUint(version, 10) + `"` }
+
+func parsePKRangesETag(etag string) (uint64, bool) {
+	v, ok := strings.CutPrefix(strings.Trim(etag, `"`), "pkranges-")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	return n, err == nil
+}
+
+func pkRangeBody(c *container, p *pkRange) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"id": p.ID, "_rid": c.rid, "_self": c.self() + "pkranges/" + p.ID + "/", "_etag": pkRangesETag(p.Since),
+		"minInclusive": p.Min, "maxExclusive": p.Max, "ridPrefix": p.ridPrefix(), "throughputFraction": 1 / float64(len(c.routing().Live)),
+		"status": "online", "parents": p.Parents,
+	})
+	return b
 }

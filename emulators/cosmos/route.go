@@ -18,6 +18,7 @@ type route struct {
 var routeKinds = map[string]string{
 	"": "account", "dbs": "dbs", "dbs/": "db", "dbs//colls": "colls", "dbs//colls/": "coll",
 	"dbs//colls//pkranges": "pkranges", "dbs//colls//docs": "docs", "dbs//colls//docs/": "doc",
+	"offers": "offers", "offers/": "offer",
 }
 
 func parseRoute(escapedPath string) (route, error) {
@@ -44,6 +45,9 @@ func parseRoute(escapedPath string) (route, error) {
 	rt := route{kind: kind}
 	rt.db, rt.coll, rt.id = at(segs, 1), at(segs, 3), at(segs, 5)
 	rt.resourceType, rt.resourceLink = signedResource(segs)
+	if kind == "offer" { // addressed by rid: signed with the lower-case rid alone
+		rt.db, rt.id, rt.resourceLink = "", segs[1], strings.ToLower(segs[1])
+	}
 	return rt, nil
 }
 

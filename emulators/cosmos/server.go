@@ -1,12 +1,14 @@
 package cosmos
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -21,7 +23,48 @@ type Options struct {
 	TLS               bool
 	CertFile, KeyFile string // optional, with TLS
 	Key               string // "" = well-known emulator key
+
+	// Partitions, when above 0, is the number of physical partitions of
+	// every new container instead of ⌈RU/s ÷ 10,000⌉.
+	Partitions int
+	// ContainerPartitions sets it per container, keyed by
+	// "database/container" or by container id; it wins over Partitions.
+	ContainerPartitions map[string]int
+
+	// Consistency is the account's default consistency level: Strong,
+	// BoundedStaleness, Session (the default), ConsistentPrefix or Eventual.
+	Consistency string
+	// Region names the account's one region ("South Central US" if empty).
+	Region string
+	// RegionEndpoint is the endpoint the account advertises for its region
+	// (e.g. behind a proxy); empty advertises the endpoint each client used.
+	RegionEndpoint string
 }
+
+var consistencyLevels = []string{"Strong", "BoundedStaleness", "Session", "ConsistentPrefix", "Eventual"}
+
+// withDefaults fills in and checks the options.
+func (o Options) withDefaults() (Options, error) {
+	o.Addr = cmp.Or(o.Addr, "127.0.0.1:0")
+	o.Key = cmp.Or(o.Key, DefaultKey)
+	o.Consistency = cmp.Or(o.Consistency, "Session")
+	o.Region = cmp.Or(o.Region, "South Central US")
+	if !slices.Contains(consistencyLevels, o.Consistency) {
+		return o, fmt.Errorf("consistency level %q: want one of %v", o.Consistency, consistencyLevels)
+	}
+	if o.Partitions < 0 || o.Partitions > maxPartitions {
+		return o, fmt.Errorf("partitions %d: want 0 to %d", o.Partitions, maxPartitions)
+	}
+	for name, n := range o.ContainerPartitions {
+		if n < 1 || n > maxPartitions {
+			return o, fmt.Errorf("partitions of %s: %d: want 1 to %d", name, n, maxPartitions)
+		}
+	}
+	return o, nil
+}
+
+// maxPartitions is the most partitions a container may be created with.
+const maxPartitions = maxThroughput / ruPerPartition
 
 // Server is a running emulator.
 type Server struct {
@@ -39,11 +82,9 @@ type Server struct {
 
 // Start opens the store and serves on Options.Addr until Close.
 func Start(opts Options) (*Server, error) {
-	if opts.Addr == "" {
-		opts.Addr = "127.0.0.1:0"
-	}
-	if opts.Key == "" {
-		opts.Key = DefaultKey
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	auth, err := newAuthenticator(opts.Key)
 	if err != nil {
@@ -55,6 +96,7 @@ func Start(opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
+	st.partitions = partitionConfig{byName: opts.ContainerPartitions, def: opts.Partitions}
 	s := &Server{opts: opts, store: st, auth: auth, serveErr: make(chan error, 1)}
 	if err := s.listen(); err != nil {
 		_ = st.journal.close()

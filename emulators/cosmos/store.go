@@ -11,10 +11,12 @@ import (
 // store holds every database and container, in memory, backed by the
 // journal when the emulator has a data directory.
 type store struct {
-	mu      sync.RWMutex
-	dbs     map[string]*database
-	ridSeq  uint32
-	journal *journal // nil in memory
+	mu         sync.RWMutex // orders every control-plane change, routing included
+	dbs        map[string]*database
+	offers     map[string]*offer // by offer id
+	ridSeq     uint32
+	journal    *journal // nil in memory
+	partitions partitionConfig
 }
 
 type database struct {
@@ -30,7 +32,7 @@ type database struct {
 func noAfter(error) {}
 
 func newStore() *store {
-	return &store{dbs: map[string]*database{}}
+	return &store{dbs: map[string]*database{}, offers: map[string]*offer{}}
 }
 
 func (s *store) nextRID() uint32 {
@@ -51,18 +53,18 @@ func newDatabase(id string, num uint32, ts int64) *database {
 // Control-plane changes are queued for the journal under s.mu, which
 // orders them, and waited for after it is released.
 
-func (s *store) createDatabase(id string) (*database, error) {
-	if id == "" {
-		return nil, errBadRequest("The input content is invalid because the required properties - 'id; ' - are missing.")
+func (s *store) createDatabase(id string, t *throughput) (*database, error) {
+	if err := validResourceID(id); err != nil {
+		return nil, err
 	}
-	d, p, err := s.addDatabase(id)
+	d, p, err := s.addDatabase(id, t)
 	if err != nil {
 		return nil, err
 	}
 	return d, p.wait()
 }
 
-func (s *store) addDatabase(id string) (*database, *pending, error) {
+func (s *store) addDatabase(id string, t *throughput) (*database, *pending, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.dbs[id]; ok {
@@ -70,7 +72,12 @@ func (s *store) addDatabase(id string) (*database, *pending, error) {
 	}
 	d := newDatabase(id, s.nextRID(), time.Now().Unix())
 	s.dbs[id] = d
-	return d, s.journal.submit(persistDatabase(d, s.ridSeq), noAfter), nil
+	var o *offer
+	if t != nil {
+		o = newOffer(d.num, "dbs/"+d.rid+"/", d.rid, *t)
+		s.offers[o.ID] = o
+	}
+	return d, s.journal.submit(persistDatabase(d, o, s.ridSeq), noAfter), nil
 }
 
 func (s *store) database(id string) (*database, error) {
@@ -101,7 +108,9 @@ func (s *store) removeDatabase(id string) (*pending, error) {
 	delete(s.dbs, id)
 	for _, c := range d.colls {
 		c.markDeleted()
+		s.dropOffer(c.rid)
 	}
+	s.dropOffer(d.rid)
 	return s.journal.submit(unpersistDatabase(d), noAfter), nil
 }
 
@@ -114,6 +123,13 @@ func (s *store) listDatabases() [][]byte {
 		out[i] = s.dbs[id].body
 	}
 	return out
+}
+
+// dropOffer forgets the offer of a resource; the caller holds s.mu.
+func (s *store) dropOffer(rid string) {
+	if o := s.offerOf(rid); o != nil {
+		delete(s.offers, o.ID)
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

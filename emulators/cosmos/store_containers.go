@@ -5,19 +5,20 @@ import (
 	"time"
 )
 
-func (s *store) createContainer(dbID string, props map[string]any) (*container, error) {
+func (s *store) createContainer(dbID string, props map[string]any, t *throughput) (*container, error) {
 	id, _ := props["id"].(string)
-	if id == "" {
-		return nil, errBadRequest("The input content is invalid because the required properties - 'id; ' - are missing.")
+	if err := validResourceID(id); err != nil {
+		return nil, err
 	}
-	c, p, err := s.addContainer(dbID, id, props)
+	withPKVersion(props, 2)
+	c, p, err := s.addContainer(dbID, id, props, t)
 	if err != nil {
 		return nil, err
 	}
 	return c, p.wait()
 }
 
-func (s *store) addContainer(dbID, id string, props map[string]any) (*container, *pending, error) {
+func (s *store) addContainer(dbID, id string, props map[string]any, t *throughput) (*container, *pending, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, ok := s.dbs[dbID]
@@ -32,8 +33,13 @@ func (s *store) addContainer(dbID, id string, props map[string]any) (*container,
 		return nil, nil, err
 	}
 	c.journal = s.journal
+	o, n := s.placeContainer(d, c, t)
+	c.routes.Store(newRouting(c.pk, n))
+	if o != nil {
+		s.offers[o.ID] = o
+	}
 	d.colls[id] = c
-	return c, s.journal.submit(persistContainer(c, s.ridSeq), noAfter), nil
+	return c, s.journal.submit(persistNewContainer(c, o, s.ridSeq), noAfter), nil
 }
 
 func (s *store) container(dbID, id string) (*container, error) {
@@ -72,6 +78,7 @@ func (s *store) removeContainer(dbID, id string) (*pending, error) {
 	}
 	delete(c.db.colls, id)
 	c.markDeleted()
+	s.dropOffer(c.rid)
 	return s.journal.submit(unpersistContainer(c), noAfter), nil
 }
 
@@ -105,6 +112,7 @@ func (s *store) updateContainer(dbID, id string, props map[string]any) (*contain
 	if err != nil {
 		return nil, nil, err
 	}
+	withPKVersion(props, c.pk.version)
 	if err := c.checkReplacement(props); err != nil {
 		return nil, nil, err
 	}

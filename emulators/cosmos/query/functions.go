@@ -14,9 +14,30 @@ var functions = map[string]function{
 	"IS_DEFINED":     {name: "IS_DEFINED", minArgs: 1, maxArgs: 1, call: isDefined},
 	"ARRAY_CONTAINS": {name: "ARRAY_CONTAINS", minArgs: 2, maxArgs: 3, call: arrayContains},
 	"STARTSWITH":     {name: "STARTSWITH", minArgs: 2, maxArgs: 3, call: startsWith},
+	"IS_NULL":        typeCheck("IS_NULL", kindNull),
+	"IS_BOOL":        typeCheck("IS_BOOL", kindBool),
+	"IS_NUMBER":      typeCheck("IS_NUMBER", kindNumber),
+	"IS_STRING":      typeCheck("IS_STRING", kindString),
+	"IS_ARRAY":       typeCheck("IS_ARRAY", kindArray),
+	"IS_OBJECT":      typeCheck("IS_OBJECT", kindObject),
+	"IS_PRIMITIVE":   typeCheck("IS_PRIMITIVE", kindNull, kindBool, kindNumber, kindString),
 }
 
 func isDefined(args []any) any { return args[0] != undefined }
+
+// typeCheck is a type-checking function: true when its argument is of one
+// of the kinds, false otherwise (undefined included).
+func typeCheck(name string, kinds ...kind) function {
+	return function{name: name, minArgs: 1, maxArgs: 1, call: func(args []any) any {
+		k := kindOf(args[0])
+		for _, want := range kinds {
+			if k == want {
+				return true
+			}
+		}
+		return false
+	}}
+}
 
 // arrayContains is ARRAY_CONTAINS(arr, v [, partial]): with partial true an
 // object v matches an element holding at least v's properties.
