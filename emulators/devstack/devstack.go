@@ -42,6 +42,9 @@ type Options struct {
 	// one round-robin port at Addr. 0 or 1 runs one host in this process.
 	Hosts    int
 	FuncHost string // the funchost binary for a fleet; default: next to this executable
+	// OrdersPartitions is the number of physical partitions (change feed
+	// leases per trigger) of a new orders container; default 4.
+	OrdersPartitions int
 }
 
 // Stack is a running local stack.
@@ -129,6 +132,9 @@ func (o *Options) defaults() error {
 	if o.Console == nil {
 		o.Console = os.Stderr
 	}
+	if o.OrdersPartitions == 0 {
+		o.OrdersPartitions = 4
+	}
 	if o.Hosts > 1 && o.FuncHost == "" {
 		if o.FuncHost, err = funcHostBinary(); err != nil {
 			return err
@@ -138,7 +144,7 @@ func (o *Options) defaults() error {
 }
 
 func (st *Stack) startCosmos(ctx context.Context, o Options) error {
-	opts := cosmos.Options{Addr: o.CosmosAddr}
+	opts := cosmos.Options{Addr: o.CosmosAddr, ContainerPartitions: map[string]int{"orders": o.OrdersPartitions}}
 	if o.DataDir != "" {
 		opts.DataDir = filepath.Join(o.DataDir, "cosmos")
 	}
@@ -148,6 +154,11 @@ func (st *Stack) startCosmos(ctx context.Context, o Options) error {
 	}
 	st.cosmos = srv
 	return prepare(ctx, srv.ConnectionString())
+}
+
+// Cosmos is the embedded Cosmos DB emulator (for operator actions such as
+// a partition split).
+func (st *Stack) Cosmos() *cosmos.Server { return st.cosmos
 }
 
 // prepare creates the schema and seeds the demo catalog; existing documents
