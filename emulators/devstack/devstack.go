@@ -158,7 +158,8 @@ func (st *Stack) startCosmos(ctx context.Context, o Options) error {
 
 // Cosmos is the embedded Cosmos DB emulator (for operator actions such as
 // a partition split).
-func (st *Stack) Cosmos() *cosmos.Server { return st.cosmos
+func (st *Stack) Cosmos() *cosmos.Server {
+	return st.cosmos
 }
 
 // prepare creates the schema and seeds the demo catalog; existing documents
