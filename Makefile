@@ -62,6 +62,10 @@ start: build ## Run with Functions Core Tools and Azurite instead (needs `func` 
 	npx --yes azurite --silent --location $(DATA)/azurite --skipApiVersionCheck & trap "kill $$!" EXIT; \
 	func start --script-root $(APP)
 
+.PHONY: fleet
+fleet: deps ## 10,000 orders on a fleet of 3 hosts over 4 partitions: kill -9 one halfway, split a partition, audit everything; ORDERS=
+	$(GO) test -count=1 -timeout 60m -run TestFleetThroughAKillAndASplit -v ./e2e -fleet-orders $(or $(ORDERS),10000)
+
 .PHONY: bench-cosmos
 bench-cosmos: ## Benchmark the Cosmos emulator through azcosmos (creates, reads, change feed; memory and durable)
 	$(GO) run ./cmd/cosmos-bench

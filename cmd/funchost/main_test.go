@@ -17,3 +17,9 @@ func TestRealMainReportsStartupErrors(t *testing.T) {
 func TestRealMainRejectsUnknownFlags(t *testing.T) {
 	assert.Error(t, realMain(context.Background(), []string{"-nope"}))
 }
+
+func TestRealMainRejectsABadLeaseExpiration(t *testing.T) {
+	err := realMain(context.Background(), []string{"-lease-expiration", "soon", "-instance", "host-1"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "lease-expiration")
+}
