@@ -55,7 +55,7 @@ func TestFleetThroughAKillAndASplit(t *testing.T) {
 		},
 	})
 	t.Logf("%d of %d orders accepted in %s through the round-robin port", len(accepted), n, time.Since(started).Round(time.Millisecond))
-	require.GreaterOrEqual(t, len(accepted), n*9/10)
+	require.GreaterOrEqual(t, len(accepted), n*8/10, "requests in flight to the killed instance fail; the rest succeed")
 	t.Logf("the leases of %s moved to the other instances %s after its kill -9 (lease expiration 3s)", victim, (<-moved).Round(time.Millisecond))
 	t.Logf("every trigger's lease of the split range was replaced by two child leases %s after the split", (<-splitDone).Round(time.Millisecond))
 
