@@ -30,7 +30,7 @@ func TestFleetThroughAKillAndASplit(t *testing.T) {
 	n := *fleetOrders
 	bus := startBus(t)
 	console := &lockedBuffer{}
-	st := startStack(t, devstack.Options{Hosts: 3, FuncHost: funcHostBin, OrdersPartitions: 4,
+	st := startStack(t, devstack.Options{Hosts: 3, FuncHost: funcHostBin, CosmosPartitions: map[string]int{"orders": 4},
 		LeaseExpiration: 3 * time.Second, ServiceBus: bus.ConnectionString(), Console: console})
 	t.Cleanup(func() {
 		if t.Failed() {

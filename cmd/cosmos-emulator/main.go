@@ -1,8 +1,13 @@
 // Command cosmos-emulator serves the embedded Cosmos DB emulator:
 //
 //	cosmos-emulator -addr 127.0.0.1:8081 -data DIR [-tls [-cert FILE -certkey FILE]] [-key KEY]
+//	                [-partitions N] [-container-partitions orders=4,db/leases=1]
+//	                [-consistency Session] [-region NAME] [-region-endpoint URL]
+//	cosmos-emulator split -endpoint URL -db DB -container C -range ID [-key KEY]
 //
 // When ready it prints exactly one line, COSMOS_ENDPOINT=<url>, on stdout.
+// The split subcommand asks a running emulator to split a partition key
+// range in two (see split.go).
 // SIGINT or SIGTERM stop it cleanly. See package
 // github.com/ordersflow/orderpipeline/emulators/cosmos for the protocol and
 // the fsync policy.
@@ -41,6 +46,15 @@ func parseOptions(args []string, stderr io.Writer) (cosmos.Options, error) {
 	fs.StringVar(&o.CertFile, "cert", "", "with -tls: PEM certificate to serve instead of a self-signed one")
 	fs.StringVar(&o.KeyFile, "certkey", "", "with -tls: PEM private key of -cert")
 	fs.StringVar(&o.Key, "key", cosmos.DefaultKey, "account key (base64)")
+	fs.IntVar(&o.Partitions, "partitions", 0, "physical partitions of every new container (0: one per 10,000 RU/s)")
+	fs.Func("container-partitions", "per-container partitions, e.g. orders=4,db/leases=1", func(v string) error {
+		m, err := parsePartitions(v)
+		o.ContainerPartitions = m
+		return err
+	})
+	fs.StringVar(&o.Consistency, "consistency", "Session", "the account's default consistency level")
+	fs.StringVar(&o.Region, "region", "South Central US", "the account's region name")
+	fs.StringVar(&o.RegionEndpoint, "region-endpoint", "", "the endpoint advertised for the region (default: the one each client used)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -51,6 +65,9 @@ func parseOptions(args []string, stderr io.Writer) (cosmos.Options, error) {
 }
 
 func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "split" {
+		return runSplit(ctx, args[1:], stdout, stderr)
+	}
 	opts, err := parseOptions(args, stderr)
 	if err != nil {
 		return err

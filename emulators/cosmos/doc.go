@@ -9,16 +9,53 @@
 //
 // # Model
 //
-// Every container has one partition key range ("0", covering the whole
-// hash space) and a logical sequence number (LSN) that every committed item
-// write advances. The change feed is the list of the latest version of every
-// live item in LSN order; its continuation (the etag header) is the last LSN
-// read. Deletes do not appear in the change feed, as in Cosmos DB's
-// "latest version" mode.
+// Every container has a logical sequence number (LSN) that every committed
+// item write advances, and physical partitions: partition key ranges that
+// tile the effective partition key (EPK) space from "" to "FF". The EPK of
+// an item is computed from its partition key exactly as azcosmos computes
+// it (epk.go: MurmurHash3 of the binary-encoded key; V2 by default, V1 for
+// a definition with version 1, one hash per component for hierarchical
+// keys), so ReadManyItems and feed ranges find items in the range the SDK
+// expects. A new container without a version gets version 2.
+//
+// A container created with manual throughput T gets ⌈T / 10,000⌉ ranges
+// (autoscale: of its maximum); one without throughput gets 400 RU/s and one
+// range, or, in a database with shared throughput, the database's count.
+// Options.Partitions and Options.ContainerPartitions set the count
+// directly. /offers reads and replaces the throughput of databases and
+// containers, as ReadThroughput and ReplaceThroughput call it; raising it
+// past a multiple of 10,000 RU/s splits the widest ranges until there are
+// enough. Server.Split, POST /_emulator/split and `cosmos-emulator split`
+// split a range at its midpoint: its id then answers 410 with substatus
+// 1002, pkranges lists the two children with the old id in parents, and the
+// incremental pkranges feed (If-None-Match = the etag last read) lists only
+// the ranges created since.
+//
+// Items, their change feed and the LSN belong to the container; a range is
+// the set of items whose EPK it holds, so a split moves no data. The change
+// feed of a range (x-ms-documentdb-partitionkeyrangeid) is the latest
+// version of every live item of that range in LSN order; its continuation
+// (the etag header) is the last LSN read, which is valid on every child of
+// the range: azcosmos resumes a split range's continuation on its children,
+// and every item is delivered. Deletes do not appear in the change feed, as
+// in Cosmos DB's "latest version" mode.
+//
+// A query with a partition key (the header, or a filter that fixes every
+// partition key path to a constant), or with a range id (ReadManyItems),
+// or on a container with one range, runs there. Otherwise it is a cross-partition
+// query: it needs x-ms-documentdb-query-enablecrosspartition, and, as Cosmos
+// DB's gateway, the emulator serves only filters and projections (fanned out
+// over the ranges and merged in range order) and SELECT VALUE aggregates
+// (one partial result per range); ORDER BY, TOP, OFFSET LIMIT and
+// aggregates without VALUE are refused with 400, substatus 1004 and the
+// query plan in additionalErrorInfo. Every query answers
+// x-ms-documentdb-query-metrics when asked, and x-ms-cosmos-index-utilization
+// when x-ms-cosmos-populateindexmetrics is set.
 //
 // A query runs to completion on every page request and is paged by
 // x-ms-max-item-count; its continuation is an offset into that result, so
-// writes between two pages can shift items across the page boundary.
+// writes (or a split) between two pages can shift items across the page
+// boundary.
 //
 // # Durability and fsync policy
 //
@@ -45,10 +82,20 @@
 //
 // # Not emulated
 //
-// One partition key range per container (no splits), no throughput or
-// offers, no stored procedures, triggers, UDFs, TTL or unique keys, no
-// consistency levels (every read sees the latest durable write), no resource
-// tokens (master key only), and indexing policies are stored but not used:
-// every query scans the container (or one partition key) and is evaluated
-// by package query.
+// No merges of ranges, no splits by storage size (only by throughput or on
+// request), no prefix partition keys in queries on hierarchical keys, no
+// stored procedures, triggers, UDFs, TTL or unique keys, no consistency
+// levels beyond the one the account advertises (Options.Consistency: every
+// read sees the latest durable write), no resource tokens (master key
+// only), and indexing policies are stored but not used: every query scans
+// the container (or one partition key) and is evaluated by package query.
+// DISTINCT and GROUP BY are refused as unsupported by package query,
+// not with the gateway's query plan.
+//
+// # Ids
+//
+// An item id is at most 1,023 bytes, a database or container id at most
+// 255 characters; none may contain '/', '\\', '?' or '#', and a database
+// or container id may not end with a space. Cosmos DB refuses them with
+// 400, and so does the emulator.
 package cosmos

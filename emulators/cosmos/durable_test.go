@@ -79,3 +79,61 @@ func TestRestartKeepsEverything(t *testing.T) {
 	all := readAllRanges(t, newReaders(t, kept, azcosmos.ChangeFeedOptions{}))
 	assert.Equal(t, []string{"o1:3", "o1:1", "o2:1"}, all, "the change feed keeps its order")
 }
+
+func TestRestartKeepsPartitionsSplitsAndOffers(t *testing.T) {
+	r := &restartable{t: t, opts: cosmos.Options{DataDir: t.TempDir()}}
+	tg := r.start()
+	first := newClient(t, tg, cosmos.DefaultKey)
+	ctx := testCtx(t)
+	auto := azcosmos.NewAutoscaleThroughputProperties(4000)
+	_, err := first.CreateDatabase(ctx, azcosmos.DatabaseProperties{ID: "db"}, &azcosmos.CreateDatabaseOptions{ThroughputProperties: &auto})
+	require.NoError(t, err)
+	db, err := first.NewDatabase("db")
+	require.NoError(t, err)
+	manual := azcosmos.NewManualThroughputProperties(20000)
+	_, err = db.CreateContainer(ctx, azcosmos.ContainerProperties{ID: "orders", PartitionKeyDefinition: orderKey()}, &azcosmos.CreateContainerOptions{ThroughputProperties: &manual})
+	require.NoError(t, err)
+	orders, err := db.NewContainer("orders")
+	require.NoError(t, err)
+	_, err = orders.ReplaceThroughput(ctx, azcosmos.NewManualThroughputProperties(30000), nil)
+	require.NoError(t, err)
+	_, err = r.srv.Split("db", "orders", "1")
+	require.NoError(t, err)
+	ids := orderIDs(30)
+	seedEvents(t, orders, 1, ids...)
+	before, err := r.srv.Ranges("db", "orders")
+	require.NoError(t, err)
+	require.Len(t, before, 4, "2 at 20,000 RU/s, a third at 30,000, a fourth by the split")
+	r.stop()
+
+	tg = r.start()
+	defer r.stop()
+	second := newClient(t, tg, cosmos.DefaultKey)
+	after, err := r.srv.Ranges("db", "orders")
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "ranges survive a restart")
+	orders, err = second.NewContainer("db", "orders")
+	require.NoError(t, err)
+	read, err := orders.ReadThroughput(ctx, nil)
+	require.NoError(t, err)
+	assert.Equal(t, int32(30000), manualOf(t, read))
+	db, err = second.NewDatabase("db")
+	require.NoError(t, err)
+	shared, err := db.ReadThroughput(ctx, nil)
+	require.NoError(t, err)
+	maxRU, _ := shared.ThroughputProperties.AutoscaleMaxThroughput()
+	assert.Equal(t, int32(4000), maxRU)
+
+	e := &env{target: tg, db: db}
+	status, substatus := rawFeedStatus(t, e, orders, "1")
+	assert.Equal(t, http.StatusGone, status, "a split survives a restart")
+	assert.Equal(t, "1002", substatus)
+	var want []azcosmos.ItemIdentity
+	for _, o := range ids {
+		want = append(want, azcosmos.ItemIdentity{ID: o + ":1", PartitionKey: azcosmos.NewPartitionKeyString(o)})
+	}
+	resp, err := orders.ReadManyItems(ctx, want, nil)
+	require.NoError(t, err)
+	assert.Equal(t, len(ids), len(resp.Items), "items are placed in the same ranges after a restart")
+	assert.Len(t, readAllRanges(t, newReaders(t, orders, azcosmos.ChangeFeedOptions{})), len(ids))
+}

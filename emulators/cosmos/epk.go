@@ -77,8 +77,9 @@ func (d pkDef) effectivePK(values []any) string {
 }
 
 func epkV1(values []any) string {
-	out := make([]byte, 0, 32*len(values))
-	var buf []byte
+	var outArr [96]byte
+	var bufArr [128]byte
+	out, buf := outArr[:0], bufArr[:0]
 	for _, v := range values {
 		buf = appendComponent(buf[:0], v, 0x00)
 		out = append(out, "000000000000000000000000"...)
@@ -87,17 +88,22 @@ func epkV1(values []any) string {
 	return string(out)
 }
 
+// The EPK functions encode into stack buffers, so a short key costs one
+// allocation: the result.
 func epkV2(values []any) string {
-	var buf []byte
+	var outArr [32]byte
+	var bufArr [128]byte
+	buf := bufArr[:0]
 	for _, v := range values {
 		buf = appendComponent(buf, v, 0xFF)
 	}
-	return string(appendHash128(make([]byte, 0, 32), buf, true))
+	return string(appendHash128(outArr[:0], buf, true))
 }
 
 func epkV2Multi(values []any) string {
-	out := make([]byte, 0, 32*len(values))
-	var buf []byte
+	var outArr [96]byte
+	var bufArr [128]byte
+	out, buf := outArr[:0], bufArr[:0]
 	for _, v := range values {
 		buf = appendComponent(buf[:0], v, 0xFF)
 		out = appendHash128(out, buf, true)

@@ -174,3 +174,11 @@ func TestRoutingTilesAndSplits(t *testing.T) {
 	}
 }
 
+func BenchmarkEffectivePK(b *testing.B) {
+	d := pkDef{paths: [][]string{{"orderId"}}, version: 2}
+	values := []any{"0c4b2f6e-8a51-4d7e-9f3a-2b1c5d6e7f80"}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = d.effectivePK(values)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ordersflow/orderpipeline/emulators/cosmos/query"
@@ -22,8 +23,9 @@ const (
 )
 
 // runScoped runs a query as Cosmos DB's gateway does. A query scoped to a
-// partition key or to one range (or over a container with one range) runs
-// there. Otherwise it spans every range: that needs
+// partition key (by the header, or by a filter that fixes every partition
+// key path to a constant) or to one range (or over a container with one
+// range) runs there. Otherwise it spans every range: that needs
 // x-ms-documentdb-query-enablecrosspartition, and only a query whose
 // results are the union of each range's (filters, projections, and
 // SELECT VALUE aggregates, which answer one partial result per range) is
@@ -32,6 +34,9 @@ const (
 // the number of documents it read.
 func runScoped(r *http.Request, c *container, q *query.Query, sc scope) ([][]byte, int, error) {
 	rt := c.routing()
+	if sc.pk == "" && sc.rng == nil {
+		sc.pk = keyFromFilter(c.pk, q)
+	}
 	if sc.pk != "" || sc.rng != nil || len(rt.Live) == 1 {
 		docs, err := c.snapshot(r.Context(), sc)
 		if err != nil {
@@ -47,6 +52,25 @@ func runScoped(r *http.Request, c *container, q *query.Query, sc scope) ([][]byt
 		return nil, 0, errNotServable(plan)
 	}
 	return fanOut(r.Context(), c, rt, q)
+}
+
+// keyFromFilter returns the partition key a query's filter fixes (every
+// partition key path equal to a constant), or "": the gateway then serves
+// the query from that one partition.
+func keyFromFilter(d pkDef, q *query.Query) string {
+	eq := q.Equalities()
+	if len(eq) == 0 {
+		return ""
+	}
+	values := make([]any, len(d.paths))
+	for i, path := range d.paths {
+		v, ok := eq[strings.Join(path, "/")]
+		if !ok {
+			return ""
+		}
+		values[i] = v
+	}
+	return canonicalKey(values)
 }
 
 // fanOut runs the query on every range, in range order, and concatenates

@@ -26,25 +26,23 @@ import (
 
 // Options choose where the stack listens and keeps its data.
 type Options struct {
-	AppDir           string        // staged app: host.json, function folders, handler
-	Addr             string        // Functions host; default 127.0.0.1:7071
-	CosmosAddr       string        // default 127.0.0.1:0
-	DataDir          string        // "" keeps everything in memory
-	RepoRoot         string        // default: found from the working directory
-	ServiceBusConfig string        // default: emulators/servicebus/config/orderpipeline.json
-	ServiceBus       string        // connection string of a running broker; "" starts the emulator
-	FeedPollDelay    time.Duration // overrides function.json; default 50ms
-	LeaseExpiration  time.Duration // overrides function.json; default 10s
-	LogLevel         string        // the handler's LOG_LEVEL; default warn
-	Console          io.Writer     // the host's console; default os.Stderr
+	AppDir           string         // staged app: host.json, function folders, handler
+	Addr             string         // Functions host; default 127.0.0.1:7071
+	CosmosAddr       string         // default 127.0.0.1:0
+	CosmosPartitions map[string]int // physical partitions per container id (cosmos.Options.ContainerPartitions); nil: orders 4, the rest one per 10,000 RU/s
+	DataDir          string         // "" keeps everything in memory
+	RepoRoot         string         // default: found from the working directory
+	ServiceBusConfig string         // default: emulators/servicebus/config/orderpipeline.json
+	ServiceBus       string         // connection string of a running broker; "" starts the emulator
+	FeedPollDelay    time.Duration  // overrides function.json; default 50ms
+	LeaseExpiration  time.Duration  // overrides function.json; default 10s
+	LogLevel         string         // the handler's LOG_LEVEL; default warn
+	Console          io.Writer      // the host's console; default os.Stderr
 	// Hosts > 1 runs a fleet: that many funchost processes (host-1 …) on
 	// the same app and lease container, each with its own handler, behind
 	// one round-robin port at Addr. 0 or 1 runs one host in this process.
 	Hosts    int
 	FuncHost string // the funchost binary for a fleet; default: next to this executable
-	// OrdersPartitions is the number of physical partitions (change feed
-	// leases per trigger) of a new orders container; default 4.
-	OrdersPartitions int
 }
 
 // Stack is a running local stack.
@@ -132,8 +130,8 @@ func (o *Options) defaults() error {
 	if o.Console == nil {
 		o.Console = os.Stderr
 	}
-	if o.OrdersPartitions == 0 {
-		o.OrdersPartitions = 4
+	if o.CosmosPartitions == nil {
+		o.CosmosPartitions = map[string]int{"orders": 4} // several leases per trigger
 	}
 	if o.Hosts > 1 && o.FuncHost == "" {
 		if o.FuncHost, err = funcHostBinary(); err != nil {
@@ -144,7 +142,7 @@ func (o *Options) defaults() error {
 }
 
 func (st *Stack) startCosmos(ctx context.Context, o Options) error {
-	opts := cosmos.Options{Addr: o.CosmosAddr, ContainerPartitions: map[string]int{"orders": o.OrdersPartitions}}
+	opts := cosmos.Options{Addr: o.CosmosAddr, ContainerPartitions: o.CosmosPartitions}
 	if o.DataDir != "" {
 		opts.DataDir = filepath.Join(o.DataDir, "cosmos")
 	}

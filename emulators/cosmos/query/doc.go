@@ -22,6 +22,8 @@
 //	call       = IS_DEFINED "(" expr ")"
 //	           | ARRAY_CONTAINS "(" expr "," expr ["," bool] ")"
 //	           | STARTSWITH "(" expr "," expr ["," bool] ")"
+//	           | (IS_NULL | IS_BOOL | IS_NUMBER | IS_STRING | IS_ARRAY
+//	              | IS_OBJECT | IS_PRIMITIVE) "(" expr ")"  // type checks
 //	literal    = ["-"] number | 'string' | "string" | true | false | null | undefined
 //
 // Strings take the JSON escapes (\' \" \\ \/ \b \f \n \r \t \uXXXX).

@@ -130,3 +130,50 @@ func children(e expr) []expr {
 	}
 	return nil
 }
+
+// Equalities returns the constants the WHERE clause requires document
+// paths to equal, for the terms of its top-level AND of `path = constant`
+// (either way round), keyed by the path's property names joined with "/"
+// ("customer/id"). The gateway uses them to send a query whose filter fixes
+// the partition key to that one partition.
+func (q *Query) Equalities() map[string]any {
+	out := map[string]any{}
+	var visit func(e expr)
+	visit = func(e expr) {
+		switch x := e.(type) {
+		case logicalExpr:
+			if x.and {
+				visit(x.l)
+				visit(x.r)
+			}
+		case compareExpr:
+			if x.op != "=" {
+				return
+			}
+			if name, v, ok := equality(x.l, x.r); ok {
+				out[name] = v
+			} else if name, v, ok := equality(x.r, x.l); ok {
+				out[name] = v
+			}
+		}
+	}
+	if q.where != nil {
+		visit(q.where)
+	}
+	return out
+}
+
+func equality(l, r expr) (string, any, bool) {
+	path, ok := l.(*pathExpr)
+	lit, isLit := r.(literal)
+	if !ok || !isLit || len(path.steps) == 0 || lit.v == undefined {
+		return "", nil, false
+	}
+	names := make([]string, len(path.steps))
+	for i, s := range path.steps {
+		if names[i], ok = s.(string); !ok {
+			return "", nil, false
+		}
+	}
+	return strings.Join(names, "/"), lit.v, true
+}
