@@ -69,6 +69,21 @@ func TestFleetThroughAKillAndASplit(t *testing.T) {
 	auditStock(t, c, orders)
 	auditSubscriptions(t, bus.ConnectionString(), events)
 	assert.Contains(t, console.String(), "is gone (partition split)")
+	t.Logf("lease moves on the console:\n%s", grepLines(console.String(), "took lease", "asked", "handed lease", "is gone", "exited"))
+}
+
+// grepLines keeps the lines that contain any of words.
+func grepLines(text string, words ...string) string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		for _, w := range words {
+			if strings.Contains(line, w) {
+				out = append(out, line)
+				break
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // placeOrders places n orders from 16 workers and runs at[k] (in order)
