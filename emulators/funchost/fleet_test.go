@@ -3,6 +3,7 @@ package funchost
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -174,4 +175,40 @@ func TestSplitIsSeenInTheSDKsContinuation(t *testing.T) {
 	assert.Equal(t, []leaseRange{{Min: "", Max: "80"}, {Min: "80", Max: "FF"}}, children)
 	_, gone = (&listener{}).splitOf("", context.Canceled)
 	assert.False(t, gone, "only a 410 with a split substatus")
+}
+
+// A lease asked for while its batch waits to be retried is handed over
+// at once, without a checkpoint: the new owner gets the batch afresh.
+func TestALeaseAskedForDuringRetriesIsHandedOver(t *testing.T) {
+	tc := startCosmosWith(t, 2)
+	fr := newFeedRelay(t, ok)
+	retry := `{"strategy":"fixedDelay","maxRetryCount":-1,"delayInterval":"00:00:30"}`
+	root := stageApp(t, forwardingHostJSON, map[string]string{"ApplyTax": triggerFn(``, retry)}, nil)
+	a, logsA := startHost(t, root, fr.relay, tc.settings(), fastPoll, instanceID("a"))
+	failing := pidOf(t, a)
+	fr.setReply(func(c call) int {
+		if c.Pid == failing {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	require.Eventually(t, func() bool { c, _ := tc.owners(t); return c["a"] == 2 }, 10*time.Second, 20*time.Millisecond)
+	docs := ids("r", 0, 20)
+	for _, id := range docs {
+		tc.insert(t, id)
+	}
+	first := fr.next(t)
+	require.Equal(t, failing, first.Pid)
+
+	b, _ := startHost(t, root, fr.relay, tc.settings(), fastPoll, instanceID("b"))
+	for {
+		c := fr.next(t)
+		if c.Pid != pidOf(t, b) {
+			continue // a's other lease, still failing
+		}
+		assert.Equal(t, 0, c.Retry.RetryCount, "a fresh batch on the new owner")
+		break
+	}
+	assert.Contains(t, logsA.String(), "ApplyTax: a handed lease tax-")
+	assert.Contains(t, logsA.String(), "ApplyTax: retry 1 of unlimited in 30s")
 }
