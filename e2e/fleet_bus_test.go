@@ -20,6 +20,10 @@ func busClient(t *testing.T, conn string) *azservicebus.Client {
 
 var receiveAndDelete = azservicebus.ReceiveModeReceiveAndDelete
 
+// quick returns a batch 20 ms after its first message instead of the 1 s
+// azservicebus waits in receive-and-delete mode.
+var quick = &azservicebus.ReceiveMessagesOptions{TimeAfterFirstMessage: 20 * time.Millisecond}
+
 // drainSubscription receives every message of a subscription until want
 // arrived and then nothing more for two seconds; it counts each message id.
 func drainSubscription(t *testing.T, ctx context.Context, client *azservicebus.Client, sub string, want int) map[string]int {
@@ -35,7 +39,7 @@ func drainSubscription(t *testing.T, ctx context.Context, client *azservicebus.C
 			wait = 30 * time.Second // the publisher may still be catching up
 		}
 		rctx, cancel := context.WithTimeout(ctx, wait)
-		msgs, err := recv.ReceiveMessages(rctx, 500, nil)
+		msgs, err := recv.ReceiveMessages(rctx, 500, quick)
 		cancel()
 		if len(msgs) == 0 {
 			return got
@@ -110,7 +114,7 @@ func drainSession(ctx context.Context, recv *azservicebus.SessionReceiver, want 
 			wait = time.Second
 		}
 		rctx, cancel := context.WithTimeout(ctx, wait)
-		msgs, _ := recv.ReceiveMessages(rctx, 50, nil)
+		msgs, _ := recv.ReceiveMessages(rctx, 50, quick)
 		cancel()
 		if len(msgs) == 0 {
 			break
