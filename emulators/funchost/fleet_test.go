@@ -3,8 +3,8 @@ package funchost
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -49,22 +49,23 @@ func TestLeasesSpreadOverInstancesWithoutDuplicates(t *testing.T) {
 	require.Eventually(t, func() bool { c, _ := tc.owners(t); return c["a"] == 4 }, 10*time.Second, 20*time.Millisecond)
 
 	var all []string
-	var mu sync.Mutex
 	stop := make(chan struct{})
-	writer := make(chan struct{})
+	writer := make(chan error, 1)
 	go func() { // orders keep arriving while the leases move
-		defer close(writer)
 		for i := 0; ; i++ {
 			select {
 			case <-stop:
+				writer <- nil
 				return
 			default:
 			}
 			id := ids("w", i, i+1)[0]
-			tc.insert(t, id)
-			mu.Lock()
+			doc := fmt.Sprintf(`{"id":%q,"orderId":%q}`, id, id)
+			if _, err := tc.orders.CreateItem(context.Background(), azcosmos.NewPartitionKeyString(id), []byte(doc), nil); err != nil {
+				writer <- err
+				return
+			}
 			all = append(all, id)
-			mu.Unlock()
 		}
 	}()
 	_, logsB := startHost(t, root, fr.relay, tc.settings(), fastPoll, instanceID("b"))
@@ -74,7 +75,7 @@ func TestLeasesSpreadOverInstancesWithoutDuplicates(t *testing.T) {
 		return c["a"] == 2 && c["b"] == 1 && c["c"] == 1 || c["a"] == 1 && c["b"]+c["c"] == 3 && c["b"] > 0 && c["c"] > 0
 	}, 20*time.Second, 20*time.Millisecond, "four leases spread 2/1/1 over three instances")
 	close(stop)
-	<-writer
+	require.NoError(t, <-writer)
 
 	calls := fr.until(t, all...)
 	assert.Equal(t, all, delivered(calls), "every document exactly once while leases moved")
