@@ -48,11 +48,6 @@ func (d leaseDoc) free(now time.Time) bool {
 	return d.Owner == "" || !now.Before(d.ExpiresAt)
 }
 
-// heldByOther reports whether someone other than owner holds the lease now.
-func (d leaseDoc) heldByOther(owner string, now time.Time) bool {
-	return !d.free(now) && d.Owner != owner
-}
-
 // leaseStore reads and writes the lease documents of one function with
 // optimistic concurrency: every write carries the ETag it was based on.
 type leaseStore struct {
