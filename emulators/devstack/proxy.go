@@ -3,6 +3,7 @@ package devstack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -34,9 +35,7 @@ func newRoundRobin() *roundRobin {
 		FlushInterval: -1,
 		Transport: &http.Transport{Proxy: nil, DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 			MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second, DisableCompression: true},
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			problem(w, http.StatusBadGateway, "The instance did not answer", "The local Functions host instance this request went to failed: "+err.Error())
-		},
+		ErrorHandler: rr.failed,
 	}
 	return rr
 }
@@ -72,12 +71,47 @@ func (rr *roundRobin) pick() *url.URL {
 }
 
 func (rr *roundRobin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rr.serve(w, r, 0)
+}
+
+// serve sends r to the next instance; tries counts the instances that
+// already refused the connection.
+func (rr *roundRobin) serve(w http.ResponseWriter, r *http.Request, tries int) {
 	u := rr.pick()
 	if u == nil {
 		problem(w, http.StatusServiceUnavailable, "No instance is running", "Every local Functions host instance of the fleet has exited.")
 		return
 	}
-	rr.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), backendKey{}, u)))
+	ctx := context.WithValue(r.Context(), backendKey{}, u)
+	rr.proxy.ServeHTTP(w, r.WithContext(context.WithValue(ctx, attemptKey{}, attempt{r, tries})))
+}
+
+// attempt is the client's request and how many instances refused it.
+type attempt struct {
+	in    *http.Request
+	tries int
+}
+
+type attemptKey struct{}
+
+// failed answers 502 when an instance failed. A request without a body
+// that an instance refused to connect (it died before it left the
+// rotation) goes to the next one instead: nothing of it was sent.
+func (rr *roundRobin) failed(w http.ResponseWriter, r *http.Request, err error) {
+	var op *net.OpError
+	a, _ := r.Context().Value(attemptKey{}).(attempt)
+	bodyless := a.in != nil && a.in.ContentLength == 0 && len(a.in.TransferEncoding) == 0
+	if errors.As(err, &op) && op.Op == "dial" && bodyless && a.tries+1 < rr.size() {
+		rr.serve(w, a.in, a.tries+1)
+		return
+	}
+	problem(w, http.StatusBadGateway, "The instance did not answer", "The local Functions host instance this request went to failed: "+err.Error())
+}
+
+func (rr *roundRobin) size() int {
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	return len(rr.backends)
 }
 
 func problem(w http.ResponseWriter, status int, title, detail string) {

@@ -127,3 +127,34 @@ func TestRoundRobinAnswersADeadInstanceWithAProblem(t *testing.T) {
 	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
 	assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
 }
+
+// An instance that died before it left the rotation: a request without a
+// body goes to the next instance instead.
+func TestRoundRobinSkipsARefusingInstanceForBodylessRequests(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	rr := newRoundRobin()
+	rr.add(backend(t, "live", func(w http.ResponseWriter, r *http.Request) {
+		assert.Len(t, r.Header.Values("X-Forwarded-For"), 1)
+	}))
+	rr.add(&url.URL{Scheme: "http", Host: addr})
+	base := front(t, rr)
+	for range 4 {
+		resp, err := http.Get(base + "/api/products")
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+		assert.Equal(t, "live", resp.Header.Get("X-Instance"))
+	}
+
+	// The first pick of a new rotation is its second instance: the dead one.
+	rr = newRoundRobin()
+	rr.add(backend(t, "live", func(http.ResponseWriter, *http.Request) {}))
+	rr.add(&url.URL{Scheme: "http", Host: addr})
+	resp, err := http.Post(front(t, rr)+"/api/orders", "application/json", strings.NewReader("{}"))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadGateway, resp.StatusCode, "a request with a body is not sent twice")
+}
