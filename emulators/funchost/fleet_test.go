@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 	"testing"
 	"time"
 
@@ -78,11 +79,13 @@ func TestLeasesSpreadOverInstancesWithoutDuplicates(t *testing.T) {
 	require.NoError(t, <-writer)
 
 	calls := fr.until(t, all...)
+	sort.Strings(all)
 	assert.Equal(t, all, delivered(calls), "every document exactly once while leases moved")
 	logs := logsA.String() + logsB.String() + logsC.String()
 	assert.Contains(t, logs, "ApplyTax: a handed lease tax-")
 	assert.Contains(t, logs, "(handed over to it)")
 	assert.Regexp(t, `ApplyTax: [bc] asked a for lease tax-\d \(4 leases, \d instances, target 2 each`, logs)
+	assert.Regexp(t, `ApplyTax: [bc] holds 1 of 4 leases \[tax-\d\] \(\d instances, target 2 each\)`, logs)
 	_, leases := tc.owners(t)
 	assert.Len(t, leases, 4, "one lease per partition")
 }
