@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -215,4 +216,22 @@ func TestALeaseAskedForDuringRetriesIsHandedOver(t *testing.T) {
 	}
 	assert.Contains(t, logsA.String(), "ApplyTax: a handed lease tax-")
 	assert.Contains(t, logsA.String(), "ApplyTax: retry 1 of unlimited in 30s")
+}
+
+func TestARangeGoneAnswerIsASplit(t *testing.T) {
+	gone := func(sub string) error {
+		return &azcore.ResponseError{StatusCode: http.StatusGone,
+			RawResponse: &http.Response{StatusCode: http.StatusGone, Header: http.Header{"X-Ms-Substatus": {sub}}}}
+	}
+	for sub, want := range map[string]bool{"1002": true, "1007": true, "1000": false} {
+		_, split := (&listener{}).splitOf("", gone(sub))
+		assert.Equal(t, want, split, "410/%s", sub)
+	}
+}
+
+func TestChildRangesAreTheCurrentRangesInsideTheParent(t *testing.T) {
+	ranges := []leaseRange{{Min: "80", Max: "C0"}, {Min: "", Max: "40"}, {Min: "40", Max: "80"}, {Min: "C0", Max: "FF"}}
+	assert.Equal(t, []leaseRange{{Min: "40", Max: "80"}, {Min: "80", Max: "C0"}}, within(ranges, leaseRange{Min: "40", Max: "C0"}))
+	assert.Equal(t, []leaseRange{{Min: "80", Max: "C0"}, {Min: "C0", Max: "FF"}}, within(ranges, leaseRange{Min: "80", Max: "FF"}))
+	assert.Equal(t, []leaseRange{{Min: "", Max: "40"}}, within(ranges, leaseRange{Min: "", Max: "40"}), "not split yet: one range")
 }

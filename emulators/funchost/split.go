@@ -148,9 +148,18 @@ func (l *listener) childRanges(ctx context.Context, parent leaseRange) ([]leaseR
 	if err != nil {
 		return nil, brief(err)
 	}
+	out := make([]leaseRange, len(ranges))
+	for i, fr := range ranges {
+		out[i] = leaseRange{Min: fr.MinInclusive, Max: fr.MaxExclusive}
+	}
+	return within(out, parent), nil
+}
+
+// within clamps ranges to parent and keeps those that overlap it, in order.
+func within(ranges []leaseRange, parent leaseRange) []leaseRange {
 	var out []leaseRange
 	for _, fr := range ranges {
-		r := leaseRange{Min: max(fr.MinInclusive, parent.Min), Max: fr.MaxExclusive}
+		r := leaseRange{Min: max(fr.Min, parent.Min), Max: fr.Max}
 		if epkMax(parent.Max) < epkMax(r.Max) {
 			r.Max = parent.Max
 		}
@@ -159,5 +168,5 @@ func (l *listener) childRanges(ctx context.Context, parent leaseRange) ([]leaseR
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Min < out[j].Min })
-	return out, nil
+	return out
 }
