@@ -6,6 +6,7 @@ APP        := dist/app
 PORT       ?= 7071
 DATA       ?= .data
 OTLP_ADDR  ?= 127.0.0.1:4318
+HOSTS      ?= 1
 GO         ?= go
 LOG_LEVEL  ?= warn
 FUZZTIME   ?= 30s
@@ -70,9 +71,10 @@ lint: emulators/servicebus/node_modules/.installed ## gofmt, go mod tidy -diff, 
 	npm --prefix emulators/servicebus run lint
 
 .PHONY: run
-run: build deps-run ## Start the whole system on the local stack (Cosmos + Service Bus emulators, Azurite, local Functions host); PORT=, DATA=, LOG_LEVEL=, TRACE=1
+run: build deps-run ## Start the whole system on the local stack (Cosmos + Service Bus emulators, Azurite, local Functions host); PORT=, DATA=, LOG_LEVEL=, TRACE=1, HOSTS= (instances)
 	$(GO) build -o dist/devstack ./cmd/devstack
-	exec dist/devstack -app $(APP) -port $(PORT) -data $(DATA) -log-level $(LOG_LEVEL) $(if $(TRACE),-otlp $(OTLP_ADDR))
+	$(GO) build -o dist/funchost ./cmd/funchost
+	exec dist/devstack -app $(APP) -port $(PORT) -data $(DATA) -log-level $(LOG_LEVEL) -hosts $(HOSTS) $(if $(TRACE),-otlp $(OTLP_ADDR))
 
 .PHONY: reset
 reset: ## Delete the local stack's data in DATA (default .data): orders, events, leases, Azurite's storage; stop `make run` first
@@ -90,6 +92,10 @@ start: build deps-run ## Run with Functions Core Tools (needs `func` on PATH) an
 	@[ -f local.settings.json ] || cp local.settings.json.example local.settings.json
 	cp local.settings.json $(APP)/
 	$(GO) run ./cmd/azurite -data $(DATA)/azurite -- func start --script-root $(APP)
+
+.PHONY: fleet
+fleet: deps ## 10,000 orders on a fleet of 3 hosts over 4 partitions: kill -9 one halfway, split a partition, audit everything; ORDERS=
+	$(GO) test -count=1 -timeout 60m -run TestFleetThroughAKillAndASplit -v ./e2e -fleet-orders $(or $(ORDERS),10000)
 
 .PHONY: bench-cosmos
 bench-cosmos: ## Benchmark the Cosmos emulator through azcosmos (creates, reads, change feed; memory and durable)

@@ -20,9 +20,9 @@ import (
 	"github.com/ordersflow/orderpipeline/internal/testutil"
 )
 
-// appDir is the staged app (host.json, function folders, handler) that
-// TestMain builds once for every test.
-var appDir string
+// appDir is the staged app (host.json, function folders, handler) and
+// funcHostBin the funchost binary of a fleet, built once by TestMain.
+var appDir, funcHostBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "e2e-app-")
@@ -31,7 +31,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	appDir = filepath.Join(dir, "app")
-	if err := stage(appDir); err != nil {
+	funcHostBin = filepath.Join(dir, "funchost")
+	if err := stage(appDir, funcHostBin); err != nil {
 		fmt.Fprintln(os.Stderr, "stage app:", err)
 		os.Exit(1)
 	}
@@ -41,8 +42,8 @@ func TestMain(m *testing.M) {
 }
 
 // stage builds the handler and copies host.json and the function folders,
-// as make build does.
-func stage(dst string) error {
+// as make build does, and builds funchost as make run does.
+func stage(dst, funcHost string) error {
 	root, err := testutil.FindRepoRoot()
 	if err != nil {
 		return err
@@ -50,10 +51,12 @@ func stage(dst string) error {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return err
 	}
-	build := exec.Command("go", "build", "-o", filepath.Join(dst, "handler"), "./cmd/handler")
-	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return err
+	for bin, pkg := range map[string]string{filepath.Join(dst, "handler"): "./cmd/handler", funcHost: "./cmd/funchost"} {
+		build := exec.Command("go", "build", "-o", bin, pkg)
+		build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return err
+		}
 	}
 	return exec.Command("bash", "-c", fmt.Sprintf("cp %q/host.json %q/ && cp -r %q/functions/* %q/",
 		root, dst, root, dst)).Run()

@@ -51,6 +51,8 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&prof.busDir, "servicebus-cpu-prof", "", "have the Service Bus emulator's node process write a .cpuprofile into this directory when it stops")
 	storage := fs.String("storage", "", "AzureWebJobsStorage of a running storage account (empty: start Azurite)")
 	faultsFile := fs.String("cosmos-faults", "", "JSON file of Cosmos DB faults to inject once the stack is up (see emulators/cosmos/README.md, Fault injection)")
+	hosts := fs.Int("hosts", envInt("HOSTS", 1), "Functions host instances; more than 1 runs each as its own funchost process behind one round-robin port; env HOSTS")
+	funcHost := fs.String("funchost", "", "the funchost binary for -hosts > 1 (default: next to this executable)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -70,6 +72,7 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	defer stopReceiver()
 	st, err := devstack.Start(ctx, devstack.Options{AppDir: *app, DataDir: *data, FeedPollDelay: *poll, LeaseExpiration: *leaseExpiry, LogLevel: *logLevel, ServiceBus: *bus, Storage: *storage,
 		OTLPEndpoint: endpoint, HandlerSettings: prof.handlerSettings(), ServiceBusCPUProfileDir: prof.busDir, CosmosFaults: faults,
+		Hosts: *hosts, FuncHost: *funcHost,
 		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)), CosmosAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*cosmosPort))})
 	if err != nil {
 		return err
@@ -110,6 +113,9 @@ func banner(w io.Writer, st *devstack.Stack, data string) {
 	}
 	fmt.Fprintf(w, "\nLocal stack is up. Data: %s (kept between runs). Ctrl-C stops everything.\n\n", data)
 	fmt.Fprintf(w, "FUNCTIONS_URL=%s\n", st.URL())
+	for _, in := range st.Instances() {
+		fmt.Fprintf(w, "INSTANCE=%s pid=%d url=%s\n", in.Name, in.PID, in.URL)
+	}
 	fmt.Fprintf(w, "COSMOS_ENDPOINT=%s\n", st.CosmosEndpoint())
 	settings := st.Settings()
 	keys := make([]string, 0, len(settings))

@@ -33,3 +33,9 @@ func TestRealMainTakesARelativeScriptRoot(t *testing.T) {
 	require.NoError(t, err2)
 	assert.Contains(t, err.Error(), filepath.Join(wd, "dist", "app")+":", "the host was given the absolute root")
 }
+
+func TestRealMainRejectsABadLeaseExpiration(t *testing.T) {
+	err := realMain(context.Background(), []string{"-lease-expiration", "soon", "-instance", "host-1"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "lease-expiration")
+}

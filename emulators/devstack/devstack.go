@@ -56,6 +56,11 @@ type Options struct {
 	// CosmosFaults are injected into the Cosmos DB emulator once the
 	// stack is up (see emulators/cosmos, Fault).
 	CosmosFaults []cosmos.Fault
+	// Hosts > 1 runs a fleet: that many funchost processes (host-1 …) on
+	// the same app and lease container, each with its own handler, behind
+	// one round-robin port at Addr. 0 or 1 runs one host in this process.
+	Hosts    int
+	FuncHost string // the funchost binary for a fleet; default: next to this executable
 }
 
 // DefaultOrdersPartitions is how many physical partitions the local stack
@@ -68,6 +73,7 @@ type Stack struct {
 	bus           *sbemu.Emulator
 	busConnection string
 	host          *funchost.Host
+	fleet         *fleet
 	settings      map[string]string
 
 	azurite           *azurite.Server
@@ -118,6 +124,12 @@ func (st *Stack) start(ctx context.Context, o Options) error {
 	}
 	for k, v := range o.HandlerSettings {
 		st.settings[k] = v
+	}
+	if o.Hosts > 1 {
+		if st.fleet, err = startFleet(ctx, o, st.settings); err != nil {
+			return err
+		}
+		return st.injectFaults(o.CosmosFaults)
 	}
 	host, err := funchost.New(funchost.Config{ScriptRoot: o.AppDir, Addr: o.Addr, Settings: st.settings,
 		FeedPollDelay: o.FeedPollDelay, LeaseExpiration: o.LeaseExpiration, Log: o.Console})
@@ -170,6 +182,14 @@ func (o *Options) defaults() error {
 	if o.Console == nil {
 		o.Console = os.Stderr
 	}
+	if o.CosmosPartitions == nil {
+		o.CosmosPartitions = map[string]int{"orders": 4} // several leases per trigger
+	}
+	if o.Hosts > 1 && o.FuncHost == "" {
+		if o.FuncHost, err = funcHostBinary(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -194,6 +214,12 @@ func (st *Stack) injectFaults(faults []cosmos.Fault) error {
 		}
 	}
 	return nil
+}
+
+// Cosmos is the embedded Cosmos DB emulator (for operator actions such as
+// a partition split).
+func (st *Stack) Cosmos() *cosmos.Server {
+	return st.cosmos
 }
 
 // prepare creates the schema and seeds the demo catalog; existing documents
@@ -271,8 +297,21 @@ func appSettings(schema cosmosstore.Schema, cosmosConn, busConn, logLevel string
 	return s
 }
 
-// URL is the Functions host's base URL.
-func (st *Stack) URL() string { return st.host.URL() }
+// URL is the Functions host's base URL (a fleet's round-robin port).
+func (st *Stack) URL() string {
+	if st.fleet != nil {
+		return st.fleet.url()
+	}
+	return st.host.URL()
+}
+
+// Instances are the host processes of a fleet (none for a single host).
+func (st *Stack) Instances() []Instance {
+	if st.fleet == nil {
+		return nil
+	}
+	return st.fleet.instances()
+}
 
 // CosmosEndpoint is the Cosmos DB emulator's endpoint.
 func (st *Stack) CosmosEndpoint() string { return st.cosmos.Endpoint() }
@@ -285,6 +324,9 @@ func (st *Stack) Close() error {
 	var errs []error
 	if st.host != nil {
 		errs = append(errs, st.host.Close())
+	}
+	if st.fleet != nil {
+		errs = append(errs, st.fleet.close())
 	}
 	if st.bus != nil {
 		errs = append(errs, st.bus.Stop())

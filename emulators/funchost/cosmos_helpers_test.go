@@ -22,6 +22,7 @@ import (
 // testCosmos is an emulator with database "commerce", container "orders"
 // (/orderId) and container "leases" (/id).
 type testCosmos struct {
+	srv    *cosmos.Server
 	conn   string
 	orders *azcosmos.ContainerClient
 	leases *azcosmos.ContainerClient
@@ -30,7 +31,13 @@ type testCosmos struct {
 
 func startCosmos(t *testing.T) *testCosmos {
 	t.Helper()
-	s, err := cosmos.Start(cosmos.Options{})
+	return startCosmosWith(t, 1)
+}
+
+// startCosmosWith gives orders that many physical partitions.
+func startCosmosWith(t *testing.T, partitions int) *testCosmos {
+	t.Helper()
+	s, err := cosmos.Start(cosmos.Options{ContainerPartitions: map[string]int{"orders": partitions}})
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	client, err := azcosmos.NewClientFromConnectionString(s.ConnectionString(), nil)
@@ -40,7 +47,7 @@ func startCosmos(t *testing.T) *testCosmos {
 	require.NoError(t, err)
 	db, err := client.NewDatabase("commerce")
 	require.NoError(t, err)
-	tc := &testCosmos{conn: s.ConnectionString(), db: db}
+	tc := &testCosmos{srv: s, conn: s.ConnectionString(), db: db}
 	tc.orders = createContainer(t, db, "orders", "/orderId")
 	tc.leases = createContainer(t, db, "leases", "/id")
 	return tc

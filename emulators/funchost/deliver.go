@@ -14,8 +14,9 @@ import (
 // the function's retry policy says. It returns true when the checkpoint
 // may advance: after a success, after a failure with no retry policy (the
 // batch is lost, as on Azure), or after the last retry. It returns false
-// when ctx ended, the lease is no longer safely ours, or the host is
-// stopping (stop) while waiting to retry.
+// when ctx ended, the lease is no longer safely ours, or the worker must
+// yield (the host is stopping or another instance asked for the lease)
+// while waiting to retry; the batch is then not checkpointed.
 func (l *listener) deliver(stop, ctx context.Context, hl *heldLease, docs [][]byte) bool {
 	data := map[string]json.RawMessage{l.t.Name: documentsValue(docs)}
 	p := l.fn.Retry

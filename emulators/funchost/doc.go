@@ -26,10 +26,22 @@
 //     checkpointed past (lost); with one the batch is retried and the
 //     checkpoint moves only after success or after the last retry.
 //
-//   - Leases: one document per feed range, id <leaseContainerPrefix><n>, in
-//     a lease container partitioned on /id, holding the continuation, the
-//     owner and an expiry; renewed every leaseRenewInterval, taken over only
-//     after leaseExpirationInterval, released on Close.
+//   - Leases: one document per physical partition, id
+//     <leaseContainerPrefix><token>, in a lease container partitioned on
+//     /id, holding the feed range, the continuation, the owner and an
+//     expiry; every write is ETag-guarded, renewed every leaseRenewInterval,
+//     taken over only after leaseExpirationInterval, released on Close.
+//   - Several instances (Config.InstanceID, funchost -instance) on one
+//     lease container balance the leases as the change feed processor's
+//     EqualPartitionsBalancingStrategy does: every leaseAcquireInterval each
+//     reads all leases, aims at ⌈leases ÷ instances⌉, takes free or expired
+//     leases first, and otherwise asks one lease of the instance holding the
+//     most when that one holds more than its share.
+//   - Splits: when a lease's range is gone (410 with substatus 1002;
+//     azcosmos absorbs that itself and continues on the children, so the
+//     host also sees it as a continuation spanning several ranges), the
+//     lease is replaced by one child lease per child range, each starting
+//     from the parent's continuation, and the parent is deleted.
 //
 //   - Keys and authLevel: keys live in AzureWebJobsStorage (container
 //     azure-webjobs-secrets, {hostId}/host.json and {hostId}/{function}.json,
@@ -54,6 +66,14 @@
 // included); keys are never encrypted and only blob secret storage exists;
 // authLevel user is refused; Config.FeedPollDelay and
 // Config.LeaseExpiration may shorten every feedPollDelay and
-// leaseExpirationInterval; a feed range split while the host runs is not
-// followed.
+// leaseExpirationInterval.
+//
+// Lease differences: a stolen lease is handed over. The thief writes
+// RequestedBy; the owner finishes and checkpoints the batch in flight and
+// then writes the thief in as the owner, so the new owner never starts
+// while the old one still processes. (On Azure the thief takes the lease
+// at once and the old owner stops at its next checkpoint, so that batch
+// may be delivered twice.) Child leases are named after the parent ("1"
+// splits into "1.0" and "1.1"), because azcosmos does not expose the
+// partition key range ids the extension names them by.
 package funchost

@@ -26,7 +26,11 @@ type Config struct {
 	// scales the renew and acquire intervals with it: a local host restarted
 	// after a crash takes its leases back sooner than Azure's 60 s.
 	LeaseExpiration time.Duration
-	Log             io.Writer // console output
+	// InstanceID names this instance as the owner of its change feed
+	// leases; instances of one app on one lease container need distinct
+	// ids. Default: a new UUID.
+	InstanceID string
+	Log        io.Writer // console output
 
 	// HTTP limits; zero takes the default. MaxRequestBodyBytes falls back
 	// to the FUNCTIONS_REQUEST_BODY_SIZE_LIMIT app setting, then to
@@ -85,7 +89,10 @@ func New(cfg Config) (*Host, error) {
 		return nil, fmt.Errorf("funchost: script root: %w", err)
 	}
 	cfg.ScriptRoot = root
-	h := &Host{cfg: cfg, id: uuid.NewString(), con: &console{w: cfg.Log}}
+	if cfg.InstanceID == "" {
+		cfg.InstanceID = uuid.NewString()
+	}
+	h := &Host{cfg: cfg, id: cfg.InstanceID, con: &console{w: cfg.Log}}
 	if err := h.load(); err != nil {
 		return nil, fmt.Errorf("funchost: %s: %w", cfg.ScriptRoot, err)
 	}

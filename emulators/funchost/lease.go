@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,18 +14,21 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 )
 
-// errLeaseLost means another host owns the lease now.
-var errLeaseLost = errors.New("lease lost to another host")
+// errLeaseLost means another instance owns the lease now.
+var errLeaseLost = errors.New("lease lost to another instance")
 
 // leaseDoc is one lease document in the lease container (partition key
 // /id): which range of the monitored container it covers, who owns it
 // until when, and the change feed continuation processed so far.
+// RequestedBy is an instance asking the owner to hand the lease over (a
+// steal while balancing); the owner does so at its next batch boundary.
 type leaseDoc struct {
 	ID                string     `json:"id"`
 	LeaseToken        string     `json:"LeaseToken"`
 	FeedRange         leaseRange `json:"FeedRange"`
 	Monitored         string     `json:"MonitoredContainer"` // "<database>/<container>"
 	Owner             string     `json:"Owner"`
+	RequestedBy       string     `json:"RequestedBy,omitempty"`
 	ContinuationToken string     `json:"ContinuationToken"`
 	Timestamp         time.Time  `json:"timestamp"`
 	ExpiresAt         time.Time  `json:"ExpiresAt"`
@@ -36,16 +40,22 @@ type leaseRange struct {
 	Max string `json:"max"`
 }
 
-// held reports whether someone other than owner holds the lease now.
-func (d leaseDoc) heldByOther(owner string, now time.Time) bool {
-	return d.Owner != "" && d.Owner != owner && now.Before(d.ExpiresAt)
+func (r leaseRange) String() string { return fmt.Sprintf("[%q, %q)", r.Min, r.Max) }
+
+// free reports whether nobody holds the lease now: never owned, released
+// or expired.
+func (d leaseDoc) free(now time.Time) bool {
+	return d.Owner == "" || !now.Before(d.ExpiresAt)
 }
 
-// leaseStore reads and writes lease documents with optimistic concurrency.
+// leaseStore reads and writes the lease documents of one function with
+// optimistic concurrency: every write carries the ETag it was based on.
 type leaseStore struct {
-	c     *azcosmos.ContainerClient
-	owner string
-	ttl   time.Duration
+	c         *azcosmos.ContainerClient
+	owner     string // "<instance>/<function>"
+	prefix    string // leaseContainerPrefix
+	monitored string // "<database>/<container>"
+	ttl       time.Duration
 }
 
 func (s *leaseStore) read(ctx context.Context, id string) (leaseDoc, azcore.ETag, error) {
@@ -58,6 +68,35 @@ func (s *leaseStore) read(ctx context.Context, id string) (leaseDoc, azcore.ETag
 		return leaseDoc{}, "", fmt.Errorf("decode lease %s: %w", id, err)
 	}
 	return d, resp.ETag, nil
+}
+
+// listedLease is a lease document as a query returns it, with its ETag.
+type listedLease struct {
+	leaseDoc
+	ETag azcore.ETag `json:"_etag"`
+}
+
+// list returns every lease of this function: documents whose id is the
+// prefix followed by their lease token, for the monitored container.
+func (s *leaseStore) list(ctx context.Context) ([]listedLease, error) {
+	q := "SELECT * FROM c WHERE STARTSWITH(c.id, @prefix)"
+	opts := &azcosmos.QueryOptions{QueryParameters: []azcosmos.QueryParameter{{Name: "@prefix", Value: s.prefix}}}
+	pager := s.c.NewQueryItemsPager(q, azcosmos.NewPartitionKey(), opts)
+	var out []listedLease
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list leases: %w", brief(err))
+		}
+		for _, raw := range page.Items {
+			var d listedLease
+			if json.Unmarshal(raw, &d) != nil || d.LeaseToken == "" || d.ID != s.prefix+d.LeaseToken || d.Monitored != s.monitored {
+				continue // another function's lease or not a lease
+			}
+			out = append(out, d)
+		}
+	}
+	return out, nil
 }
 
 func (s *leaseStore) create(ctx context.Context, d leaseDoc) (azcore.ETag, error) {
@@ -76,44 +115,61 @@ func (s *leaseStore) replace(ctx context.Context, d leaseDoc, etag azcore.ETag) 
 	return resp.ETag, nil
 }
 
-// acquire takes the lease if nobody else holds it; it returns nil and the
-// current holder when another host owns it or won the race.
-func (s *leaseStore) acquire(ctx context.Context, seed leaseDoc) (*heldLease, leaseDoc, error) {
-	now := time.Now().UTC()
-	d, etag, err := s.read(ctx, seed.ID)
-	switch {
-	case isNotFound(err):
-		d = seed
-	case err != nil:
-		return nil, d, fmt.Errorf("read lease %s: %w", seed.ID, err)
-	case d.Monitored != seed.Monitored:
-		return nil, d, fmt.Errorf("lease %s belongs to container %s, not %s: use another leaseContainerPrefix", seed.ID, d.Monitored, seed.Monitored)
-	case d.heldByOther(s.owner, now):
-		return nil, d, nil
-	}
-	holder := d
-	d.Owner, d.Timestamp, d.ExpiresAt = s.owner, now, now.Add(s.ttl)
-	if etag == "" {
-		etag, err = s.create(ctx, d)
-	} else {
-		etag, err = s.replace(ctx, d, etag)
-	}
-	if code := statusCode(err); code == http.StatusConflict || code == http.StatusPreconditionFailed {
-		return nil, holder, nil // another host got there first
-	}
-	if err != nil {
-		return nil, holder, fmt.Errorf("take lease %s: %w", seed.ID, err)
-	}
-	return &heldLease{store: s, doc: d, etag: etag}, d, nil
+func (s *leaseStore) delete(ctx context.Context, id string, etag azcore.ETag) error {
+	_, err := s.c.DeleteItem(ctx, azcosmos.NewPartitionKeyString(id), id, &azcosmos.ItemOptions{IfMatchEtag: &etag})
+	return brief(err)
 }
 
-// heldLease is a lease this host owns. Every write goes through mu so
+// instance is the instance part of an owner "<instance>/<function>".
+func instance(owner string) string {
+	if i := strings.LastIndexByte(owner, '/'); i > 0 {
+		return owner[:i]
+	}
+	return owner
+}
+
+// take writes the lease as ours with a fresh expiry, if the ETag still
+// matches the version the caller decided on. It returns nil when another
+// instance wrote the lease in between.
+func (s *leaseStore) take(ctx context.Context, d leaseDoc, etag azcore.ETag) (*heldLease, error) {
+	now := time.Now().UTC()
+	d.Owner, d.RequestedBy, d.Timestamp, d.ExpiresAt = s.owner, "", now, now.Add(s.ttl)
+	etag, err := s.replace(ctx, d, etag)
+	if code := statusCode(err); code == http.StatusPreconditionFailed || code == http.StatusNotFound {
+		return nil, nil // another instance got there first
+	}
+	if err != nil {
+		return nil, fmt.Errorf("take lease %s: %w", d.ID, err)
+	}
+	return newHeldLease(s, d, etag), nil
+}
+
+// request asks the owner of a lease to hand it over to us. It returns
+// false when the lease changed in between.
+func (s *leaseStore) request(ctx context.Context, d leaseDoc, etag azcore.ETag) (bool, error) {
+	d.RequestedBy = s.owner
+	_, err := s.replace(ctx, d, etag)
+	if code := statusCode(err); code == http.StatusPreconditionFailed || code == http.StatusNotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("ask for lease %s: %w", d.ID, err)
+	}
+	return true, nil
+}
+
+// heldLease is a lease this instance owns. Every write goes through mu so
 // renewals and checkpoints always carry the current ETag.
 type heldLease struct {
 	store *leaseStore
 	mu    sync.Mutex
 	doc   leaseDoc
 	etag  azcore.ETag
+	asked chan struct{} // closed when another instance asks for the lease
+}
+
+func newHeldLease(s *leaseStore, d leaseDoc, etag azcore.ETag) *heldLease {
+	return &heldLease{store: s, doc: d, etag: etag, asked: make(chan struct{})}
 }
 
 func (h *heldLease) snapshot() leaseDoc {
@@ -123,11 +179,21 @@ func (h *heldLease) snapshot() leaseDoc {
 }
 
 // valid reports whether the lease is still ours with a safety margin,
-// so this host stops before another one may take over.
+// so this instance stops before another one may take over.
 func (h *heldLease) valid() bool {
 	d := h.snapshot()
 	margin := h.store.ttl / 10
 	return time.Now().Before(d.ExpiresAt.Add(-margin))
+}
+
+// requested reports whether another instance asked for the lease.
+func (h *heldLease) requested() bool {
+	select {
+	case <-h.asked:
+		return true
+	default:
+		return false
+	}
 }
 
 func (h *heldLease) renew(ctx context.Context) error {
@@ -138,32 +204,94 @@ func (h *heldLease) checkpoint(ctx context.Context, continuation string) error {
 	return h.update(ctx, func(d *leaseDoc) { d.ContinuationToken = continuation })
 }
 
-// release gives the lease up on shutdown, keeping the continuation.
+// release gives the lease up on shutdown, keeping the continuation, so any
+// instance may take it at once.
 func (h *heldLease) release(ctx context.Context) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	d := h.doc
-	d.Owner, d.ExpiresAt = "", time.Now().UTC()
-	_, err := h.store.replace(ctx, d, h.etag)
-	return err
+	return h.write(ctx, func(d *leaseDoc) { d.Owner, d.RequestedBy, d.ExpiresAt = "", "", time.Now().UTC() })
 }
 
-// update writes the lease with a fresh expiry, failing with errLeaseLost
-// when the ETag shows someone else wrote it.
+// handOver gives the lease to the instance that asked for it; it starts
+// from this instance's last checkpoint.
+func (h *heldLease) handOver(ctx context.Context) (string, error) {
+	to := h.snapshot().RequestedBy
+	err := h.write(ctx, func(d *leaseDoc) {
+		now := time.Now().UTC()
+		d.Owner, d.RequestedBy, d.Timestamp, d.ExpiresAt = to, "", now, now.Add(h.store.ttl)
+	})
+	return to, err
+}
+
+// update writes the lease with a fresh expiry.
 func (h *heldLease) update(ctx context.Context, change func(*leaseDoc)) error {
+	return h.write(ctx, func(d *leaseDoc) {
+		change(d)
+		now := time.Now().UTC()
+		d.Timestamp, d.ExpiresAt = now, now.Add(h.store.ttl)
+	})
+}
+
+// write replaces the lease with the current ETag. A 412 means someone else
+// wrote it: if we still own it (another instance asked for it) the request
+// is noted and the write retried on the new version, as the change feed
+// processor retries lease updates; otherwise the lease is lost.
+func (h *heldLease) write(ctx context.Context, change func(*leaseDoc)) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	d := h.doc
-	change(&d)
-	now := time.Now().UTC()
-	d.Timestamp, d.ExpiresAt = now, now.Add(h.store.ttl)
-	etag, err := h.store.replace(ctx, d, h.etag)
-	if code := statusCode(err); code == http.StatusPreconditionFailed || code == http.StatusNotFound {
-		return fmt.Errorf("lease %s: %w", d.ID, errLeaseLost)
+	for attempt := 0; ; attempt++ {
+		d := h.doc
+		change(&d)
+		etag, err := h.store.replace(ctx, d, h.etag)
+		if err == nil {
+			h.doc, h.etag = d, etag
+			return nil
+		}
+		if statusCode(err) != http.StatusPreconditionFailed || attempt == 5 {
+			return h.failed(d.ID, err)
+		}
+		if err := h.refresh(ctx); err != nil {
+			return err
+		}
 	}
+}
+
+// refresh reads the lease after a 412 and keeps our version of it (we
+// write the continuation) with the server's ETag and request.
+func (h *heldLease) refresh(ctx context.Context) error {
+	cur, etag, err := h.store.read(ctx, h.doc.ID)
 	if err != nil {
-		return fmt.Errorf("write lease %s: %w", d.ID, err)
+		return h.failed(h.doc.ID, err)
 	}
-	h.doc, h.etag = d, etag
+	if cur.Owner != h.doc.Owner {
+		return fmt.Errorf("lease %s (now %s): %w", h.doc.ID, instance(cur.Owner), errLeaseLost)
+	}
+	h.etag, h.doc.RequestedBy = etag, cur.RequestedBy
+	if cur.RequestedBy != "" && !h.requested() {
+		close(h.asked)
+	}
 	return nil
+}
+
+func (h *heldLease) failed(id string, err error) error {
+	if isNotFound(err) {
+		return fmt.Errorf("lease %s was deleted: %w", id, errLeaseLost)
+	}
+	return fmt.Errorf("write lease %s: %w", id, err)
+}
+
+// remove deletes the lease (its range split and child leases replace it).
+func (h *heldLease) remove(ctx context.Context) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		err := h.store.delete(ctx, h.doc.ID, h.etag)
+		if err == nil || isNotFound(err) {
+			return nil
+		}
+		if statusCode(err) != http.StatusPreconditionFailed || attempt == 5 {
+			return fmt.Errorf("delete lease %s: %w", h.doc.ID, err)
+		}
+		if err := h.refresh(ctx); err != nil {
+			return err
+		}
+	}
 }

@@ -72,7 +72,7 @@ func TestTakesOverAnExpiredLeaseOnly(t *testing.T) {
 	tc.insert(t, "a")
 
 	c := fr.next(t)
-	assert.Contains(t, logs.String(), "ApplyTax: lease tax-0 is held by ghost/ApplyTax until")
+	assert.Contains(t, logs.String(), "ApplyTax: lease tax-0 is held by ghost until")
 	assert.Equal(t, []string{"a"}, c.Docs)
 	assert.True(t, c.At.After(expires), "invoked at %s while the ghost's lease ran until %s", c.At, expires)
 	assert.NotEqual(t, "ghost/ApplyTax", tc.lease(t, "tax-0").Owner)
@@ -88,7 +88,9 @@ func TestStopsWhenTheLeaseIsLost(t *testing.T) {
 	fr.next(t)
 
 	stealLease(t, tc, "tax-0", "thief/ApplyTax", time.Hour)
-	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "lease tax-0: lease lost to another host") }, 10*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool {
+		return strings.Contains(logs.String(), "lease tax-0 (now thief): lease lost to another instance")
+	}, 10*time.Second, 20*time.Millisecond)
 	tc.insert(t, "b")
 	select {
 	case c := <-fr.calls:

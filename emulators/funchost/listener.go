@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
 
@@ -14,7 +13,8 @@ import (
 )
 
 // listener is the change feed processor of one cosmosDBTrigger function:
-// one lease per feed range, one worker per lease this host holds.
+// one lease per feed range, shared with every other instance of the app on
+// the same lease container, one worker per lease this instance holds.
 type listener struct {
 	fn        *function
 	t         *cosmosTrigger
@@ -25,16 +25,19 @@ type listener struct {
 	startedAt time.Time
 	inv       *invoker
 	con       *console
+	me        string // this instance
 
 	ranges  []azcosmos.FeedRange
 	mu      sync.Mutex
-	held    map[string]bool   // lease ids with a running worker
-	holders map[string]string // lease id -> other owner last reported
+	running map[string]bool   // lease ids with a running worker
+	waiting map[string]string // lease id -> owner last reported as blocking us
+	holding string            // the lease ids last reported as ours
+	kick    chan struct{}     // run the next balancing round now
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 }
 
-func newListener(h *Host, f *function, owner string) *listener {
+func newListener(h *Host, f *function, instance string) *listener {
 	t := f.Cosmos
 	poll := t.FeedPollDelay
 	if h.cfg.FeedPollDelay > 0 {
@@ -47,10 +50,11 @@ func newListener(h *Host, f *function, owner string) *listener {
 	leases, _ := leaseDB.NewContainer(t.LeaseContainer)
 	feedDB, _ := h.cosmos[t.Connection].NewDatabase(t.Database)
 	feed, _ := feedDB.NewContainer(t.Container)
+	store := &leaseStore{c: leases, owner: instance + "/" + f.Name, prefix: t.LeasePrefix,
+		monitored: t.Database + "/" + t.Container, ttl: t.LeaseExpiration}
 	return &listener{
-		fn: f, t: t, feed: feed, leaseDB: leaseDB, pollDelay: poll, inv: h.inv, con: h.con,
-		leases: &leaseStore{c: leases, owner: owner + "/" + f.Name, ttl: t.LeaseExpiration},
-		held:   map[string]bool{}, holders: map[string]string{},
+		fn: f, t: t, feed: feed, leaseDB: leaseDB, pollDelay: poll, inv: h.inv, con: h.con, me: instance,
+		leases: store, running: map[string]bool{}, waiting: map[string]string{}, kick: make(chan struct{}, 1),
 	}
 }
 
@@ -74,7 +78,7 @@ func (l *listener) run() {
 	runCtx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
 	l.wg.Add(1)
-	go l.acquireLoop(runCtx)
+	go l.balanceLoop(runCtx)
 }
 
 func (l *listener) checkContainers(ctx context.Context) error {
@@ -117,90 +121,39 @@ func (l *listener) stop() {
 	l.wg.Wait()
 }
 
-// acquireLoop takes free or expired leases every leaseAcquireInterval.
-func (l *listener) acquireLoop(ctx context.Context) {
-	defer l.wg.Done()
-	for {
-		l.acquireAll(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(l.t.LeaseAcquire):
-		}
-	}
-}
-
-func (l *listener) acquireAll(ctx context.Context) {
-	for i, r := range l.ranges {
-		seed := l.seed(i, r)
-		if l.isHeld(seed.ID) || ctx.Err() != nil {
-			continue
-		}
-		hl, holder, err := l.leases.acquire(ctx, seed)
-		if err != nil && ctx.Err() == nil {
-			l.con.printf("%s: %v", l.fn.Name, err)
-		}
-		if hl == nil {
-			l.noteHolder(seed.ID, holder)
-			continue
-		}
-		l.setHeld(seed.ID, true)
-		l.wg.Add(1)
-		go l.work(ctx, hl, r)
-	}
-}
-
-// seed is the lease document for range i before anyone has owned it.
-func (l *listener) seed(i int, r azcosmos.FeedRange) leaseDoc {
-	token := strconv.Itoa(i)
-	return leaseDoc{
-		ID: l.t.LeasePrefix + token, LeaseToken: token, Version: 1,
-		FeedRange: leaseRange{Min: r.MinInclusive, Max: r.MaxExclusive},
-		Monitored: l.t.Database + "/" + l.t.Container,
-	}
-}
-
-// noteHolder says once per owner that another host holds a lease, so a
-// person knows why nothing is processed (e.g. a crashed host's lease).
-func (l *listener) noteHolder(id string, holder leaseDoc) {
-	if holder.Owner == "" || l.holders[id] == holder.Owner {
-		return
-	}
-	l.holders[id] = holder.Owner
-	l.con.printf("%s: lease %s is held by %s until %s; waiting for it", l.fn.Name, id, holder.Owner, holder.ExpiresAt.Format(time.RFC3339))
-}
-
-func (l *listener) isHeld(id string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.held[id]
-}
-
-func (l *listener) setHeld(id string, held bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.held[id] = held
-}
-
-// work processes one leased range until shutdown or until the lease is
-// lost. On shutdown the invocation in flight finishes and is checkpointed
-// (within shutdownGrace) before the lease is handed back, as the real host
-// drains; losing the lease cancels at once.
-func (l *listener) work(stop context.Context, hl *heldLease, r azcosmos.FeedRange) {
+// work processes one leased range until shutdown, until the lease is
+// lost, asked for or split. On shutdown the invocation in flight finishes
+// and is checkpointed (within shutdownGrace) before the lease is handed
+// back, as the real host drains; when another instance asks for the lease
+// it is handed over at the next batch boundary, so the new owner starts
+// after this worker stopped; losing the lease cancels at once.
+func (l *listener) work(stop context.Context, hl *heldLease) {
 	defer l.wg.Done()
 	id := hl.snapshot().ID
-	defer l.setHeld(id, false)
+	defer l.kickBalancer()
+	defer l.setRunning(id, false)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go cancelAfterGrace(stop, ctx, cancel)
 	go l.keepLease(ctx, cancel, hl)
-	l.con.printf("%s: lease %s acquired", l.fn.Name, id)
-	l.process(stop, ctx, hl, r)
-	if stop.Err() != nil && ctx.Err() == nil { // shutdown: hand the lease back right away
+	switch l.process(stop, ctx, hl) {
+	case endStopped:
 		if err := hl.release(ctx); err != nil {
 			l.con.printf("%s: release lease %s: %v", l.fn.Name, id, err)
 		}
+	case endAsked:
+		l.handOver(ctx, hl)
 	}
+}
+
+func (l *listener) handOver(ctx context.Context, hl *heldLease) {
+	d := hl.snapshot()
+	to, err := hl.handOver(ctx)
+	if err != nil {
+		l.con.printf("%s: hand lease %s over: %v", l.fn.Name, d.ID, err)
+		return
+	}
+	l.con.printf("%s: %s handed lease %s over to %s", l.fn.Name, l.me, d.ID, instance(to))
 }
 
 const shutdownGrace = 10 * time.Second

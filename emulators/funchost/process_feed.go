@@ -8,49 +8,89 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 )
 
+// workerEnd says why a worker stopped.
+type workerEnd int
+
+const (
+	endStopped workerEnd = iota // the host is stopping: release the lease
+	endLost                     // another instance owns the lease
+	endAsked                    // another instance asked for it: hand it over
+	endSplit                    // the range split: child leases replace it
+)
+
 // process reads the range's change feed from the lease's continuation,
 // delivers each page and checkpoints it, until stop (shutdown: no new
-// pages) or ctx (lease lost: abandon at once) ends.
-func (l *listener) process(stop, ctx context.Context, hl *heldLease, r azcosmos.FeedRange) {
+// pages), ctx (lease lost: abandon at once), a request for the lease
+// (hand it over after the batch in flight) or a split ends.
+func (l *listener) process(stop, ctx context.Context, hl *heldLease) workerEnd {
+	yield, cancel := context.WithCancel(stop)
+	defer cancel()
+	go func() {
+		select {
+		case <-hl.asked:
+			cancel()
+		case <-yield.Done():
+		}
+	}()
 	var lastErr string
-	for stop.Err() == nil && ctx.Err() == nil {
-		page, err := l.feed.ReadChangeFeed(ctx, l.feedOptions(hl.snapshot(), r))
+	for yield.Err() == nil && ctx.Err() == nil {
+		page, err := l.feed.ReadChangeFeed(ctx, l.feedOptions(hl.snapshot()))
+		if children, gone := l.splitOf(page.ContinuationToken, err); gone {
+			if l.split(ctx, hl, children) {
+				return endSplit
+			}
+			sleep(l.pollDelay, yield, ctx)
+			continue
+		}
 		if err != nil {
 			if ctx.Err() == nil && err.Error() != lastErr {
 				l.con.printf("%s: read change feed: %v", l.fn.Name, brief(err))
 			}
 			lastErr = err.Error()
-			sleep(l.pollDelay, stop, ctx)
+			sleep(l.pollDelay, yield, ctx)
 			continue
 		}
 		lastErr = ""
 		if len(page.Items) == 0 {
 			l.keepStartingPoint(ctx, hl, page.ContinuationToken)
-			sleep(l.pollDelay, stop, ctx)
+			sleep(l.pollDelay, yield, ctx)
 			continue
 		}
-		if !l.deliver(stop, ctx, hl, page.Items) {
-			return
+		if !l.deliver(yield, ctx, hl, page.Items) {
+			break
 		}
 		if err := hl.checkpoint(ctx, page.ContinuationToken); err != nil {
 			if ctx.Err() == nil {
 				l.con.printf("%s: checkpoint: %v", l.fn.Name, err)
 			}
 			if errors.Is(err, errLeaseLost) {
-				return
+				return endLost
 			}
 		}
 	}
+	return l.why(stop, ctx, hl)
+}
+
+func (l *listener) why(stop, ctx context.Context, hl *heldLease) workerEnd {
+	switch {
+	case ctx.Err() != nil:
+		return endLost
+	case stop.Err() != nil:
+		return endStopped
+	case hl.requested():
+		return endAsked
+	}
+	return endLost // the lease is about to expire unrenewed: stop, write nothing
 }
 
 // feedOptions continues from the lease, or starts where function.json says.
-func (l *listener) feedOptions(d leaseDoc, r azcosmos.FeedRange) *azcosmos.ChangeFeedOptions {
+func (l *listener) feedOptions(d leaseDoc) *azcosmos.ChangeFeedOptions {
 	o := &azcosmos.ChangeFeedOptions{MaxItemCount: int32(l.t.MaxItems)}
 	if d.ContinuationToken != "" {
 		o.Continuation = &d.ContinuationToken
 		return o
 	}
-	o.FeedRange = &r
+	o.FeedRange = &azcosmos.FeedRange{MinInclusive: d.FeedRange.Min, MaxExclusive: d.FeedRange.Max}
 	switch {
 	case l.t.StartFromTime != nil:
 		o.StartFrom = l.t.StartFromTime
