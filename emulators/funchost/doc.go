@@ -31,12 +31,14 @@
 //     /id, holding the feed range, the continuation, the owner and an
 //     expiry; every write is ETag-guarded, renewed every leaseRenewInterval,
 //     taken over only after leaseExpirationInterval, released on Close.
+//
 //   - Several instances (Config.InstanceID, funchost -instance) on one
 //     lease container balance the leases as the change feed processor's
 //     EqualPartitionsBalancingStrategy does: every leaseAcquireInterval each
 //     reads all leases, aims at ⌈leases ÷ instances⌉, takes free or expired
 //     leases first, and otherwise asks one lease of the instance holding the
 //     most when that one holds more than its share.
+//
 //   - Splits: when a lease's range is gone (410 with substatus 1002;
 //     azcosmos absorbs that itself and continues on the children, so the
 //     host also sees it as a continuation spanning several ranges), the
