@@ -65,6 +65,9 @@ param cosmosAutoscaleMaxThroughput int = 1000
 ])
 param logLevel string = 'info'
 
+@description('OTLP/HTTP endpoint for the handler\'s traces and metrics (e.g. an OpenTelemetry Collector that exports to Azure Monitor); empty: only the host reports to Application Insights.')
+param otlpEndpoint string = ''
+
 @description('Orders of one change feed batch a stage works on at once.')
 @minValue(1)
 @maxValue(1024)
@@ -166,6 +169,7 @@ module functionApp 'modules/functionapp.bicep' = {
     topicName: serviceBus.outputs.topicName
     logLevel: logLevel
     stageConcurrency: stageConcurrency
+    otlpEndpoint: otlpEndpoint
   }
 }
 

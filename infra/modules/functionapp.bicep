@@ -90,6 +90,9 @@ param topicName string
 ])
 param logLevel string = 'info'
 
+@description('OTLP/HTTP endpoint the handler exports its traces and metrics to (OTEL_EXPORTER_OTLP_ENDPOINT), e.g. an OpenTelemetry Collector with the Azure Monitor exporter; empty: the handler exports nothing and only the host reports to Application Insights.')
+param otlpEndpoint string = ''
+
 @description('Orders of one change feed batch a stage works on at once (STAGE_CONCURRENCY).')
 @minValue(1)
 @maxValue(1024)
@@ -131,6 +134,18 @@ var hostSettings = {
   AzureWebJobsStorage__clientId: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${identityClientId}'
+  // The host's own telemetry as OpenTelemetry (host.json telemetryMode,
+  // set here as an app setting so host.json stays the same everywhere).
+  AzureFunctionsJobHost__telemetryMode: 'OpenTelemetry'
+}
+
+// The handler's traces and metrics (go.opentelemetry.io/otel) go over OTLP:
+// Microsoft documents no Azure Monitor exporter for Go, and the host does
+// not forward a custom handler's telemetry (infra/README.md, Telemetry).
+// With otlpEndpoint empty the handler finds no endpoint and records nothing.
+var telemetrySettings = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint
+  OTEL_SERVICE_NAME: 'orderpipeline-handler'
 }
 
 // Elastic Premium only. On Flex Consumption the runtime is functionAppConfig
@@ -144,7 +159,7 @@ var premiumSettings = {
   WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID: identityId
 }
 
-var appSettings = union(handlerSettings, containerSettings, hostSettings, isFlex ? {} : premiumSettings)
+var appSettings = union(handlerSettings, containerSettings, hostSettings, telemetrySettings, isFlex ? {} : premiumSettings)
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
