@@ -201,7 +201,7 @@ func reply(w http.ResponseWriter, req *http.Request, m proto.Message) {
 func convert(msg *coltrace.ExportTraceServiceRequest) []Span {
 	var out []Span
 	for _, rs := range msg.GetResourceSpans() {
-		service, _ := value(attribute(rs.GetResource().GetAttributes(), "service.name")).(string)
+		service, _ := value(lookup(rs.GetResource().GetAttributes(), "service.name")).(string)
 		for _, ss := range rs.GetScopeSpans() {
 			for _, s := range ss.GetSpans() {
 				out = append(out, span(s, service))
@@ -245,7 +245,7 @@ func kindName(k tracepb.Span_SpanKind) string {
 	return "internal"
 }
 
-func attribute(kvs []*commonpb.KeyValue, key string) *commonpb.AnyValue {
+func lookup(kvs []*commonpb.KeyValue, key string) *commonpb.AnyValue {
 	for _, kv := range kvs {
 		if kv.GetKey() == key {
 			return kv.GetValue()

@@ -93,8 +93,17 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microse
 func details(s Span) string {
 	var parts []string
 	for _, k := range []string{"event.type", "outcome", "retry.count", "cosmos.request_charge", "http.response.status_code"} {
-		if v, ok := s.Attributes[k]; ok && v != nil && fmt.Sprint(v) != "0" {
-			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
+		v, ok := s.Attributes[k]
+		switch x := v.(type) {
+		case nil:
+		case float64:
+			if x != 0 {
+				parts = append(parts, fmt.Sprintf("%s=%.2f", k, x))
+			}
+		default:
+			if ok && fmt.Sprint(v) != "0" {
+				parts = append(parts, fmt.Sprintf("%s=%v", k, v))
+			}
 		}
 	}
 	if s.Status == "error" {
