@@ -28,7 +28,7 @@ func (s *Server) publishEvents(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	inv, docs, err := decodeInvocation(r, documentsBinding)
 	if err != nil {
-		s.finish(w, ctx, s.deadLetterEnvelope(ctx, "PublishEvents", r, err), "envelope dead-lettered")
+		s.finish(ctx, w, s.deadLetterEnvelope(ctx, "PublishEvents", r, err), "envelope dead-lettered")
 		return
 	}
 	b := &batch{s: s, fn: "PublishEvents",
@@ -39,7 +39,7 @@ func (s *Server) publishEvents(w http.ResponseWriter, r *http.Request) {
 	for _, o := range orders {
 		events += len(o)
 	}
-	s.finish(w, ctx, err, fmt.Sprintf("%d events published, %d orders, %d dead-lettered",
+	s.finish(ctx, w, err, fmt.Sprintf("%d events published, %d orders, %d dead-lettered",
 		events-int(b.dead.Load()), len(orders), b.dead.Load()))
 }
 

@@ -62,19 +62,19 @@ func (s *Server) trigger(fn string, st stage) http.Handler {
 		ctx := r.Context()
 		inv, docs, err := decodeInvocation(r, documentsBinding)
 		if err != nil {
-			s.finish(w, ctx, s.deadLetterEnvelope(ctx, fn, r, err), "envelope dead-lettered")
+			s.finish(ctx, w, s.deadLetterEnvelope(ctx, fn, r, err), "envelope dead-lettered")
 			return
 		}
 		b := &batch{s: s, fn: fn, run: s.traced(fn, inv.Metadata.RetryContext, st.run),
 			inv: deadLetterSource{invocationID: r.Header.Get(invocationHeader), rc: inv.Metadata.RetryContext}}
 		orders := streams(docs, st.on)
 		failed := b.runAll(ctx, orders)
-		s.finish(w, ctx, failed, fmt.Sprintf("%d documents, %d orders, %d dead-lettered", len(docs), len(orders), b.dead.Load()))
+		s.finish(ctx, w, failed, fmt.Sprintf("%d documents, %d orders, %d dead-lettered", len(docs), len(orders), b.dead.Load()))
 	})
 }
 
 // finish answers the host: 200 with the envelope, or 500 so it retries.
-func (s *Server) finish(w http.ResponseWriter, ctx context.Context, failed error, summary string) {
+func (s *Server) finish(ctx context.Context, w http.ResponseWriter, failed error, summary string) {
 	if failed != nil {
 		zerolog.Ctx(ctx).Warn().Err(failed).Msg("invocation will be retried")
 		writeJSON(w, "application/json", http.StatusInternalServerError,

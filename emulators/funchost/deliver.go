@@ -17,7 +17,8 @@ import (
 // when ctx ended, the lease is no longer safely ours, or the worker must
 // yield (the host is stopping or another instance asked for the lease)
 // while waiting to retry; the batch is then not checkpointed.
-func (l *listener) deliver(stop, ctx context.Context, hl *heldLease, docs [][]byte) bool {
+func (l *listener) deliver(w worker, hl *heldLease, docs [][]byte) bool {
+	ctx := w.lease
 	data := map[string]json.RawMessage{l.t.Name: documentsValue(docs)}
 	p := l.fn.Retry
 	var rc *retryContext
@@ -42,7 +43,7 @@ func (l *listener) deliver(stop, ctx context.Context, hl *heldLease, docs [][]by
 		rc.RetryCount, rc.Exception = attempt+1, exc
 		d := bo.next()
 		l.con.printf("%s: retry %d of %s in %s", l.fn.Name, attempt+1, retryLimit(p), d)
-		if !sleep(d, stop, ctx) {
+		if !sleep(d, w.stop, ctx) {
 			return false
 		}
 	}

@@ -134,9 +134,10 @@ func (l *listener) work(stop context.Context, hl *heldLease) {
 	defer l.setRunning(id, false)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go cancelAfterGrace(stop, ctx, cancel)
+	w := worker{stop: stop, lease: ctx}
+	go cancelAfterGrace(w, cancel)
 	go l.keepLease(ctx, cancel, hl)
-	switch l.process(stop, ctx, hl) {
+	switch l.process(w, hl) {
 	case endStopped:
 		if err := hl.release(ctx); err != nil {
 			l.con.printf("%s: release lease %s: %v", l.fn.Name, id, err)
@@ -158,15 +159,27 @@ func (l *listener) handOver(ctx context.Context, hl *heldLease) {
 
 const shutdownGrace = 10 * time.Second
 
-// cancelAfterGrace cancels work that is still running shutdownGrace after stop.
-func cancelAfterGrace(stop, ctx context.Context, cancel context.CancelFunc) {
+// worker is the two lifetimes a lease worker runs under.
+type worker struct {
+	// stop ends when the worker must read no new page: the host is
+	// shutting down, or (in process) another instance asked for the lease.
+	// The batch in flight still finishes and is checkpointed.
+	stop context.Context
+	// lease ends when the lease is no longer safely ours: abandon at once,
+	// write nothing.
+	lease context.Context
+}
+
+// cancelAfterGrace cancels work that is still running shutdownGrace after
+// the worker was told to stop.
+func cancelAfterGrace(w worker, cancel context.CancelFunc) {
 	select {
-	case <-ctx.Done():
+	case <-w.lease.Done():
 		return
-	case <-stop.Done():
+	case <-w.stop.Done():
 	}
 	select {
-	case <-ctx.Done():
+	case <-w.lease.Done():
 	case <-time.After(shutdownGrace):
 		cancel()
 	}

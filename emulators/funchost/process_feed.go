@@ -22,8 +22,9 @@ const (
 // delivers each page and checkpoints it, until stop (shutdown: no new
 // pages), ctx (lease lost: abandon at once), a request for the lease
 // (hand it over after the batch in flight) or a split ends.
-func (l *listener) process(stop, ctx context.Context, hl *heldLease) workerEnd {
-	yield, cancel := context.WithCancel(stop)
+func (l *listener) process(w worker, hl *heldLease) workerEnd {
+	ctx := w.lease
+	yield, cancel := context.WithCancel(w.stop)
 	defer cancel()
 	go func() {
 		select {
@@ -56,7 +57,7 @@ func (l *listener) process(stop, ctx context.Context, hl *heldLease) workerEnd {
 			sleep(l.pollDelay, yield, ctx)
 			continue
 		}
-		if !l.deliver(yield, ctx, hl, page.Items) {
+		if !l.deliver(worker{stop: yield, lease: ctx}, hl, page.Items) {
 			break
 		}
 		if err := hl.checkpoint(ctx, page.ContinuationToken); err != nil {
@@ -68,14 +69,14 @@ func (l *listener) process(stop, ctx context.Context, hl *heldLease) workerEnd {
 			}
 		}
 	}
-	return l.why(stop, ctx, hl)
+	return l.why(w, hl)
 }
 
-func (l *listener) why(stop, ctx context.Context, hl *heldLease) workerEnd {
+func (l *listener) why(w worker, hl *heldLease) workerEnd {
 	switch {
-	case ctx.Err() != nil:
+	case w.lease.Err() != nil:
 		return endLost
-	case stop.Err() != nil:
+	case w.stop.Err() != nil:
 		return endStopped
 	case hl.requested():
 		return endAsked
