@@ -25,6 +25,7 @@ type memOrders struct {
 	orders map[string]order.Order
 	events map[string]order.Event
 	tag    int
+	reads  int // Order calls
 	err    error
 	// failCreates makes that many CreateOrder calls fail as if the
 	// process died before the batch reached Cosmos DB.
@@ -38,6 +39,7 @@ func newMemOrders() *memOrders {
 func (m *memOrders) Order(_ context.Context, id string) (order.Order, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.reads++
 	if m.err != nil {
 		return order.Order{}, m.err
 	}

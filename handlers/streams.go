@@ -22,6 +22,10 @@ type item struct {
 	ev  order.Event
 	doc json.RawMessage
 	err error
+	// state is the latest version of the order's document in the same
+	// batch, given to the first event of each order only (after it, the
+	// stage's own write is newer).
+	state json.RawMessage
 }
 
 // streams keeps the documents of a batch that st acts on and groups them by
@@ -30,8 +34,18 @@ type item struct {
 func streams(docs []json.RawMessage, on []order.EventType) [][]item {
 	var out [][]item
 	index := map[string]int{}
+	states := map[string]json.RawMessage{}
 	for _, doc := range docs {
-		ev, ok, err := eventOf(doc, on...)
+		head, err := headOf(doc)
+		if err == nil && head.Kind == order.KindOrder {
+			states[head.OrderID] = doc // the feed's order is the latest version
+			continue
+		}
+		var ev order.Event
+		var ok bool
+		if err == nil {
+			ev, ok, err = eventFrom(doc, head, on...)
+		}
 		if err != nil {
 			out = append(out, []item{{doc: doc, err: err}})
 			continue
@@ -46,6 +60,11 @@ func streams(docs []json.RawMessage, on []order.EventType) [][]item {
 			out = append(out, nil)
 		}
 		out[i] = append(out[i], item{ev: ev, doc: doc})
+	}
+	for _, st := range out {
+		if st[0].err == nil {
+			st[0].state = states[st[0].ev.OrderID]
+		}
 	}
 	return out
 }
@@ -88,7 +107,7 @@ func (b *batch) runStream(ctx context.Context, items []item) error {
 	for i, it := range items {
 		err := it.err
 		if err == nil {
-			err = b.run(ctx, it.ev)
+			err = b.run(withFeedState(ctx, it.state), it.ev)
 		}
 		if err == nil {
 			continue
@@ -126,4 +145,34 @@ func (s *Server) stageConcurrency() int {
 		return s.StageConcurrency
 	}
 	return DefaultStageConcurrency
+}
+
+type feedStateKey struct{}
+
+// withFeedState hands the stage the order document the change feed
+// delivered with the event, if any.
+func withFeedState(ctx context.Context, doc json.RawMessage) context.Context {
+	if doc == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, feedStateKey{}, doc)
+}
+
+// feedState is the order as the change feed delivered it with ev, with the
+// ETag Cosmos DB gave that version (_etag, part of every change feed
+// document), when it is that order at ev's version or later.
+func feedState(ctx context.Context, ev order.Event) (order.Order, bool) {
+	doc, _ := ctx.Value(feedStateKey{}).(json.RawMessage)
+	if doc == nil {
+		return order.Order{}, false
+	}
+	var d struct {
+		order.Order
+		ETag string `json:"_etag"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil || d.ID != ev.OrderID || d.ETag == "" || d.Version < ev.Seq {
+		return order.Order{}, false
+	}
+	d.Order.ETag = d.ETag
+	return d.Order, true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -214,6 +215,49 @@ func TestAFailedEventStopsOnlyItsOrder(t *testing.T) {
 			}
 			assert.ElementsMatch(t, tc.wantDead, dead)
 			assert.Equal(t, int64(len(tc.wantDead)), b.dead.Load())
+		})
+	}
+}
+
+// feedDocument is the order as the change feed delivers it: the stored
+// document with Cosmos DB's _etag.
+func feedDocument(t *testing.T, o order.Order, etag string) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(o)
+	require.NoError(t, err)
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(b, &doc))
+	doc["_etag"] = etag
+	return doc
+}
+
+func TestAStageUsesTheOrderTheFeedDelivered(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		stale     bool
+		wantReads int
+	}{
+		{"the feed's version is current: no read", false, 0},
+		// one read to see the event is not handled yet, one to decide again
+		{"the order moved on since: decided again on a fresh read", true, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			id := f.placeOrder(t, "tok_visa", 1)
+			placed, err := f.store.Event(context.Background(), id, order.OrderPlaced)
+			require.NoError(t, err)
+			o, err := f.store.Order(context.Background(), id)
+			require.NoError(t, err)
+			etag := o.ETag
+			if tc.stale {
+				f.store.commit(o) // another write: the stored ETag moves on
+			}
+			f.store.reads = 0
+			w := f.invoke("ApplyTax", envelopeFor(t, nil, feedDocument(t, o, etag), placed))
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			assert.Equal(t, tc.wantReads, f.store.reads)
+			assert.Equal(t, []order.EventType{order.OrderPlaced, order.TaxApplied}, f.store.types(id))
+			assert.Empty(t, f.dead.all)
 		})
 	}
 }

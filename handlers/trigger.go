@@ -124,18 +124,33 @@ func validJSON(doc json.RawMessage) json.RawMessage {
 // whether a stage acts on it: half the feed is versions of order documents,
 // and each stage acts on one or two event types.
 type docHead struct {
-	Kind string          `json:"kind"`
-	Type order.EventType `json:"type"`
+	Kind    string          `json:"kind"`
+	Type    order.EventType `json:"type"`
+	OrderID string          `json:"orderId"`
+}
+
+func headOf(doc json.RawMessage) (docHead, error) {
+	var head docHead
+	if err := jsonv2.Unmarshal(doc, &head); err != nil {
+		return head, fmt.Errorf("decode change feed document: %v: %w", err, order.ErrPermanent)
+	}
+	return head, nil
 }
 
 // eventOf decodes doc if it is an event of one of the given types; any
 // other document is only read as far as its head.
 func eventOf(doc json.RawMessage, types ...order.EventType) (order.Event, bool, error) {
-	var ev order.Event
-	var head docHead
-	if err := jsonv2.Unmarshal(doc, &head); err != nil {
-		return ev, false, fmt.Errorf("decode change feed document: %v: %w", err, order.ErrPermanent)
+	head, err := headOf(doc)
+	if err != nil {
+		return order.Event{}, false, err
 	}
+	return eventFrom(doc, head, types...)
+}
+
+// eventFrom decodes doc, whose head is read already, if it is an event of
+// one of the given types.
+func eventFrom(doc json.RawMessage, head docHead, types ...order.EventType) (order.Event, bool, error) {
+	var ev order.Event
 	if head.Kind != order.KindEvent || !slices.Contains(types, head.Type) {
 		return ev, false, nil
 	}
@@ -154,12 +169,31 @@ type decision func(ctx context.Context, o *order.Order, trigger order.Event) ([]
 // step runs one stage for the event ev: it loads the order, does nothing
 // if the order has moved past the event (redelivery), and otherwise appends
 // what decide records in one batch guarded by the order's ETag.
+//
+// The order is the version the change feed delivered with the event when
+// there is one (see feedState): it is as good as a read made a moment
+// earlier, because the append is guarded by its ETag. If the order has
+// moved on since, the step is decided again on a fresh read.
 func (s *Server) step(ctx context.Context, ev order.Event, decide decision) error {
 	ctx = withOrder(ctx, ev.OrderID, ev.CorrelationID)
+	if o, ok := feedState(ctx, ev); ok {
+		err := s.stepOn(ctx, o, ev, decide)
+		if !errors.Is(err, errStale) {
+			return err
+		}
+	}
 	o, err := s.Orders.Order(ctx, ev.OrderID)
 	if err != nil {
 		return fmt.Errorf("load order for %s: %w", ev.ID, err)
 	}
+	return s.stepOn(ctx, o, ev, decide)
+}
+
+// errStale: the order changed after the version the step decided on, and
+// not because another invocation handled the same event.
+var errStale = errors.New("order changed since it was read")
+
+func (s *Server) stepOn(ctx context.Context, o order.Order, ev order.Event, decide decision) error {
 	if o.Handled(ev) {
 		zerolog.Ctx(ctx).Info().Str("event", ev.ID).Msg("already handled")
 		return nil
@@ -185,7 +219,7 @@ func (s *Server) appendOnce(ctx context.Context, o order.Order, trigger order.Ev
 			zerolog.Ctx(ctx).Info().Str("event", trigger.ID).Msg("handled concurrently")
 			return nil
 		}
-		return fmt.Errorf("append to %s: %v: %w", o.ID, err, order.ErrUnavailable)
+		return fmt.Errorf("append to %s: %v: %w: %w", o.ID, err, errStale, order.ErrUnavailable)
 	}
 	if err != nil {
 		return fmt.Errorf("append to %s: %w", o.ID, err)
