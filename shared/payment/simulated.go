@@ -35,22 +35,38 @@ func NewSimulated(l Ledger) (*Simulated, error) {
 
 // Charge captures r.Amount unless the token declines. A repeated key returns
 // the recorded outcome; tok_unavailable fails the first attempt only.
+//
+// The first attempt for a key (nearly every charge) is one write: create
+// the entry, and only if the key has one already read what it recorded.
 func (s *Simulated) Charge(ctx context.Context, r Request) (Receipt, error) {
-	e, err := s.ledger.Get(ctx, r.Key)
+	first := s.decide(r, Entry{})
+	err := s.ledger.Create(ctx, first)
 	switch {
-	case err == nil && e.final():
-		return e.receipt(), nil
-	case err != nil && !errors.Is(err, order.ErrNotFound):
+	case err == nil:
+		return charged(r, first)
+	case !errors.Is(err, order.ErrConflict):
+		return Receipt{}, fmt.Errorf("write ledger entry %s: %w", r.Key, err)
+	}
+	e, err := s.ledger.Get(ctx, r.Key)
+	if err != nil {
 		return Receipt{}, fmt.Errorf("read ledger entry %s: %w", r.Key, err)
+	}
+	if e.final() {
+		return e.receipt(), nil
 	}
 	next := s.decide(r, e)
 	if err := s.save(ctx, e, next); err != nil {
 		return Receipt{}, err
 	}
-	if !next.final() {
+	return charged(r, next)
+}
+
+// charged is the caller's answer once e is recorded.
+func charged(r Request, e Entry) (Receipt, error) {
+	if !e.final() {
 		return Receipt{}, fmt.Errorf("charge %s: %w", r.OrderID, ErrUnavailable)
 	}
-	return next.receipt(), nil
+	return e.receipt(), nil
 }
 
 // decide is the simulated bank: the outcome of a charge given the token and
@@ -71,21 +87,23 @@ func (s *Simulated) decide(r Request, prev Entry) Entry {
 	return e
 }
 
-// Refund returns r.Amount; a repeated key returns the recorded refund.
+// Refund returns r.Amount; a repeated key returns the recorded refund. Like
+// a charge, the first attempt is one write.
 func (s *Simulated) Refund(ctx context.Context, r Request) (Receipt, error) {
-	e, err := s.ledger.Get(ctx, r.Key)
-	switch {
-	case err == nil:
-		return e.receipt(), nil
-	case !errors.Is(err, order.ErrNotFound):
-		return Receipt{}, fmt.Errorf("read ledger entry %s: %w", r.Key, err)
-	}
 	next := Entry{ID: r.Key, Kind: "refund", OrderID: r.OrderID, Amount: r.Amount, Currency: r.Currency,
 		Status: StatusRefunded, PaymentID: paymentID("re_", r.Key), Attempts: 1, At: s.now().UTC()}
-	if err := s.save(ctx, Entry{}, next); err != nil {
-		return Receipt{}, err
+	err := s.ledger.Create(ctx, next)
+	switch {
+	case err == nil:
+		return next.receipt(), nil
+	case !errors.Is(err, order.ErrConflict):
+		return Receipt{}, fmt.Errorf("write ledger entry %s: %w", r.Key, err)
 	}
-	return next.receipt(), nil
+	e, err := s.ledger.Get(ctx, r.Key)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("read ledger entry %s: %w", r.Key, err)
+	}
+	return e.receipt(), nil
 }
 
 // save writes next over prev. Losing a race to another attempt with the same

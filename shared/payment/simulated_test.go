@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -18,12 +19,14 @@ type memLedger struct {
 	entries map[string]Entry
 	version int
 	err     error
+	reads   atomic.Int32 // Get calls
 	writes  int
 }
 
 func newMemLedger() *memLedger { return &memLedger{entries: map[string]Entry{}} }
 
 func (m *memLedger) Get(_ context.Context, id string) (Entry, error) {
+	m.reads.Add(1)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.err != nil {
@@ -39,6 +42,9 @@ func (m *memLedger) Get(_ context.Context, id string) (Entry, error) {
 func (m *memLedger) Create(_ context.Context, e Entry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.err != nil {
+		return m.err
+	}
 	if _, ok := m.entries[e.ID]; ok {
 		return order.ErrConflict
 	}
@@ -145,6 +151,19 @@ func TestRefundIsIdempotent(t *testing.T) {
 	assert.Equal(t, a, b)
 	assert.Equal(t, 1, l.writes)
 	assert.Equal(t, StatusRefunded, l.entries["refund~ord_1"].Status)
+}
+
+func TestAFirstChargeIsOneWrite(t *testing.T) {
+	l := newMemLedger()
+	g := gateway(t, l)
+	_, err := g.Charge(context.Background(), req(TokenVisa))
+	require.NoError(t, err)
+	assert.Equal(t, int32(0), l.reads.Load(), "no read before the first write")
+	assert.Equal(t, 1, l.writes)
+	_, err = g.Charge(context.Background(), req(TokenVisa))
+	require.NoError(t, err)
+	assert.Equal(t, int32(1), l.reads.Load(), "a repeated key reads what was recorded")
+	assert.Equal(t, 1, l.writes, "and writes nothing")
 }
 
 func TestLedgerFailureIsReported(t *testing.T) {
