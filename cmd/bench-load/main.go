@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/ordersflow/orderpipeline/emulators/cosmos"
+	"github.com/ordersflow/orderpipeline/emulators/devstack"
 )
 
 func main() {
@@ -74,7 +75,7 @@ func parseConfig(args []string) (config, error) {
 	fs.Float64Var(&c.declined, "declined", 0.05, "share of orders paid with tok_declined")
 	fs.BoolVar(&c.exhaust, "exhaust", false, "order SKUs even when their stock is promised already (some orders then fail fulfilment)")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the order mix")
-	fs.DurationVar(&c.feedPollDelay, "feed-poll-delay", 50*time.Millisecond, "devstack -feed-poll-delay")
+	fs.DurationVar(&c.feedPollDelay, "feed-poll-delay", devstack.DefaultFeedPollDelay, "devstack -feed-poll-delay")
 	fs.DurationVar(&c.drainTimeout, "drain-timeout", 2*time.Minute, "how long to wait for the backlog to drain after the load")
 	fs.BoolVar(&c.ru, "ru", true, "collect request units by function from the handler's log (runs the handler at LOG_LEVEL=info)")
 	fs.IntVar(&c.rawClients, "raw-clients", 32, "SDK clients of the raw Cosmos emulator create benchmark")

@@ -40,7 +40,7 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	port := fs.Int("port", envInt("PORT", 7071), "Functions host port (0 picks one); env PORT")
 	data := fs.String("data", envOr("DATA", ".data"), "data directory, kept between runs (empty: in memory); env DATA")
 	cosmosPort := fs.Int("cosmos-port", 0, "Cosmos DB emulator port (0 picks one)")
-	poll := fs.Duration("feed-poll-delay", 50*time.Millisecond, "change feed poll delay for every trigger")
+	poll := fs.Duration("feed-poll-delay", devstack.DefaultFeedPollDelay, "change feed poll delay for every trigger")
 	leaseExpiry := fs.Duration("lease-expiration", 10*time.Second, "change feed lease expiration for every trigger (a restart after a crash waits this long)")
 	logLevel := fs.String("log-level", envOr("LOG_LEVEL", "warn"), "the handler's LOG_LEVEL (debug logs every Cosmos DB call); env LOG_LEVEL")
 	bus := fs.String("servicebus", "", "connection string of a running Service Bus (empty: start the emulator)")

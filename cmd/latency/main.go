@@ -34,7 +34,7 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("latency", flag.ContinueOnError)
 	app := fs.String("app", "dist/app", "staged app directory (make build)")
 	n := fs.Int("orders", 500, "orders to place, one at a time")
-	poll := fs.Duration("feed-poll-delay", 50*time.Millisecond, "change feed poll delay of the triggers")
+	poll := fs.Duration("feed-poll-delay", devstack.DefaultFeedPollDelay, "change feed poll delay of the triggers")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ type Options struct {
 	ServiceBusConfig string        // default: emulators/servicebus/config/orderpipeline.json
 	ServiceBus       string        // connection string of a running broker; "" starts the emulator
 	Storage          string        // AzureWebJobsStorage of a running account; "" starts Azurite
-	FeedPollDelay    time.Duration // overrides function.json; default 50ms
+	FeedPollDelay    time.Duration // overrides function.json; default DefaultFeedPollDelay
 	LeaseExpiration  time.Duration // overrides function.json; default 10s
 	LogLevel         string        // the handler's LOG_LEVEL; default warn
 	OTLPEndpoint     string        // where the handler exports traces and metrics (OTEL_EXPORTER_OTLP_ENDPOINT); "" leaves the environment's
@@ -62,6 +62,13 @@ type Options struct {
 	Hosts    int
 	FuncHost string // the funchost binary for a fleet; default: next to this executable
 }
+
+// DefaultFeedPollDelay is the local stack's feedPollDelay for every trigger
+// (function.json says 500 ms for Azure). An idle order waits for three
+// polls in series, each half of this on average: 30 ms keeps placed→Fulfilled
+// near 100 ms at p99 with four leases per function, for about a tenth of a
+// core of polling at idle.
+const DefaultFeedPollDelay = 30 * time.Millisecond
 
 // DefaultOrdersPartitions is how many physical partitions the local stack
 // gives the orders container unless Options.CosmosPartitions says otherwise.
@@ -174,7 +181,7 @@ func (o *Options) defaults() error {
 		o.CosmosPartitions = map[string]int{"orders": DefaultOrdersPartitions}
 	}
 	if o.FeedPollDelay == 0 {
-		o.FeedPollDelay = 50 * time.Millisecond
+		o.FeedPollDelay = DefaultFeedPollDelay
 	}
 	if o.LeaseExpiration == 0 {
 		o.LeaseExpiration = 10 * time.Second
