@@ -3,31 +3,14 @@
 package testutil
 
 import (
-	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/ordersflow/orderpipeline/internal/repo"
 )
 
 // FindRepoRoot walks up from the working directory (a test's package
 // directory) to the directory holding go.mod.
-func FindRepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find repo root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("find repo root: no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+func FindRepoRoot() (string, error) { return repo.Root() }
 
 // RepoRoot is FindRepoRoot for a test, which it fails if there is none.
 func RepoRoot(t testing.TB) string {
