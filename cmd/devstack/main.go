@@ -51,6 +51,7 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&prof.busDir, "servicebus-cpu-prof", "", "have the Service Bus emulator's node process write a .cpuprofile into this directory when it stops")
 	storage := fs.String("storage", "", "AzureWebJobsStorage of a running storage account (empty: start Azurite)")
 	faultsFile := fs.String("cosmos-faults", "", "JSON file of Cosmos DB faults to inject once the stack is up (see emulators/cosmos/README.md, Fault injection)")
+	busFaults := fs.Bool("servicebus-faults", false, "open the Service Bus emulator's fault control endpoint and print SERVICEBUS_CONTROL_URL (see emulators/servicebus/README.md)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -69,7 +70,7 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer stopReceiver()
 	st, err := devstack.Start(ctx, devstack.Options{AppDir: *app, DataDir: *data, FeedPollDelay: *poll, LeaseExpiration: *leaseExpiry, LogLevel: *logLevel, ServiceBus: *bus, Storage: *storage,
-		OTLPEndpoint: endpoint, HandlerSettings: prof.handlerSettings(), ServiceBusCPUProfileDir: prof.busDir, CosmosFaults: faults,
+		OTLPEndpoint: endpoint, HandlerSettings: prof.handlerSettings(), ServiceBusCPUProfileDir: prof.busDir, CosmosFaults: faults, ServiceBusFaultControl: *busFaults,
 		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)), CosmosAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*cosmosPort))})
 	if err != nil {
 		return err
@@ -111,6 +112,9 @@ func banner(w io.Writer, st *devstack.Stack, data string) {
 	fmt.Fprintf(w, "\nLocal stack is up. Data: %s (kept between runs). Ctrl-C stops everything.\n\n", data)
 	fmt.Fprintf(w, "FUNCTIONS_URL=%s\n", st.URL())
 	fmt.Fprintf(w, "COSMOS_ENDPOINT=%s\n", st.CosmosEndpoint())
+	if u := st.ServiceBusControlURL(); u != "" {
+		fmt.Fprintf(w, "SERVICEBUS_CONTROL_URL=%s\n", u)
+	}
 	settings := st.Settings()
 	keys := make([]string, 0, len(settings))
 	for k := range settings {
