@@ -85,6 +85,10 @@ func (r *run) audit(ctx context.Context) error {
 		return err
 	}
 	r.report.Stored = len(orders)
+	r.report.Statuses = map[string]int{}
+	for _, o := range orders {
+		r.report.Statuses[o.Status]++
+	}
 	r.check(checkFinal(orders))
 	r.check(checkKeys(orders, r.ids, r.cfg.Orders))
 	events, err := query[eventDoc](ctx, d, "orders", "SELECT c.id, c.orderId, c.seq, c.type FROM c WHERE c.kind = 'event'")
@@ -97,6 +101,11 @@ func (r *run) audit(ctx context.Context) error {
 		return err
 	}
 	r.check(checkPayments(orders, ledger))
+	for _, e := range ledger {
+		if e.Kind == "refund" {
+			r.report.Refunds++
+		}
+	}
 	inv, err := query[inventoryDoc](ctx, d, "inventory", "SELECT * FROM c")
 	if err != nil {
 		return err

@@ -38,7 +38,9 @@ type Report struct {
 	Stored   int // orders in Cosmos DB
 	Retries  int // checkout attempts beyond the first
 	Injected []string
-	Replayed int // dead letters replayed
+	Replayed int            // dead letters replayed
+	Statuses map[string]int // stored orders by status
+	Refunds  int            // refunds in the payments ledger
 	Checks   []Check
 	Took     time.Duration
 }
