@@ -85,7 +85,7 @@ func TestSmallRunReportsEveryFigure(t *testing.T) {
 
 	assertSeriesFiles(t, outDir, r)
 	assertProfiles(t, profDir)
-	for _, want := range []string{"bench-load report", "checkout ", "end to end ", "backlog ", "CPU per order", "request units by function", "raw Cosmos "} {
+	for _, want := range []string{"bench-load report", "checkout ", "end to end ", "backlog ", "CPU per order", "request units by function", "serverless Cosmos DB cost of 1,000,000 orders: $", "raw Cosmos "} {
 		assert.Contains(t, out.String(), want)
 	}
 }

@@ -256,6 +256,23 @@ func (r *report) printRU(w io.Writer) {
 		total += s.PerOrder
 	}
 	fmt.Fprintf(w, "    %-16s %38s %7.2f RU/order\n", "total", "", total)
+	fmt.Fprintf(w, "  serverless Cosmos DB cost of %s orders: $%.2f at $%.2f per million RU (%s, read %s; the handler's RU only: the host's change feed and lease requests are not included)\n",
+		"1,000,000", millionOrdersCost(total), serverlessUSDPerMillionRU, serverlessPriceSource, serverlessPriceRead)
+}
+
+// The public price of serverless Azure Cosmos DB (NoSQL API, single
+// region): what a million request units cost.
+const (
+	serverlessUSDPerMillionRU = 0.25
+	serverlessPriceSource     = "https://azure.microsoft.com/pricing/details/cosmos-db/serverless/"
+	serverlessPriceRead       = "2026-12-01"
+)
+
+// millionOrdersCost is what a million orders cost in USD on serverless
+// Cosmos DB at ruPerOrder request units each: a million orders use
+// ruPerOrder million RU.
+func millionOrdersCost(ruPerOrder float64) float64 {
+	return ruPerOrder * serverlessUSDPerMillionRU
 }
 
 // write puts report.json, load.csv and load.svg into dir.
