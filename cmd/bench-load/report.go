@@ -249,15 +249,18 @@ func (r *report) printRU(w io.Writer) {
 		fmt.Fprintln(w, "  request units: not collected (-ru=false, or -base: the handler's log is not ours)")
 		return
 	}
-	fmt.Fprintln(w, "  request units by function (sum of x-ms-request-charge the handler logged):")
-	total := 0.0
+	fmt.Fprintln(w, "  request units by function (sum of x-ms-request-charge the handler logged; the host's own from the emulator's totals):")
+	total, scope := 0.0, "the handler's RU only: the host's change feed and lease requests are not included"
 	for _, s := range r.RU {
+		if s.Function == hostFunction {
+			scope = "the handler's RU and the host's change feed and lease requests"
+		}
 		fmt.Fprintf(w, "    %-16s %7d invocations %11.1f RU  %7.2f RU/order\n", s.Function, s.Invocations, s.RU, s.PerOrder)
 		total += s.PerOrder
 	}
 	fmt.Fprintf(w, "    %-16s %38s %7.2f RU/order\n", "total", "", total)
-	fmt.Fprintf(w, "  serverless Cosmos DB cost of %s orders: $%.2f at $%.2f per million RU (%s, read %s; the handler's RU only: the host's change feed and lease requests are not included)\n",
-		"1,000,000", millionOrdersCost(total), serverlessUSDPerMillionRU, serverlessPriceSource, serverlessPriceRead)
+	fmt.Fprintf(w, "  serverless Cosmos DB cost of %s orders: $%.2f at $%.2f per million RU (%s, read %s; %s)\n",
+		"1,000,000", millionOrdersCost(total), serverlessUSDPerMillionRU, serverlessPriceSource, serverlessPriceRead, scope)
 }
 
 // The public price of serverless Azure Cosmos DB (NoSQL API, single
