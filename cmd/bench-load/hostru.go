@@ -20,7 +20,6 @@ type hostMeter struct {
 	leases string
 	own    *ruCounter
 	before float64
-	reqs   int64
 	ok     bool
 }
 
