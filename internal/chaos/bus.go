@@ -59,9 +59,10 @@ func (t *tally) done(want map[string]bool) bool {
 // on each (the broker's duplicate detection drops what PublishEvents sent
 // again), nothing else, and nothing on their dead-letter queues.
 func (r *run) checkBus(ctx context.Context, events []eventDoc) Check {
-	want := map[string]bool{}
+	want, perOrder := map[string]bool{}, map[string]int{}
 	for _, e := range events {
 		want[e.ID] = true
+		perOrder[e.OrderID]++
 	}
 	client, err := azservicebus.NewClientFromConnectionString(r.stack.bus, nil)
 	if err != nil {
@@ -72,7 +73,7 @@ func (r *run) checkBus(ctx context.Context, events []eventDoc) Check {
 	detail := ""
 	for _, sub := range []string{"analytics", "audit"} {
 		t := &tally{seen: map[string]int{}, last: time.Now()}
-		if err := readSubscription(ctx, client, sub, t, want); err != nil {
+		if err := readSubscription(ctx, client, sub, t, want, perOrder); err != nil {
 			bad = append(bad, fmt.Sprintf("%s: %v", sub, err))
 		}
 		bad = append(bad, compare(sub, t.seen, want)...)
@@ -83,7 +84,8 @@ func (r *run) checkBus(ctx context.Context, events []eventDoc) Check {
 		Detail: fmt.Sprintf("%d events; %sproblems: %s", len(want), detail, some(bad))}
 }
 
-func readSubscription(ctx context.Context, client *azservicebus.Client, sub string, t *tally, want map[string]bool) error {
+func readSubscription(ctx context.Context, client *azservicebus.Client, sub string, t *tally, want map[string]bool,
+	perOrder map[string]int) error {
 	opts := &azservicebus.ReceiverOptions{ReceiveMode: azservicebus.ReceiveModeReceiveAndDelete}
 	if sub != "audit" {
 		recv, err := client.NewReceiverForSubscription(topic, sub, opts)
@@ -93,7 +95,9 @@ func readSubscription(ctx context.Context, client *azservicebus.Client, sub stri
 		defer recv.Close(ctx)
 		return drain(ctx, recv, t, want)
 	}
-	return readSessions(ctx, client, sub, t, want, &azservicebus.SessionReceiverOptions{ReceiveMode: opts.ReceiveMode})
+	sr := sessionReader{client: client, sub: sub, t: t, want: want, perOrder: perOrder,
+		opts: &azservicebus.SessionReceiverOptions{ReceiveMode: opts.ReceiveMode}}
+	return sr.read(ctx)
 }
 
 // receiver is what drain needs of a (session) receiver.
@@ -114,17 +118,27 @@ func drain(ctx context.Context, recv receiver, t *tally, want map[string]bool) e
 	return nil
 }
 
-// readSessions reads the session subscription one session (order) at a
-// time from 8 receivers.
-func readSessions(ctx context.Context, client *azservicebus.Client, sub string, t *tally, want map[string]bool,
-	opts *azservicebus.SessionReceiverOptions) error {
+// sessionReader reads the session subscription one session (order) at a
+// time from sessionWorkers receivers.
+type sessionReader struct {
+	client   *azservicebus.Client
+	sub      string
+	t        *tally
+	want     map[string]bool
+	perOrder map[string]int // events per order: what its session should hold
+	opts     *azservicebus.SessionReceiverOptions
+}
+
+const sessionWorkers = 16
+
+func (sr sessionReader) read(ctx context.Context) error {
 	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for range 8 {
+	errs := make(chan error, sessionWorkers)
+	for range sessionWorkers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- sessionWorker(ctx, client, sub, t, want, opts)
+			errs <- sr.worker(ctx)
 		}()
 	}
 	wg.Wait()
@@ -136,11 +150,10 @@ func readSessions(ctx context.Context, client *azservicebus.Client, sub string, 
 	return errors.Join(all...)
 }
 
-func sessionWorker(ctx context.Context, client *azservicebus.Client, sub string, t *tally, want map[string]bool,
-	opts *azservicebus.SessionReceiverOptions) error {
-	for !t.done(want) {
+func (sr sessionReader) worker(ctx context.Context) error {
+	for !sr.t.done(sr.want) {
 		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		recv, err := client.AcceptNextSessionForSubscription(actx, topic, sub, opts)
+		recv, err := sr.client.AcceptNextSessionForSubscription(actx, topic, sr.sub, sr.opts)
 		cancel()
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
@@ -148,7 +161,7 @@ func sessionWorker(ctx context.Context, client *azservicebus.Client, sub string,
 			}
 			return err
 		}
-		err = drainSession(ctx, recv, t)
+		err = sr.drain(ctx, recv)
 		_ = recv.Close(ctx)
 		if err != nil {
 			return err
@@ -162,20 +175,25 @@ func isTimeout(err error) bool {
 	return errors.As(err, &sbErr) && sbErr.Code == azservicebus.CodeTimeout
 }
 
-// drainSession reads one session until it has nothing more.
-func drainSession(ctx context.Context, recv *azservicebus.SessionReceiver, t *tally) error {
-	for {
-		rctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+// drain reads one session until it has delivered its order's events or
+// has nothing more. A duplicate left behind is delivered when the session
+// is accepted again, so it is still counted.
+func (sr sessionReader) drain(ctx context.Context, recv *azservicebus.SessionReceiver) error {
+	want, got := sr.perOrder[recv.SessionID()], 0
+	for got < want || want == 0 {
+		rctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 		msgs, err := recv.ReceiveMessages(rctx, 50, nil)
 		cancel()
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			return err
 		}
-		t.add(msgs)
+		sr.t.add(msgs)
+		got += len(msgs)
 		if len(msgs) == 0 {
 			return nil
 		}
 	}
+	return nil
 }
 
 func compare(sub string, seen map[string]int, want map[string]bool) []string {
@@ -227,11 +245,14 @@ func (r *run) checkDeadLetters(ctx context.Context) Check {
 			return Check{Name: "dead-letter list empty (after replay)", OK: true,
 				Detail: fmt.Sprintf("%d replayed during the run", r.report.Replayed)}
 		}
-		if time.Now().After(deadline) {
+		if time.Now().After(deadline) || ctx.Err() != nil {
 			return Check{Name: "dead-letter list empty (after replay)",
 				Detail: fmt.Sprintf("%d left (err %v) after %d replayed", len(dls), err, r.report.Replayed)}
 		}
 		r.report.Replayed += r.shop.replay(ctx)
-		time.Sleep(time.Second) // let replayed stages run before listing again
+		select { // let replayed stages run before listing again
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
 	}
 }
