@@ -9,7 +9,7 @@ import (
 )
 
 // hostFunction names the host's own share in the request-unit rows.
-const hostFunction = "host (feed+leases)"
+const hostFunction = "host feed+lease"
 
 // hostMeter measures the Functions host's own request units: the change
 // feed reads of its triggers and its lease reads and writes, from the

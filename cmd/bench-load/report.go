@@ -259,12 +259,17 @@ func (r *report) printRU(w io.Writer) {
 		total += s.PerOrder
 	}
 	fmt.Fprintf(w, "    %-16s %38s %7.2f RU/order\n", "total", "", total)
-	fmt.Fprintf(w, "  serverless Cosmos DB cost of %s orders: $%.2f at $%.2f per million RU (%s, read %s; %s)\n",
+	fmt.Fprintf(w, "  serverless Cosmos DB cost of %s orders: $%.2f at $%.2f per million RU (%s, as of %s; %s)\n",
 		"1,000,000", millionOrdersCost(total), serverlessUSDPerMillionRU, serverlessPriceSource, serverlessPriceRead, scope)
 }
 
 // The public price of serverless Azure Cosmos DB (NoSQL API, single
-// region): what a million request units cost.
+// region): what a million request units cost, $0.25, from the Azure Cosmos
+// DB pricing page (serverless) named below, as of the date below. The page
+// itself could not be fetched from this machine on that date (no internet;
+// the documentation index only confirms, at
+// https://learn.microsoft.com/azure/cosmos-db/how-pricing-works, that
+// serverless bills the RU consumed): check it before quoting the cost.
 const (
 	serverlessUSDPerMillionRU = 0.25
 	serverlessPriceSource     = "https://azure.microsoft.com/pricing/details/cosmos-db/serverless/"

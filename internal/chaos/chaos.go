@@ -77,9 +77,11 @@ type run struct {
 // Run runs the scenario and audits the result. An error means the run
 // could not be carried out; broken promises are failed Checks.
 func Run(ctx context.Context, cfg Config) (Report, error) {
-	if err := cfg.defaults(); err != nil {
+	closeLog, err := cfg.defaults()
+	if err != nil {
 		return Report{}, err
 	}
+	defer closeLog()
 	st, err := newStack(cfg.Devstack, cfg.App, cfg.DataDir, cfg.Log)
 	if err != nil {
 		return Report{}, err
@@ -103,12 +105,14 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	return r.report, nil
 }
 
-func (c *Config) defaults() error {
+// defaults fills in what cfg leaves out; the func closes the log file it
+// may have opened.
+func (c *Config) defaults() (func(), error) {
 	if c.Devstack == "" || c.App == "" || c.DataDir == "" {
-		return errors.New("chaos: Devstack, App and DataDir are required")
+		return nil, errors.New("chaos: Devstack, App and DataDir are required")
 	}
 	if entries, err := os.ReadDir(c.DataDir); err == nil && len(entries) > 0 {
-		return fmt.Errorf("chaos: data dir %s is not empty (the audit needs a fresh stack)", c.DataDir)
+		return nil, fmt.Errorf("chaos: data dir %s is not empty (the audit needs a fresh stack)", c.DataDir)
 	}
 	if c.Orders <= 0 {
 		c.Orders = 10000
@@ -122,17 +126,18 @@ func (c *Config) defaults() error {
 	if c.Out == nil {
 		c.Out = os.Stdout
 	}
-	if c.Log == nil {
-		if err := os.MkdirAll(filepath.Dir(c.DataDir), 0o755); err != nil {
-			return err
-		}
-		f, err := os.Create(filepath.Clean(c.DataDir) + ".devstack.log")
-		if err != nil {
-			return err
-		}
-		c.Log = f
+	if c.Log != nil {
+		return func() {}, nil
 	}
-	return nil
+	if err := os.MkdirAll(filepath.Dir(c.DataDir), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.Create(filepath.Clean(c.DataDir) + ".devstack.log")
+	if err != nil {
+		return nil, err
+	}
+	c.Log = f
+	return func() { _ = f.Close() }, nil
 }
 
 func (r *run) logf(format string, args ...any) {
