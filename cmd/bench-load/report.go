@@ -266,8 +266,8 @@ func (r *report) printRU(w io.Writer) {
 // The public price of serverless Azure Cosmos DB (NoSQL API, single
 // region): what a million request units cost, $0.25, from the Azure Cosmos
 // DB pricing page (serverless) named below, as of the date below. The page
-// itself could not be fetched from this machine on that date (no internet;
-// the documentation index only confirms, at
+// itself was not in the documentation index searched on that date, which
+// only confirms, at
 // https://learn.microsoft.com/azure/cosmos-db/how-pricing-works, that
 // serverless bills the RU consumed): check it before quoting the cost.
 const (
