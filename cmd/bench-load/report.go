@@ -269,7 +269,7 @@ func (r *report) printRU(w io.Writer) {
 // itself was not in the documentation index searched on that date, which
 // only confirms, at
 // https://learn.microsoft.com/azure/cosmos-db/how-pricing-works, that
-// serverless bills the RU consumed): check it before quoting the cost.
+// serverless bills the RU consumed: check it before quoting the cost.
 const (
 	serverlessUSDPerMillionRU = 0.25
 	serverlessPriceSource     = "https://azure.microsoft.com/pricing/details/cosmos-db/serverless/"
