@@ -27,6 +27,7 @@ type supervisedBus struct {
 	restarts int
 	closing  chan struct{}
 	stopped  chan struct{}
+	stopOnce sync.Once
 }
 
 // restartBackoff is how long the supervisor waits after a failed restart.
@@ -141,9 +142,9 @@ func (sb *supervisedBus) restart(same []sbemu.Option) bool {
 	}
 }
 
-// stop ends supervision, then the emulator.
+// stop ends supervision, then the emulator; calling it again does nothing more.
 func (sb *supervisedBus) stop() error {
-	close(sb.closing)
+	sb.stopOnce.Do(func() { close(sb.closing) })
 	<-sb.stopped
 	sb.mu.Lock()
 	defer sb.mu.Unlock()

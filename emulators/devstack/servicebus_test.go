@@ -42,4 +42,8 @@ func TestServiceBusComesBackAfterKill(t *testing.T) {
 	assert.Equal(t, control, bus.ControlURL())
 	_, err = bus.Entities(ctx)
 	require.NoError(t, err)
+
+	require.NoError(t, st.bus.stop())
+	require.NoError(t, st.bus.stop(), "a second Close stops nothing twice")
+	assert.Equal(t, 1, st.ServiceBusRestarts(), "a stop is no crash: nothing restarts")
 }
