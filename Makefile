@@ -110,6 +110,11 @@ bench-load: build deps ## Load a fresh durable local stack (3,000 orders, 64 cli
 	$(GO) build -o dist/devstack ./cmd/devstack
 	$(GO) run ./cmd/bench-load -app $(APP) -devstack dist/devstack $(ARGS)
 
+.PHONY: chaos
+chaos: build deps-run ## Chaos run: 10,000 orders on a durable stack under Cosmos 429/503/latency, a Service Bus outage, kill -9 of handler, broker and stack; audits every promise (ORDERS=, ARGS=)
+	$(GO) build -o dist/devstack ./cmd/devstack
+	$(GO) run ./cmd/chaos -app $(APP) -devstack dist/devstack -orders $(or $(ORDERS),10000) $(ARGS)
+
 .PHONY: bench-cosmium
 bench-cosmium: ## Compare the Cosmos emulator's creates/s with cosmium v0.1.20 (built outside our module into dist/cosmium)
 	cmd/cosmos-bench/build-cosmium.sh dist/cosmium

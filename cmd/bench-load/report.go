@@ -249,13 +249,38 @@ func (r *report) printRU(w io.Writer) {
 		fmt.Fprintln(w, "  request units: not collected (-ru=false, or -base: the handler's log is not ours)")
 		return
 	}
-	fmt.Fprintln(w, "  request units by function (sum of x-ms-request-charge the handler logged):")
-	total := 0.0
+	fmt.Fprintln(w, "  request units by function (sum of x-ms-request-charge the handler logged; the host's own from the emulator's totals):")
+	total, scope := 0.0, "the handler's RU only: the host's change feed and lease requests are not included"
 	for _, s := range r.RU {
+		if s.Function == hostFunction {
+			scope = "the handler's RU and the host's change feed and lease requests"
+		}
 		fmt.Fprintf(w, "    %-16s %7d invocations %11.1f RU  %7.2f RU/order\n", s.Function, s.Invocations, s.RU, s.PerOrder)
 		total += s.PerOrder
 	}
 	fmt.Fprintf(w, "    %-16s %38s %7.2f RU/order\n", "total", "", total)
+	fmt.Fprintf(w, "  serverless Cosmos DB cost of %s orders: $%.2f at $%.2f per million RU (%s, as of %s; %s)\n",
+		"1,000,000", millionOrdersCost(total), serverlessUSDPerMillionRU, serverlessPriceSource, serverlessPriceRead, scope)
+}
+
+// The public price of serverless Azure Cosmos DB (NoSQL API, single
+// region): what a million request units cost, $0.25, from the Azure Cosmos
+// DB pricing page (serverless) named below, as of the date below. The page
+// itself was not in the documentation index searched on that date, which
+// only confirms, at
+// https://learn.microsoft.com/azure/cosmos-db/how-pricing-works, that
+// serverless bills the RU consumed: check it before quoting the cost.
+const (
+	serverlessUSDPerMillionRU = 0.25
+	serverlessPriceSource     = "https://azure.microsoft.com/pricing/details/cosmos-db/serverless/"
+	serverlessPriceRead       = "2026-12-01"
+)
+
+// millionOrdersCost is what a million orders cost in USD on serverless
+// Cosmos DB at ruPerOrder request units each: a million orders use
+// ruPerOrder million RU.
+func millionOrdersCost(ruPerOrder float64) float64 {
+	return ruPerOrder * serverlessUSDPerMillionRU
 }
 
 // write puts report.json, load.csv and load.svg into dir.

@@ -82,8 +82,10 @@ func run(ctx context.Context, cfg config, st *stack, out io.Writer) (*report, er
 }
 
 func (m *measurement) load(ctx context.Context, cfg config, st *stack, hc *http.Client, products []product, tr *tracker, out io.Writer) error {
+	var host *hostMeter
 	if st.ru != nil {
 		st.ru.reset()
+		host = newHostMeter(ctx, st.cosmos, st.setting["LEASES_CONTAINER"], tr.own)
 	}
 	d := &driver{hc: hc, base: st.url, gen: newGenerator(products, cfg.declined, cfg.exhaust, cfg.seed),
 		orders: cfg.orders, rate: cfg.rate, clients: cfg.clients}
@@ -109,6 +111,9 @@ func (m *measurement) load(ctx context.Context, cfg config, st *stack, hc *http.
 	if st.ru != nil {
 		st.ru.settle(300*time.Millisecond, 3*time.Second)
 		m.ru = st.ru.snapshot()
+		if h, ok := host.since(ctx); ok {
+			m.ru = append(m.ru, h)
+		}
 	}
 	m.events, m.kinds = tr.snapshot()
 	m.profiles = profiles()

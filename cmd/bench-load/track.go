@@ -21,6 +21,7 @@ import (
 type tracker struct {
 	orders, leases *azcosmos.ContainerClient
 	from           *time.Time // nil: from the beginning
+	own            *ruCounter // request units of the tracker's own reads
 
 	mu        sync.Mutex
 	byID      map[string]*orderTrack
@@ -61,7 +62,7 @@ func newTracker(client *azcosmos.Client, s map[string]string, from *time.Time) (
 	if err != nil {
 		return nil, err
 	}
-	return &tracker{orders: orders, leases: leases, from: from, byID: map[string]*orderTrack{},
+	return &tracker{orders: orders, leases: leases, from: from, own: &ruCounter{}, byID: map[string]*orderTrack{},
 		kinds: map[string]int{}, leaseLSN: map[string]uint64{}}, nil
 }
 
@@ -69,8 +70,8 @@ const trackerIdle = 100 * time.Millisecond
 
 // run reads both feeds until ctx ends.
 func (t *tracker) run(ctx context.Context) {
-	ordersFeed := &feedReader{c: t.orders, from: t.from}
-	leasesFeed := &feedReader{c: t.leases}
+	ordersFeed := &feedReader{c: t.orders, from: t.from, ru: t.own}
+	leasesFeed := &feedReader{c: t.leases, ru: t.own}
 	for ctx.Err() == nil {
 		n, err := ordersFeed.read(ctx, t.addOrderDoc)
 		if err == nil {
@@ -188,6 +189,7 @@ func continuationLSN(token string) (uint64, error) {
 // feedReader reads one container's change feed, range by range.
 type feedReader struct {
 	c      *azcosmos.ContainerClient
+	ru     *ruCounter // what bench-load's own reads were charged; may be nil
 	from   *time.Time
 	ranges []azcosmos.FeedRange
 	tokens []string
@@ -213,6 +215,9 @@ func (f *feedReader) read(ctx context.Context, fn func([]byte) error) (int, erro
 		resp, err := f.c.ReadChangeFeed(ctx, opts)
 		if err != nil {
 			return total, fmt.Errorf("read change feed: %w", err)
+		}
+		if f.ru != nil {
+			f.ru.add(resp.RequestCharge)
 		}
 		for _, item := range resp.Items {
 			if err := fn(item); err != nil {

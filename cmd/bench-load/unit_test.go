@@ -118,3 +118,8 @@ func TestUnreadIsWritesSinceTheCheckpoint(t *testing.T) {
 	line := sample{at: time.Now(), prog: p}.line(time.Now(), 0)
 	assert.Contains(t, line, "unread tax 4 payment - fulfil - publish -")
 }
+
+func TestMillionOrdersCost(t *testing.T) {
+	assert.InDelta(t, 5.0, millionOrdersCost(20), 1e-9, "20 RU/order: 20 million RU at $0.25 per million")
+	assert.Zero(t, millionOrdersCost(0))
+}

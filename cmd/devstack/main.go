@@ -53,6 +53,7 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	faultsFile := fs.String("cosmos-faults", "", "JSON file of Cosmos DB faults to inject once the stack is up (see emulators/cosmos/README.md, Fault injection)")
 	hosts := fs.Int("hosts", envInt("HOSTS", 1), "Functions host instances; more than 1 runs each as its own funchost process behind one round-robin port; env HOSTS")
 	funcHost := fs.String("funchost", "", "the funchost binary for -hosts > 1 (default: next to this executable)")
+	busFaults := fs.Bool("servicebus-faults", false, "open the Service Bus emulator's fault control endpoint and print SERVICEBUS_CONTROL_URL (see emulators/servicebus/README.md)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,7 +72,7 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer stopReceiver()
 	st, err := devstack.Start(ctx, devstack.Options{AppDir: *app, DataDir: *data, FeedPollDelay: *poll, LeaseExpiration: *leaseExpiry, LogLevel: *logLevel, ServiceBus: *bus, Storage: *storage,
-		OTLPEndpoint: endpoint, HandlerSettings: prof.handlerSettings(), ServiceBusCPUProfileDir: prof.busDir, CosmosFaults: faults,
+		OTLPEndpoint: endpoint, HandlerSettings: prof.handlerSettings(), ServiceBusCPUProfileDir: prof.busDir, CosmosFaults: faults, ServiceBusFaultControl: *busFaults,
 		Hosts: *hosts, FuncHost: *funcHost,
 		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)), CosmosAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(*cosmosPort))})
 	if err != nil {
@@ -117,6 +118,9 @@ func banner(w io.Writer, st *devstack.Stack, data string) {
 		fmt.Fprintf(w, "INSTANCE=%s pid=%d url=%s\n", in.Name, in.PID, in.URL)
 	}
 	fmt.Fprintf(w, "COSMOS_ENDPOINT=%s\n", st.CosmosEndpoint())
+	if u := st.ServiceBusControlURL(); u != "" {
+		fmt.Fprintf(w, "SERVICEBUS_CONTROL_URL=%s\n", u)
+	}
 	settings := st.Settings()
 	keys := make([]string, 0, len(settings))
 	for k := range settings {

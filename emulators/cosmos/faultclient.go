@@ -39,6 +39,12 @@ func (c *FaultClient) Clear(ctx context.Context) error {
 	return c.ctl.call(ctx, http.MethodDelete, "faults", nil, http.StatusNoContent, nil)
 }
 
+// Charges returns the request units charged so far by container and operation.
+func (c *FaultClient) Charges(ctx context.Context) ([]ChargeTotal, error) {
+	var out []ChargeTotal
+	return out, c.ctl.call(ctx, http.MethodGet, "charges", nil, http.StatusOK, &out)
+}
+
 // Budgets returns the throughput budgets and what they throttled.
 func (c *FaultClient) Budgets(ctx context.Context) ([]BudgetStats, error) {
 	var out []BudgetStats

@@ -12,6 +12,7 @@ import (
 //	POST   /_emulator/faults   start the fault in the body; 201 with its state
 //	DELETE /_emulator/faults   end every fault
 //	GET    /_emulator/budgets  throughput budgets and what they throttled
+//	GET    /_emulator/charges  request units charged by container and operation (charges.go)
 func init() {
 	controlHandlers["GET faults"] = (*Server).controlListFaults
 	controlHandlers["POST faults"] = (*Server).controlInjectFault

@@ -57,6 +57,7 @@ type Server struct {
 	inflight  inflight
 	throttle  *throttler
 	faults    *faults
+	charges   charges
 	closeOnce sync.Once
 	closeErr  error
 }

@@ -214,6 +214,12 @@ func answeredCharge(h http.Header, err error) float64 {
 // metered runs a handler after the faults and the throughput budget let
 // the request through, and charges the budget what the request cost.
 func (s *Server) metered(w http.ResponseWriter, r *http.Request, rt route, h handlerFunc) error {
+	err := s.admitted(w, r, rt, h)
+	s.charges.add(rt.coll, operation(r, rt), answeredCharge(w.Header(), err))
+	return err
+}
+
+func (s *Server) admitted(w http.ResponseWriter, r *http.Request, rt route, h handlerFunc) error {
 	if s.faults.count.Load() > 0 {
 		if err := s.faults.inject(r.Context(), operation(r, rt), rt.coll); err != nil {
 			return err

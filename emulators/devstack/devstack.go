@@ -61,6 +61,9 @@ type Options struct {
 	// one round-robin port at Addr. 0 or 1 runs one host in this process.
 	Hosts    int
 	FuncHost string // the funchost binary for a fleet; default: next to this executable
+	// ServiceBusFaultControl opens the Service Bus emulator's control
+	// endpoint (sbemu.WithFaultControl); see Stack.ServiceBusControlURL.
+	ServiceBusFaultControl bool
 }
 
 // DefaultFeedPollDelay is the local stack's feedPollDelay for every trigger
@@ -77,7 +80,7 @@ const DefaultOrdersPartitions = 4
 // Stack is a running local stack.
 type Stack struct {
 	cosmos        *cosmos.Server
-	bus           *sbemu.Emulator
+	bus           *supervisedBus
 	busConnection string
 	host          *funchost.Host
 	fleet         *fleet
@@ -256,35 +259,6 @@ func prepare(ctx context.Context, connectionString string) error {
 	return store.Seed(ctx, items)
 }
 
-func (st *Stack) startServiceBus(ctx context.Context, o Options) error {
-	if o.ServiceBus != "" {
-		st.busConnection = o.ServiceBus
-		return nil
-	}
-	logw := io.Discard
-	var opts []sbemu.Option
-	if o.DataDir != "" {
-		if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
-			return err
-		}
-		f, err := os.OpenFile(filepath.Join(o.DataDir, "servicebus.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return err
-		}
-		logw = f
-		opts = append(opts, sbemu.WithDataDir(filepath.Join(o.DataDir, "servicebus")))
-	}
-	if o.ServiceBusCPUProfileDir != "" {
-		opts = append(opts, sbemu.WithCPUProfile(o.ServiceBusCPUProfileDir))
-	}
-	bus, err := sbemu.Start(ctx, o.RepoRoot, o.ServiceBusConfig, logw, opts...)
-	if err != nil {
-		return fmt.Errorf("start service bus emulator: %w", err)
-	}
-	st.bus, st.busConnection = bus, bus.ConnectionString()
-	return nil
-}
-
 // containerSettings maps each container's app setting to its name, as the
 // schema (the same definition the Bicep deploys) declares them.
 func containerSettings(schema cosmosstore.Schema) map[string]string {
@@ -336,7 +310,7 @@ func (st *Stack) Close() error {
 		errs = append(errs, st.fleet.close())
 	}
 	if st.bus != nil {
-		errs = append(errs, st.bus.Stop())
+		errs = append(errs, st.bus.stop())
 	}
 	errs = append(errs, st.stopStorage())
 	if st.cosmos != nil {

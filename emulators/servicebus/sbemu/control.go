@@ -65,10 +65,35 @@ type FaultReport struct {
 	Injected map[FaultKind]int // how often each kind was injected since start
 }
 
-var errNoControl = errors.New("service bus emulator: no control endpoint (start it WithFaultControl)")
+// Control is a client of an emulator's control endpoint, for an emulator
+// this process did not start (devstack prints SERVICEBUS_CONTROL_URL).
+type Control struct {
+	URL string // base URL, e.g. http://127.0.0.1:41234
+}
+
+// Control is the client of this emulator's control endpoint.
+func (e *Emulator) Control() Control { return Control{URL: e.controlURL} }
 
 // InjectFault puts f in force; a fault of the same kind replaces the one before.
 func (e *Emulator) InjectFault(ctx context.Context, f Fault) error {
+	return e.Control().InjectFault(ctx, f)
+}
+
+// ClearFaults ends every fault now.
+func (e *Emulator) ClearFaults(ctx context.Context) error { return e.Control().ClearFaults(ctx) }
+
+// Faults reports the faults in force and how many were injected.
+func (e *Emulator) Faults(ctx context.Context) (FaultReport, error) { return e.Control().Faults(ctx) }
+
+// Entities reports every entity by path (see Control.Entities).
+func (e *Emulator) Entities(ctx context.Context) (map[string]EntityStats, error) {
+	return e.Control().Entities(ctx)
+}
+
+var errNoControl = errors.New("service bus emulator: no control endpoint (start it WithFaultControl)")
+
+// InjectFault puts f in force; a fault of the same kind replaces the one before.
+func (c Control) InjectFault(ctx context.Context, f Fault) error {
 	w := wireFault{Kind: f.Kind, Seconds: f.For.Seconds(), Condition: f.Condition, Rate: f.Rate}
 	if f.Delay > 0 {
 		w.DelayMs = float64(f.Delay.Milliseconds())
@@ -77,21 +102,21 @@ func (e *Emulator) InjectFault(ctx context.Context, f Fault) error {
 	if err != nil {
 		return fmt.Errorf("encode fault: %w", err)
 	}
-	return e.control(ctx, http.MethodPost, body, http.StatusCreated, nil)
+	return c.control(ctx, http.MethodPost, body, http.StatusCreated, nil)
 }
 
 // ClearFaults ends every fault now.
-func (e *Emulator) ClearFaults(ctx context.Context) error {
-	return e.control(ctx, http.MethodDelete, nil, http.StatusNoContent, nil)
+func (c Control) ClearFaults(ctx context.Context) error {
+	return c.control(ctx, http.MethodDelete, nil, http.StatusNoContent, nil)
 }
 
 // Faults reports the faults in force and how many were injected.
-func (e *Emulator) Faults(ctx context.Context) (FaultReport, error) {
+func (c Control) Faults(ctx context.Context) (FaultReport, error) {
 	var resp struct {
 		Faults   []wireFault       `json:"faults"`
 		Injected map[FaultKind]int `json:"injected"`
 	}
-	if err := e.control(ctx, http.MethodGet, nil, http.StatusOK, &resp); err != nil {
+	if err := c.control(ctx, http.MethodGet, nil, http.StatusOK, &resp); err != nil {
 		return FaultReport{}, err
 	}
 	r := FaultReport{Injected: resp.Injected}
@@ -117,23 +142,23 @@ type EntityStats struct {
 
 // Entities reports every entity by path (queue, topic/Subscriptions/sub,
 // and their .../$DeadLetterQueue).
-func (e *Emulator) Entities(ctx context.Context) (map[string]EntityStats, error) {
+func (c Control) Entities(ctx context.Context) (map[string]EntityStats, error) {
 	var out map[string]EntityStats
-	if err := e.controlAt(ctx, "/entities", http.MethodGet, nil, http.StatusOK, &out); err != nil {
+	if err := c.controlAt(ctx, "/entities", http.MethodGet, nil, http.StatusOK, &out); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func (e *Emulator) control(ctx context.Context, method string, body []byte, want int, out any) error {
-	return e.controlAt(ctx, "/faults", method, body, want, out)
+func (c Control) control(ctx context.Context, method string, body []byte, want int, out any) error {
+	return c.controlAt(ctx, "/faults", method, body, want, out)
 }
 
-func (e *Emulator) controlAt(ctx context.Context, path, method string, body []byte, want int, out any) error {
-	if e.controlURL == "" {
+func (c Control) controlAt(ctx context.Context, path, method string, body []byte, want int, out any) error {
+	if c.URL == "" {
 		return errNoControl
 	}
-	url := e.controlURL + path
+	url := c.URL + path
 	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("control request: %w", err)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -44,6 +45,8 @@ type options struct {
 	dataDir    string
 	control    bool
 	cpuProfile string
+	port       int
+	ctlPort    int
 }
 
 // WithDataDir keeps the broker's state in dir (created if needed), so that
@@ -55,6 +58,15 @@ func WithDataDir(dir string) Option { return func(o *options) { o.dataDir = dir 
 // ClearFaults, Faults and Entities use. No fault is in force until one is
 // injected.
 func WithFaultControl() Option { return func(o *options) { o.control = true } }
+
+// WithPort has the broker listen on port instead of one the system picks,
+// so that a restart keeps the connection string its clients hold.
+func WithPort(port int) Option { return func(o *options) { o.port = port } }
+
+// WithControlPort is WithFaultControl on a fixed port.
+func WithControlPort(port int) Option {
+	return func(o *options) { o.control, o.ctlPort = true, port }
+}
 
 // WithCPUProfile has node write a V8 CPU profile (.cpuprofile, readable by
 // Chrome DevTools or `npx speedscope`) into dir when the emulator stops.
@@ -165,7 +177,7 @@ func nodeArgs(dir, config string, o options) ([]string, error) {
 	if o.cpuProfile != "" {
 		args = append(args, "--cpu-prof", "--cpu-prof-dir="+o.cpuProfile)
 	}
-	args = append(args, filepath.Join(dir, "src", "main.js"), "--port", "0", "--config", config, "--exit-when-stdin-closes")
+	args = append(args, filepath.Join(dir, "src", "main.js"), "--port", strconv.Itoa(o.port), "--config", config, "--exit-when-stdin-closes")
 	if o.dataDir != "" {
 		abs, err := filepath.Abs(o.dataDir)
 		if err != nil {
@@ -174,7 +186,7 @@ func nodeArgs(dir, config string, o options) ([]string, error) {
 		args = append(args, "--data-dir", abs)
 	}
 	if o.control {
-		args = append(args, "--control-port", "0")
+		args = append(args, "--control-port", strconv.Itoa(o.ctlPort))
 	}
 	return args, nil
 }
@@ -208,6 +220,9 @@ func (e *Emulator) ControlURL() string { return e.controlURL }
 
 // PID is the process id of the emulator's process group leader.
 func (e *Emulator) PID() int { return e.cmd.Process.Pid }
+
+// Done is closed when the emulator's process has exited, however it ended.
+func (e *Emulator) Done() <-chan struct{} { return e.done }
 
 // Stop sends SIGTERM to the process group, waits for it to exit, and sends
 // SIGKILL after 5 s.

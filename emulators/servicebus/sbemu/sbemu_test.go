@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -178,4 +180,42 @@ func TestStdoutWithControlPort(t *testing.T) {
 	require.Len(t, lines, 2, "stdout: %q", lines)
 	assert.Regexp(t, `^SERVICEBUS_CONTROL_URL=http://127\.0\.0\.1:\d+$`, lines[0])
 	assert.Regexp(t, `^SERVICEBUS_CONNECTION_STRING=Endpoint=sb://127\.0\.0\.1:\d+;`, lines[1])
+}
+
+// TestRestartOnTheSamePorts kills the emulator and starts it again on the
+// ports it had: the connection string and control URL stay the same.
+func TestRestartOnTheSamePorts(t *testing.T) {
+	root, err := sbemu.RepoRoot()
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	config := filepath.Join(root, "emulators", "servicebus", "config", "orderpipeline.json")
+	data := t.TempDir()
+	first, err := sbemu.Start(ctx, root, config, nil, sbemu.WithDataDir(data), sbemu.WithFaultControl())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = first.Stop() })
+	port, ctl := portOf(t, first.ConnectionString()), portOf(t, first.ControlURL())
+	require.NoError(t, first.Kill())
+	select {
+	case <-first.Done():
+	default:
+		require.Fail(t, "Done is closed once the process has exited")
+	}
+	second, err := sbemu.Start(ctx, root, config, nil, sbemu.WithDataDir(data), sbemu.WithPort(port), sbemu.WithControlPort(ctl))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = second.Stop() })
+	assert.Equal(t, first.ConnectionString(), second.ConnectionString())
+	assert.Equal(t, first.ControlURL(), second.ControlURL())
+	_, err = second.Entities(ctx)
+	require.NoError(t, err)
+}
+
+// portOf is the port in a connection string (sb://host:port;) or URL.
+func portOf(t *testing.T, s string) int {
+	t.Helper()
+	m := regexp.MustCompile(`127\.0\.0\.1:(\d+)`).FindStringSubmatch(s)
+	require.NotNil(t, m, s)
+	p, err := strconv.Atoi(m[1])
+	require.NoError(t, err)
+	return p
 }
