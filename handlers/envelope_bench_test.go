@@ -38,6 +38,19 @@ func BenchmarkDecodeInvocation(b *testing.B) {
 	}
 }
 
+// BenchmarkDecodeDocuments is the unwrapping and splitting of a batch of
+// 100 documents escaped twice, without the envelope around it.
+func BenchmarkDecodeDocuments(b *testing.B) {
+	raw := envelopeDocuments(b, bigEnvelope(b, 100))
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if docs, err := decodeDocuments(raw); err != nil || len(docs) != 100 {
+			b.Fatal(err, len(docs))
+		}
+	}
+}
+
 func BenchmarkStreams(b *testing.B) {
 	env := bigEnvelope(b, 100)
 	r := httptest.NewRequest("POST", "/ApplyTax", bytes.NewReader(env))
