@@ -10,7 +10,6 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/rs/zerolog"
-	"go.opentelemetry.io/otel/metric"
 
 	"github.com/ordersflow/orderpipeline/shared/deadletter"
 	"github.com/ordersflow/orderpipeline/shared/order"
@@ -100,7 +99,7 @@ func (s *Server) deadLetter(ctx context.Context, fn string, src deadLetterSource
 	if err := s.DeadLetters.PutDeadLetter(ctx, d); err != nil {
 		return fmt.Errorf("dead-letter %s: %w", d.ID, err)
 	}
-	s.tel.deadLetters.Add(ctx, 1, metric.WithAttributes(attrFunction.String(fn)))
+	s.tel.deadLetters.Add(ctx, 1, s.tel.attrs.of(attrFunction.String(fn)))
 	zerolog.Ctx(ctx).Error().Err(cause).Str("dead_letter_id", d.ID).Str("order_id", head.OrderID).Msg("document dead-lettered")
 	return nil
 }
