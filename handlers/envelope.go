@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -64,7 +65,9 @@ const maxEnvelope = 64 << 20
 // costs nothing; a document that fails it is dead-lettered as undecodable.
 func decodeInvocation(r *http.Request, name string) (invokeRequest, []json.RawMessage, error) {
 	var inv invokeRequest
-	body, err := readBody(r)
+	buf := scratchBuffer()
+	defer recycle(buf) // inv holds copies of what it needs of the body
+	body, err := readBody(r, buf)
 	if err == nil {
 		err = jsonv2.Unmarshal(body, &inv)
 	}
@@ -75,38 +78,68 @@ func decodeInvocation(r *http.Request, name string) (invokeRequest, []json.RawMe
 	return inv, docs, err
 }
 
-// readBody reads an envelope of at most maxEnvelope bytes into a buffer of
-// the size the host announced, so that a batch is not copied again and
-// again as a growing buffer fills.
-func readBody(r *http.Request) ([]byte, error) {
-	var buf bytes.Buffer
+// readBody reads an envelope of at most maxEnvelope bytes into buf, grown
+// once to the size the host announced, so that a batch is not copied again
+// and again as a growing buffer fills.
+func readBody(r *http.Request, buf *[]byte) ([]byte, error) {
+	b := bytes.NewBuffer((*buf)[:0])
 	if n := r.ContentLength; n > 0 && n <= maxEnvelope {
-		buf.Grow(int(n) + bytes.MinRead) // room to read EOF without growing
+		b.Grow(int(n) + bytes.MinRead) // room to read EOF without growing
 	}
-	_, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, maxEnvelope))
-	return buf.Bytes(), err
+	_, err := b.ReadFrom(http.MaxBytesReader(nil, r.Body, maxEnvelope))
+	*buf = b.Bytes()
+	return *buf, err
+}
+
+// scratch recycles the buffers an invocation's body is read and unwrapped
+// in: each is about as large as the batch (100 KB for 100 documents), and a
+// fresh one must be zeroed, which cost more than the unwrapping itself.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxScratch is the largest buffer kept for reuse; a larger batch's
+// buffers are left to the garbage collector.
+const maxScratch = 4 << 20
+
+func scratchBuffer() *[]byte { return scratch.Get().(*[]byte) }
+
+func recycle(bufs ...*[]byte) {
+	for _, b := range bufs {
+		if cap(*b) <= maxScratch {
+			*b = (*b)[:0]
+			scratch.Put(b)
+		}
+	}
 }
 
 // decodeDocuments unwraps the cosmosDBTrigger payload: the host sends the
 // document array as a JSON string (sometimes a string of a string), so
 // unwrap while the value is a JSON string, then split the array.
 //
-// Each level is unquoted straight into a buffer of its own, and the
-// documents are slices of the last one: no string is built per level and no
-// document is copied (BenchmarkDecodeDocuments). The decoder validates the
-// array as encoding/json/v2's Unmarshal would (syntax, UTF-8, duplicate
-// names), so what it accepts and refuses is unchanged.
+// Each level is unquoted straight into a scratch buffer, the last one is
+// copied out, and the documents are slices of that copy: no string is built
+// per level and no document is copied (BenchmarkDecodeDocuments). The
+// decoder validates the array as encoding/json/v2's Unmarshal would
+// (syntax, UTF-8, duplicate names), so what it accepts and refuses is
+// unchanged.
 func decodeDocuments(raw json.RawMessage) ([]json.RawMessage, error) {
+	bufs := [2]*[]byte{scratchBuffer(), scratchBuffer()}
+	defer recycle(bufs[:]...)
+	unwrapped := false
 	for i := 0; i < 4; i++ {
 		raw = bytes.TrimSpace(raw)
 		if len(raw) == 0 || raw[0] != '"' {
 			break
 		}
-		unquoted, err := jsontext.AppendUnquote(make([]byte, 0, len(raw)), raw)
+		buf := bufs[i%2] // the other one holds raw
+		unquoted, err := jsontext.AppendUnquote((*buf)[:0], raw)
+		*buf = unquoted
 		if err != nil {
 			return nil, fmt.Errorf("unwrap documents: %v: %w", err, order.ErrPermanent)
 		}
-		raw = unquoted
+		raw, unwrapped = unquoted, true
+	}
+	if unwrapped {
+		raw = bytes.Clone(raw) // the documents outlive the scratch buffers
 	}
 	docs, err := splitArray(raw)
 	if err != nil {
