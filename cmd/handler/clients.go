@@ -13,7 +13,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
-	"golang.org/x/net/http2"
 
 	"github.com/ordersflow/orderpipeline/shared/config"
 )
@@ -87,9 +86,7 @@ func cosmosHTTPClient() *http.Client {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12, Renegotiation: tls.RenegotiateFreelyAsClient},
-	}
-	if h2, err := http2.ConfigureTransports(t); err == nil {
-		h2.ReadIdleTimeout, h2.PingTimeout = 2*time.Second, time.Second
+		HTTP2:                 &http.HTTP2Config{SendPingTimeout: 2 * time.Second, PingTimeout: time.Second},
 	}
 	return &http.Client{Transport: t, Timeout: 65 * time.Second}
 }
