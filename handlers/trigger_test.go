@@ -225,4 +225,12 @@ func TestDecodedDocumentsSurviveTheNextInvocation(t *testing.T) {
 	}
 	assert.Equal(t, want, []string{string(first[0]), string(first[1])})
 	assert.JSONEq(t, `{"id":"a","orderId":"first"}`, want[0])
+
+	// an array sent as it is, not as a string: the documents point into the
+	// envelope's copy of it, not into the recycled body
+	plain := decode([]byte(`{"Data":{"documents":[{"id":"a","orderId":"first"}]},"Metadata":{}}`))
+	for range 8 {
+		decode([]byte(`{"Data":{"documents":[{"id":"x"}]},"Metadata":{}}`))
+	}
+	assert.JSONEq(t, `{"id":"a","orderId":"first"}`, string(plain[0]))
 }
