@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"sync"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/ordersflow/orderpipeline/shared/order"
 )
@@ -62,31 +65,120 @@ const maxEnvelope = 64 << 20
 // costs nothing; a document that fails it is dead-lettered as undecodable.
 func decodeInvocation(r *http.Request, name string) (invokeRequest, []json.RawMessage, error) {
 	var inv invokeRequest
-	if err := jsonv2.UnmarshalRead(http.MaxBytesReader(nil, r.Body, maxEnvelope), &inv); err != nil {
+	buf := scratchBuffer()
+	defer recycle(buf) // inv holds copies of what it needs of the body
+	body, err := readBody(r, buf)
+	if err == nil {
+		err = jsonv2.Unmarshal(body, &inv)
+	}
+	if err != nil {
 		return inv, nil, fmt.Errorf("decode invocation envelope: %v: %w", err, order.ErrPermanent)
 	}
 	docs, err := decodeDocuments(inv.Data[name])
 	return inv, docs, err
 }
 
+// readBody reads an envelope of at most maxEnvelope bytes into buf, grown
+// once to the size the host announced, so that a batch is not copied again
+// and again as a growing buffer fills.
+func readBody(r *http.Request, buf *[]byte) ([]byte, error) {
+	b := bytes.NewBuffer((*buf)[:0])
+	if n := r.ContentLength; n > 0 && n <= maxEnvelope {
+		b.Grow(int(n) + bytes.MinRead) // room to read EOF without growing
+	}
+	_, err := b.ReadFrom(http.MaxBytesReader(nil, r.Body, maxEnvelope))
+	*buf = b.Bytes()
+	return *buf, err
+}
+
+// scratch recycles the buffers an invocation's body is read and unwrapped
+// in: each is about as large as the batch (100 KB for 100 documents), and a
+// fresh one must be zeroed, which cost more than the unwrapping itself.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxScratch is the largest buffer kept for reuse; a larger batch's
+// buffers are left to the garbage collector.
+const maxScratch = 4 << 20
+
+func scratchBuffer() *[]byte { return scratch.Get().(*[]byte) }
+
+func recycle(bufs ...*[]byte) {
+	for _, b := range bufs {
+		if cap(*b) <= maxScratch {
+			*b = (*b)[:0]
+			scratch.Put(b)
+		}
+	}
+}
+
 // decodeDocuments unwraps the cosmosDBTrigger payload: the host sends the
 // document array as a JSON string (sometimes a string of a string), so
 // unwrap while the value is a JSON string, then split the array.
+//
+// Each level is unquoted straight into a scratch buffer, the last one is
+// copied out, and the documents are slices of that copy: no string is built
+// per level and no document is copied (BenchmarkDecodeDocuments). The
+// decoder validates the array as encoding/json/v2's Unmarshal would
+// (syntax, UTF-8, duplicate names), so what it accepts and refuses is
+// unchanged.
 func decodeDocuments(raw json.RawMessage) ([]json.RawMessage, error) {
+	bufs := [2]*[]byte{scratchBuffer(), scratchBuffer()}
+	defer recycle(bufs[:]...)
+	unwrapped := false
 	for i := 0; i < 4; i++ {
 		raw = bytes.TrimSpace(raw)
 		if len(raw) == 0 || raw[0] != '"' {
 			break
 		}
-		var s string
-		if err := jsonv2.Unmarshal(raw, &s); err != nil {
+		buf := bufs[i%2] // the other one holds raw
+		unquoted, err := jsontext.AppendUnquote((*buf)[:0], raw)
+		*buf = unquoted
+		if err != nil {
 			return nil, fmt.Errorf("unwrap documents: %v: %w", err, order.ErrPermanent)
 		}
-		raw = json.RawMessage(s)
+		raw, unwrapped = unquoted, true
 	}
-	var docs []json.RawMessage
-	if err := jsonv2.Unmarshal(raw, &docs); err != nil {
+	if unwrapped {
+		raw = bytes.Clone(raw) // the documents outlive the scratch buffers
+	}
+	docs, err := splitArray(raw)
+	if err != nil {
 		return nil, fmt.Errorf("decode documents array: %v: %w", err, order.ErrPermanent)
 	}
 	return docs, nil
+}
+
+// splitArray returns the elements of the JSON array in raw as slices of
+// raw; null is no elements.
+func splitArray(raw []byte) ([]json.RawMessage, error) {
+	dec := jsontext.NewDecoder(bytes.NewBuffer(raw)) // parses raw in place
+	switch tok, err := dec.ReadToken(); {
+	case err != nil:
+		return nil, err
+	case tok.Kind() == 'n':
+		return nil, endOfInput(dec)
+	case tok.Kind() != '[':
+		return nil, fmt.Errorf("want an array, not %v", tok.Kind())
+	}
+	var docs []json.RawMessage
+	for dec.PeekKind() != ']' {
+		v, err := dec.ReadValue()
+		if err != nil {
+			return nil, err
+		}
+		end := int(dec.InputOffset())
+		docs = append(docs, json.RawMessage(raw[end-len(v):end:end]))
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return nil, err
+	}
+	return docs, endOfInput(dec)
+}
+
+// endOfInput fails if anything but white space follows the value read.
+func endOfInput(dec *jsontext.Decoder) error {
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return fmt.Errorf("data after the array at byte %d", dec.InputOffset())
+	}
+	return nil
 }

@@ -346,7 +346,8 @@ type fixture struct {
 
 var testNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
-func newFixture(t *testing.T) *fixture {
+// newFixture is a server on fakes; with, if given, changes its dependencies.
+func newFixture(t *testing.T, with ...func(*Deps)) *fixture {
 	t.Helper()
 	items, err := catalog.Demo()
 	require.NoError(t, err)
@@ -358,8 +359,12 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f := &fixture{store: newMemOrders(), gw: &fakeGateway{}, stock: newMemStock(initial), pub: &fakePublisher{},
 		dead: newMemDeadLetters(), keys: &memIdempotency{records: map[string]order.IdempotencyRecord{}}}
-	f.srv, err = New(Deps{Orders: f.store, Placements: f.store, History: f.store, Catalog: memCatalog{items}, Tax: rates, Gateway: f.gw, Stock: f.stock,
-		Publisher: f.pub, DeadLetters: f.dead, Idempotency: f.keys, Log: zerolog.Nop(), Now: func() time.Time { return testNow }})
+	deps := Deps{Orders: f.store, Placements: f.store, History: f.store, Catalog: memCatalog{items}, Tax: rates, Gateway: f.gw, Stock: f.stock,
+		Publisher: f.pub, DeadLetters: f.dead, Idempotency: f.keys, Log: zerolog.Nop(), Now: func() time.Time { return testNow }}
+	for _, w := range with {
+		w(&deps)
+	}
+	f.srv, err = New(deps)
 	require.NoError(t, err)
 	return f
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/rs/zerolog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
@@ -65,7 +64,7 @@ func (s *stats) total() float64 {
 func ObserveCharge(ctx context.Context, op string, ru float32) {
 	if st, ok := ctx.Value(statsKey{}).(*stats); ok {
 		st.add(ru)
-		st.tel.requestUnits.Add(ctx, float64(ru), metric.WithAttributes(attrFunction.String(st.fn), attrOperation.String(op)))
+		st.tel.requestUnits.Add(ctx, float64(ru), st.tel.attrs.of(attrFunction.String(st.fn), attrOperation.String(op)))
 	}
 	zerolog.Ctx(ctx).Debug().Str("op", op).Float32("ru", ru).Msg("cosmos call")
 }
@@ -142,7 +141,7 @@ func (s *Server) serverSpan(fn string, next http.Handler) http.Handler {
 			span.SetStatus(codes.Error, http.StatusText(rec.status))
 		}
 		if fn == "Checkout" {
-			s.tel.placed.Add(ctx, 1, metric.WithAttributes(attrOutcome.String(outcome(rec.status)), attrStatusCode.Int(rec.status)))
+			s.tel.placed.Add(ctx, 1, s.tel.attrs.of(attrOutcome.String(outcome(rec.status)), attrStatusCode.Int(rec.status)))
 		}
 	})
 }

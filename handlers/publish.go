@@ -8,7 +8,6 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/ordersflow/orderpipeline/shared/order"
@@ -83,7 +82,7 @@ func (s *Server) publish(ctx context.Context, rc *RetryContext, events []order.E
 	began := time.Now()
 	err := s.Publisher.Publish(ctx, events)
 	outcome := outcomeOf(err)
-	s.tel.publishLatency.Record(ctx, time.Since(began).Seconds(), metric.WithAttributes(attrOutcome.String(outcome)))
+	s.tel.publishLatency.Record(ctx, time.Since(began).Seconds(), s.tel.attrs.of(attrOutcome.String(outcome)))
 	span.SetAttributes(attrOutcome.String(outcome))
 	if err != nil {
 		span.RecordError(err)

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"regexp"
 
-	"go.opentelemetry.io/otel/metric"
-
 	"github.com/ordersflow/orderpipeline/shared/catalog"
 	"github.com/ordersflow/orderpipeline/shared/order"
 )
@@ -88,7 +86,7 @@ func (s *Server) replayDeadLetter(w http.ResponseWriter, r *http.Request) error 
 	if err := s.DeadLetters.DeleteDeadLetter(ctx, d.ID); err != nil {
 		return err
 	}
-	s.tel.replayed.Add(ctx, 1, metric.WithAttributes(attrFunction.String(d.Function)))
+	s.tel.replayed.Add(ctx, 1, s.tel.attrs.of(attrFunction.String(d.Function)))
 	writeJSON(w, "application/json", http.StatusOK, map[string]string{"id": d.ID, "function": d.Function, "outcome": "replayed"})
 	return nil
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -47,6 +48,26 @@ type telemetry struct {
 	deadLetters    metric.Int64Counter
 	replayed       metric.Int64Counter
 	publishLatency metric.Float64Histogram
+
+	attrs attrCache
+}
+
+// attrCache holds the attribute sets measurements are recorded with, one per
+// combination of values (functions, operations, outcomes: a few dozen).
+// metric.WithAttributes sorts and hashes its attributes into a new set on
+// every call, which on every Cosmos DB call cost more than the instrument,
+// a no-op unless OTLP export is on.
+type attrCache struct{ sets sync.Map } // [2]attribute.KeyValue → metric.MeasurementOption
+
+// of is metric.WithAttributes(kvs...) for one or two attributes.
+func (c *attrCache) of(kvs ...attribute.KeyValue) metric.MeasurementOption {
+	var key [2]attribute.KeyValue
+	copy(key[:], kvs)
+	if opt, ok := c.sets.Load(key); ok {
+		return opt.(metric.MeasurementOption)
+	}
+	opt, _ := c.sets.LoadOrStore(key, metric.WithAttributes(key[:min(len(kvs), len(key))]...))
+	return opt.(metric.MeasurementOption)
 }
 
 func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider) (*telemetry, error) {
@@ -118,12 +139,12 @@ func (s *Server) traced(fn string, rc *RetryContext, run func(context.Context, o
 		st := childStats(ctx)
 		ctx = withStats(ctx, st)
 		began := time.Now()
-		s.tel.stageLag.Record(ctx, began.Sub(ev.At).Seconds(), metric.WithAttributes(attrFunction.String(fn)))
+		s.tel.stageLag.Record(ctx, began.Sub(ev.At).Seconds(), s.tel.attrs.of(attrFunction.String(fn)))
 		err := run(ctx, ev)
 		outcome := outcomeOf(err)
 		span.SetAttributes(attrCharge.Float64(st.total()), attrOutcome.String(outcome))
 		s.tel.stageDuration.Record(ctx, time.Since(began).Seconds(),
-			metric.WithAttributes(attrFunction.String(fn), attrOutcome.String(outcome)))
+			s.tel.attrs.of(attrFunction.String(fn), attrOutcome.String(outcome)))
 		if err != nil {
 			span.RecordError(err)
 			span.SetStatus(codes.Error, outcome)

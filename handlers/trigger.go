@@ -10,7 +10,6 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/rs/zerolog"
-	"go.opentelemetry.io/otel/metric"
 
 	"github.com/ordersflow/orderpipeline/shared/deadletter"
 	"github.com/ordersflow/orderpipeline/shared/order"
@@ -100,7 +99,7 @@ func (s *Server) deadLetter(ctx context.Context, fn string, src deadLetterSource
 	if err := s.DeadLetters.PutDeadLetter(ctx, d); err != nil {
 		return fmt.Errorf("dead-letter %s: %w", d.ID, err)
 	}
-	s.tel.deadLetters.Add(ctx, 1, metric.WithAttributes(attrFunction.String(fn)))
+	s.tel.deadLetters.Add(ctx, 1, s.tel.attrs.of(attrFunction.String(fn)))
 	zerolog.Ctx(ctx).Error().Err(cause).Str("dead_letter_id", d.ID).Str("order_id", head.OrderID).Msg("document dead-lettered")
 	return nil
 }
@@ -129,9 +128,9 @@ type docHead struct {
 	OrderID string          `json:"orderId"`
 }
 
-func headOf(doc json.RawMessage) (docHead, error) {
+func headOf(doc json.RawMessage, opts ...jsonv2.Options) (docHead, error) {
 	var head docHead
-	if err := jsonv2.Unmarshal(doc, &head); err != nil {
+	if err := jsonv2.Unmarshal(doc, &head, opts...); err != nil {
 		return head, fmt.Errorf("decode change feed document: %v: %w", err, order.ErrPermanent)
 	}
 	return head, nil
@@ -144,17 +143,17 @@ func eventOf(doc json.RawMessage, types ...order.EventType) (order.Event, bool, 
 	if err != nil {
 		return order.Event{}, false, err
 	}
-	return eventFrom(doc, head, types...)
+	return eventFrom(doc, head, types)
 }
 
 // eventFrom decodes doc, whose head is read already, if it is an event of
 // one of the given types.
-func eventFrom(doc json.RawMessage, head docHead, types ...order.EventType) (order.Event, bool, error) {
+func eventFrom(doc json.RawMessage, head docHead, types []order.EventType, opts ...jsonv2.Options) (order.Event, bool, error) {
 	var ev order.Event
 	if head.Kind != order.KindEvent || !slices.Contains(types, head.Type) {
 		return ev, false, nil
 	}
-	if err := jsonv2.Unmarshal(doc, &ev); err != nil {
+	if err := jsonv2.Unmarshal(doc, &ev, opts...); err != nil {
 		return ev, false, fmt.Errorf("decode change feed document: %v: %w", err, order.ErrPermanent)
 	}
 	if ev.OrderID == "" || ev.Seq < 1 {

@@ -1,10 +1,12 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 
@@ -204,4 +206,31 @@ func TestDecodeDocumentsUnwrapsEveryEncoding(t *testing.T) {
 	}
 	_, err := decodeDocuments(json.RawMessage(`"not json"`))
 	assert.ErrorIs(t, err, order.ErrPermanent)
+}
+
+// TestDecodedDocumentsSurviveTheNextInvocation: an invocation's body and
+// unwrappings are read into recycled buffers; the documents it returns must
+// not change when the next invocation reuses them.
+func TestDecodedDocumentsSurviveTheNextInvocation(t *testing.T) {
+	decode := func(env []byte) []json.RawMessage {
+		r := httptest.NewRequest(http.MethodPost, "/ApplyTax", bytes.NewReader(env))
+		_, docs, err := decodeInvocation(r, documentsBinding)
+		require.NoError(t, err)
+		return docs
+	}
+	first := decode(envelopeFor(t, nil, map[string]string{"id": "a", "orderId": "first"}, map[string]string{"id": "b"}))
+	want := []string{string(first[0]), string(first[1])}
+	for range 8 { // the pool may hand back any of its buffers, which hold the first batch's bytes unless overwritten
+		decode(envelopeFor(t, nil, map[string]string{"id": "x"}, map[string]string{"id": "y"}))
+	}
+	assert.Equal(t, want, []string{string(first[0]), string(first[1])})
+	assert.JSONEq(t, `{"id":"a","orderId":"first"}`, want[0])
+
+	// an array sent as it is, not as a string: the documents point into the
+	// envelope's copy of it, not into the recycled body
+	plain := decode([]byte(`{"Data":{"documents":[{"id":"a","orderId":"first"}]},"Metadata":{}}`))
+	for range 8 {
+		decode([]byte(`{"Data":{"documents":[{"id":"x"}]},"Metadata":{}}`))
+	}
+	assert.JSONEq(t, `{"id":"a","orderId":"first"}`, string(plain[0]))
 }

@@ -2,7 +2,12 @@ package main
 
 import (
 	"context"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -79,4 +84,45 @@ func TestCosmosClientDoesNotSleepThroughALongRetryAfter(t *testing.T) {
 	status, tries := retriesAgainst(t, cosmos.Fault{Status: http.StatusTooManyRequests, RetryAfter: cosmos.Duration(30 * time.Second)}, appClient(t))
 	assert.Equal(t, http.StatusTooManyRequests, status)
 	assert.Equal(t, int64(1), tries, "a retry-after over 2 s goes back to the caller, whose host retries later")
+}
+
+// TestCosmosHTTPClientKeepsItsConnections: after a burst of calls in
+// flight at once, as many calls again reuse those connections instead of
+// dialling new ones (the SDK's default client keeps only 100 idle).
+func TestCosmosHTTPClientKeepsItsConnections(t *testing.T) {
+	const inFlight = 200
+	var dialled atomic.Int64
+	var arrived sync.WaitGroup
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/burst" {
+			arrived.Done()
+			arrived.Wait() // every call of the burst holds its connection at once
+		}
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			dialled.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	client := cosmosHTTPClient()
+	burst := func(path string) {
+		var done sync.WaitGroup
+		for range inFlight {
+			done.Go(func() {
+				resp, err := client.Get(srv.URL + path)
+				if assert.NoError(t, err) {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					_ = resp.Body.Close()
+				}
+			})
+		}
+		done.Wait()
+	}
+	arrived.Add(inFlight)
+	burst("/burst")
+	require.Equal(t, int64(inFlight), dialled.Load(), "the burst needs a connection per call")
+	burst("/again")
+	assert.Equal(t, int64(inFlight), dialled.Load(), "the second round dials nothing")
 }

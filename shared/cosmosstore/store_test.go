@@ -102,6 +102,15 @@ func TestCatalogAndProducts(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got, 1)
 	assert.Equal(t, int64(1250), got["MUG-CLASSIC"].Price)
+	for _, skus := range [][]string{{"MUG-CLASSIC"}, {"NOPE"}, {"NO/PE"}, {"MUG-CLASSIC?x"}, {".."}} {
+		one, err := s.Products(ctx, skus)
+		require.NoError(t, err, skus)
+		if skus[0] == "MUG-CLASSIC" {
+			assert.Equal(t, map[string]catalog.Product{"MUG-CLASSIC": got["MUG-CLASSIC"]}, one, "one SKU is one point read")
+			continue
+		}
+		assert.Empty(t, one, "an unknown SKU is absent, whatever its characters: %q", skus)
+	}
 	list, err := s.Catalog(ctx)
 	require.NoError(t, err)
 	demo, _ := catalog.Demo()

@@ -143,6 +143,33 @@ func TestSaga(t *testing.T) {
 	}
 }
 
+// TestRecordFoldsWhatApplyDecodes: Record folds its payload into the
+// order as it is; a replica that applies the stored event (its data as
+// JSON) must end in the same state.
+func TestRecordFoldsWhatApplyDecodes(t *testing.T) {
+	steps := []struct {
+		t    EventType
+		data any
+	}{
+		{TaxApplied, TaxData{Jurisdiction: "US-CA", Lines: []LineTax{{SKU: "MUG", Rate: "0.0725", Tax: 181}, {SKU: "BOOK", Rate: "0", Tax: 0}}, Tax: 181}},
+		{PaymentCaptured, PaymentData{PaymentID: "pay_1", Amount: 6680, Currency: "USD"}},
+		{OrderFulfilled, FulfilledData{Reservations: []Reservation{{SKU: "MUG", Quantity: 2}}}},
+	}
+	recorded, placedEv, err := Place(validRequest(), products(), Placement{ID: "ord_1", CorrelationID: "corr", At: at})
+	require.NoError(t, err)
+	replica := Order{ID: recorded.ID, CorrelationID: recorded.CorrelationID, PaymentToken: recorded.PaymentToken, RequestHash: recorded.RequestHash}
+	require.NoError(t, replica.Apply(placedEv))
+	assert.Equal(t, recorded, replica, "OrderPlaced")
+	for i, s := range steps {
+		ev, err := recorded.Record(s.t, s.data, at.Add(time.Duration(i+1)*time.Second))
+		require.NoError(t, err)
+		require.NoError(t, replica.Apply(ev))
+		assert.Equal(t, recorded, replica, s.t)
+	}
+	assert.Equal(t, StatusFulfilled, replica.Status)
+	assert.Equal(t, "pay_1", replica.PaymentID)
+}
+
 func TestTaxAppliedSetsLineTaxAndTotal(t *testing.T) {
 	o := placed(t)
 	_, err := o.Record(TaxApplied, TaxData{Lines: []LineTax{{SKU: "MUG", Rate: "0.0725", Tax: 181}, {SKU: "BOOK", Rate: "0", Tax: 0}}, Tax: 181}, at)
@@ -217,4 +244,25 @@ func TestHashTellsRequestsApart(t *testing.T) {
 	assert.Equal(t, a.Hash(), b.Hash())
 	b.Lines[0].Quantity = 3
 	assert.NotEqual(t, a.Hash(), b.Hash())
+}
+
+// BenchmarkSaga is a checkout's Place and the stages' Records of one order.
+func BenchmarkSaga(b *testing.B) {
+	tax := TaxData{Jurisdiction: "US-CA", Lines: []LineTax{{SKU: "MUG", Rate: "0.0725", Tax: 181}, {SKU: "BOOK", Rate: "0", Tax: 0}}, Tax: 181}
+	pay := PaymentData{PaymentID: "pay_1", Amount: 6680, Currency: "USD"}
+	b.ReportAllocs()
+	for b.Loop() {
+		o, _, err := Place(validRequest(), products(), Placement{ID: "ord_1", CorrelationID: "corr", At: at})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, e := range []struct {
+			t    EventType
+			data any
+		}{{TaxApplied, tax}, {PaymentCaptured, pay}, {OrderFulfilled, FulfilledData{}}} {
+			if _, err := o.Record(e.t, e.data, at); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 }
