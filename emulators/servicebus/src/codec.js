@@ -31,6 +31,26 @@ function sectionCode(s) {
   }
 }
 
+// The fields of the header and properties sections, in list order (AMQP 1.0
+// §3.2.1, §3.2.4), as rhea names them.
+const HEADER_FIELDS = ['durable', 'priority', 'ttl', 'first_acquirer', 'delivery_count'];
+const PROPERTY_FIELDS = ['message_id', 'user_id', 'to', 'subject', 'reply_to', 'correlation_id', 'content_type',
+  'content_encoding', 'absolute_expiry_time', 'creation_time', 'group_id', 'group_sequence', 'reply_to_group_id'];
+
+// fields turns a described list section, already read, into an object of its
+// present fields' plain values: what rhea's message decoder makes of it,
+// without reading the section a second time.
+function fields(s, names) {
+  const out = {};
+  const items = s.value || [];
+  const n = Math.min(names.length, items.length);
+  for (let i = 0; i < n; i++) {
+    const v = types.unwrap(items[i]);
+    if (v !== undefined && v !== null) out[names[i]] = v;
+  }
+  return out;
+}
+
 // typedPairs turns an encoded map into [keyTyped, valueTyped] pairs keyed by the
 // key's plain value.
 function typedPairs(mapTyped) {
@@ -56,14 +76,14 @@ function parse(buf) {
     const code = sectionCode(s);
     const raw = buf.subarray(start, r.position);
     if (code === HEADER) {
-      m.header = decode(raw);
+      m.header = fields(s, HEADER_FIELDS);
     } else if (code === DELIVERY_ANNOTATIONS) {
       // delivery annotations are hop-by-hop: dropped
     } else if (code === MESSAGE_ANNOTATIONS) {
       m.annotations = typedPairs(s);
     } else if (code === PROPERTIES) {
       m.propsRaw = raw;
-      m.properties = decode(raw);
+      m.properties = fields(s, PROPERTY_FIELDS);
     } else if (code === APPLICATION_PROPERTIES) {
       m.appRaw = raw;
     } else {
