@@ -95,14 +95,41 @@ function parse(buf) {
   return m;
 }
 
+// valueEnd is the offset just past the encoded value whose constructor is
+// at pos, found without decoding it: the typecode's high nibble says how the
+// value's size is written (AMQP 1.0 §1.2: fixed widths 0 to 16 bytes, or a
+// 1- or 4-byte size before variable, compound and array values).
+function valueEnd(buf, pos) {
+  const code = buf[pos];
+  let end;
+  switch (code >> 4) {
+    case 0x4: end = pos + 1; break;
+    case 0x5: end = pos + 2; break;
+    case 0x6: end = pos + 3; break;
+    case 0x7: end = pos + 5; break;
+    case 0x8: end = pos + 9; break;
+    case 0x9: end = pos + 17; break;
+    case 0xa: case 0xc: case 0xe: end = pos + 2 + buf.readUInt8(pos + 1); break;
+    case 0xb: case 0xd: case 0xf: end = pos + 5 + buf.readUInt32BE(pos + 1); break;
+    default: throw new Error(`message: no AMQP type code 0x${Number(code).toString(16)} at byte ${pos}`);
+  }
+  if (end > buf.length) throw new Error(`message: value at byte ${pos} ends after the message`);
+  return end;
+}
+
 // parseBatch returns the encoded messages inside a batch envelope
-// (message format 0x80013700: one data section per message).
+// (message format 0x80013700: one data section per message). The other
+// sections of the envelope (the SDK copies the first message's properties
+// and application properties there) are skipped, not decoded.
 function parseBatch(buf) {
   const r = new types.Reader(buf);
   const out = [];
   while (r.remaining()) {
-    const s = r.read();
-    if (sectionCode(s) === DATA) out.push(s.value);
+    if (buf[r.position] !== 0x00) throw new Error(`message: section at byte ${r.position} is not described`);
+    r.position++;
+    const code = sectionCode({ descriptor: r.read() });
+    if (code === DATA) out.push(r.read().value);
+    else r.position = valueEnd(buf, r.position);
   }
   return out;
 }
