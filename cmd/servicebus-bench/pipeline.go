@@ -39,6 +39,8 @@ func measurePipeline(ctx context.Context, cfg config, mode string, opts []sbemu.
 	}
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	// the control endpoint tells, at the end, what the subscriptions hold
+	opts = append(append([]sbemu.Option{}, opts...), sbemu.WithFaultControl())
 	emu, err := sbemu.Start(startCtx, root, filepath.Join(root, "emulators", "servicebus", "config", "orderpipeline.json"), logWriter(cfg), opts...)
 	if err != nil {
 		return err
@@ -78,6 +80,29 @@ func measurePipeline(ctx context.Context, cfg config, mode string, opts []sbemu.
 	fmt.Printf("%s publish (pipeline): %6d orders of %d events in %6.2fs = %7.0f orders/s; emulator CPU %6.2f s = %.3f ms/order\n",
 		mode, cfg.orders, cfg.events, elapsed.Seconds(), float64(cfg.orders)/elapsed.Seconds(),
 		(after - before).Seconds(), float64((after-before).Microseconds())/1000/float64(cfg.orders))
+	return checkDelivered(ctx, emu, (cfg.orders+1)*cfg.events)
+}
+
+// checkDelivered fails unless every subscription of the topic holds want
+// messages: each event published, once.
+func checkDelivered(ctx context.Context, emu *sbemu.Emulator, want int) error {
+	stats, err := emu.Entities(ctx)
+	if err != nil {
+		return fmt.Errorf("emulator entities: %w", err)
+	}
+	subs := 0
+	for path, st := range stats {
+		if !strings.HasPrefix(path, pipelineTopic+"/Subscriptions/") || strings.HasSuffix(path, "/$DeadLetterQueue") {
+			continue
+		}
+		subs++
+		if st.Messages != want {
+			return fmt.Errorf("%s holds %d messages, want %d", path, st.Messages, want)
+		}
+	}
+	if subs == 0 {
+		return fmt.Errorf("no subscriptions of %s in the emulator", pipelineTopic)
+	}
 	return nil
 }
 
