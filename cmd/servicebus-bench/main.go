@@ -4,6 +4,14 @@
 //
 //	go run ./cmd/servicebus-bench [-messages 100000] [-receivers 8] [-modes memory,durable] [-connection-string ...]
 //
+// With -pattern pipeline it publishes orders instead, the way the pipeline's
+// PublishEvents does (one batch of CloudEvents per order, one session id per
+// order, to the order-events topic of the pipeline's config, whose two
+// subscriptions nobody receives from during a load), and reports orders/s
+// and the emulator's CPU time per order:
+//
+//	go run ./cmd/servicebus-bench -pattern pipeline [-orders 3000] [-clients 64] [-events 4] [-modes durable]
+//
 // Without -connection-string it starts the emulator itself for each mode
 // (needs `npm --prefix emulators/servicebus ci` first): in memory, and
 // durable on a temporary data directory; and stops it when done.
@@ -39,6 +47,11 @@ type config struct {
 	connStr   string
 	modes     string
 	verbose   bool
+	pattern   string
+	orders    int
+	clients   int
+	events    int
+	cpuProf   string
 }
 
 func main() {
@@ -52,6 +65,11 @@ func main() {
 	flag.StringVar(&cfg.connStr, "connection-string", "", "use a running emulator instead of starting one")
 	flag.StringVar(&cfg.modes, "modes", "memory,durable", "emulator modes to measure, in order: memory, durable (with a data directory)")
 	flag.BoolVar(&cfg.verbose, "v", false, "forward emulator logs to stderr")
+	flag.StringVar(&cfg.pattern, "pattern", "queue", "queue: batched sends then PeekLock receivers; pipeline: PublishEvents' batches to the pipeline's topic")
+	flag.IntVar(&cfg.orders, "orders", 3000, "pipeline: orders to publish")
+	flag.IntVar(&cfg.clients, "clients", 64, "pipeline: orders published at once")
+	flag.IntVar(&cfg.events, "events", 4, "pipeline: events (messages) per order")
+	flag.StringVar(&cfg.cpuProf, "cpu-prof", "", "write the emulator's node CPU profile (.cpuprofile) into this directory when it stops")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -65,6 +83,25 @@ func main() {
 func realMain(ctx context.Context, cfg config) error {
 	if cfg.messages <= 0 || cfg.receivers <= 0 || cfg.senders <= 0 || cfg.settlers <= 0 {
 		return errors.New("-messages, -receivers, -senders and -settlers must be positive")
+	}
+	switch cfg.pattern {
+	case "queue":
+	case "pipeline":
+		if cfg.orders <= 0 || cfg.clients <= 0 || cfg.events <= 0 {
+			return errors.New("-orders, -clients and -events must be positive")
+		}
+		if cfg.connStr != "" {
+			return errors.New("-pattern pipeline starts its own emulator (to measure its CPU time): no -connection-string")
+		}
+		fmt.Printf("servicebus-bench: pipeline pattern, %d orders of %d events, %d at once\n", cfg.orders, cfg.events, cfg.clients)
+		for _, mode := range strings.Split(cfg.modes, ",") {
+			if err := measureMode(ctx, cfg, strings.TrimSpace(mode)); err != nil {
+				return err
+			}
+		}
+		return nil
+	default:
+		return fmt.Errorf("-pattern: unknown pattern %q (queue, pipeline)", cfg.pattern)
 	}
 	fmt.Printf("servicebus-bench: %d messages of %d bytes, %d batch senders, %d receivers (%d completions in flight each)\n",
 		cfg.messages, cfg.size, cfg.senders, cfg.receivers, cfg.settlers)
@@ -93,6 +130,12 @@ func measureMode(ctx context.Context, cfg config, mode string) error {
 		opts = append(opts, sbemu.WithDataDir(dir))
 	default:
 		return fmt.Errorf("-modes: unknown mode %q (memory, durable)", mode)
+	}
+	if cfg.cpuProf != "" {
+		opts = append(opts, sbemu.WithCPUProfile(cfg.cpuProf))
+	}
+	if cfg.pattern == "pipeline" {
+		return measurePipeline(ctx, cfg, mode, opts)
 	}
 	emu, err := startEmulator(ctx, cfg, opts...)
 	if err != nil {
@@ -146,13 +189,16 @@ func startEmulator(ctx context.Context, cfg config, opts ...sbemu.Option) (*sbem
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		return nil, fmt.Errorf("write config: %w", err)
 	}
-	var logw io.Writer = io.Discard
-	if cfg.verbose {
-		logw = os.Stderr
-	}
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	return sbemu.Start(startCtx, root, path, logw, opts...)
+	return sbemu.Start(startCtx, root, path, logWriter(cfg), opts...)
+}
+
+func logWriter(cfg config) io.Writer {
+	if cfg.verbose {
+		return os.Stderr
+	}
+	return io.Discard
 }
 
 // sendAll sends cfg.messages messages in full batches from cfg.senders senders.

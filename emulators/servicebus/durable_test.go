@@ -304,3 +304,57 @@ func TestCorruptDataDirStopsStartup(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, logs.String(), "open data dir")
 }
+
+// v1Store is a data directory as the emulator's schema version 1 left it:
+// the duplicate-detection history keyed by (entity, id) with an index on
+// time, holding one id of a queue and one of a topic, and the queue's last
+// sequence number.
+const v1Store = `
+const Database = require('better-sqlite3');
+const db = new Database(process.argv[1] + '/servicebus.db');
+db.pragma('journal_mode = WAL');
+db.exec(` + "`" + `
+CREATE TABLE messages (entity TEXT NOT NULL, seq INTEGER NOT NULL, raw BLOB NOT NULL, app BLOB, session_id TEXT,
+  state TEXT NOT NULL, enqueued_at INTEGER NOT NULL, ttl_ms INTEGER, expires_at INTEGER, delivery_count INTEGER NOT NULL,
+  scheduled_at INTEGER NOT NULL, PRIMARY KEY (entity, seq));
+CREATE TABLE sequences (entity TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE sessions (entity TEXT NOT NULL, id TEXT NOT NULL, state BLOB NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (entity, id));
+CREATE TABLE dedupe (entity TEXT NOT NULL, id TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (entity, id));
+CREATE INDEX dedupe_at ON dedupe (entity, at);
+PRAGMA user_version = 1;
+` + "`" + `);
+const remember = db.prepare('INSERT INTO dedupe (entity, id, at) VALUES (?, ?, ?)');
+remember.run('dedupe', 'order-1:OrderPlaced', Date.now());
+remember.run('dedupe-topic', 'order-1:TaxApplied', Date.now());
+db.prepare('INSERT INTO sequences (entity, seq) VALUES (?, ?)').run('dedupe', 41);
+db.close();
+`
+
+func TestVersion1DataDirIsMigrated(t *testing.T) {
+	root, err := sbemu.RepoRoot()
+	require.NoError(t, err)
+	b := &durableBroker{t: t, config: writeConfig(t, testConfig()), dir: t.TempDir()}
+	node := exec.Command("node", "-e", v1Store, b.dir)
+	node.Dir = filepath.Join(root, "emulators", "servicebus")
+	out, err := node.CombinedOutput()
+	require.NoError(t, err, "write a version 1 store: %s", out)
+	b.start()
+	t.Cleanup(func() { b.stop() })
+
+	send(t, b.client, "dedupe",
+		&azservicebus.Message{Body: []byte("dup"), MessageID: to.Ptr("order-1:OrderPlaced")},
+		&azservicebus.Message{Body: []byte("two"), MessageID: to.Ptr("order-2:OrderPlaced")})
+	send(t, b.client, "dedupe-topic",
+		&azservicebus.Message{Body: []byte("event-dup"), MessageID: to.Ptr("order-1:TaxApplied")},
+		&azservicebus.Message{Body: []byte("event-2"), MessageID: to.Ptr("order-2:TaxApplied")})
+	got := peekAll(t, newReceiver(t, b.client, "dedupe", nil))
+	assert.Equal(t, []string{"two"}, bodies(got), "the id remembered by version 1 is still a duplicate")
+	require.Len(t, got, 1)
+	assert.EqualValues(t, 42, *got[0].SequenceNumber, "sequence numbers go on from version 1's")
+	assert.Equal(t, []string{"event-2"}, bodies(peekAll(t, subReceiver(t, b.client, "dedupe-topic", "all", nil))))
+
+	b.crash()
+	send(t, b.client, "dedupe", &azservicebus.Message{Body: []byte("dup-again"), MessageID: to.Ptr("order-2:OrderPlaced")})
+	assert.Equal(t, []string{"two"}, bodies(peekAll(t, newReceiver(t, b.client, "dedupe", nil))),
+		"ids remembered after the migration survive a crash")
+}

@@ -156,6 +156,27 @@ func TestSessions(t *testing.T) {
 		require.Error(t, sr.CompleteMessage(ctx, m, nil))
 	})
 
+	t.Run("a lapsed session lock is taken back though nobody asks for the session", func(t *testing.T) {
+		// Other sessions, never locked, are there too: the sweep must still
+		// find the one whose lock lapsed.
+		send(t, c, "sessions", sessionMsg("idle-1", "i-1"), sessionMsg("idle-2", "i-2"), sessionMsg("lapsing", "l-1"))
+		sr, err := c.AcceptSessionForQueue(ctxFor(t), "sessions", "lapsing", nil)
+		require.NoError(t, err)
+		defer sr.Close(context.Background())
+		receiveN(t, sr, 1)
+		receivers := func() int {
+			stats, err := emu.Entities(ctxFor(t))
+			require.NoError(t, err)
+			return stats["sessions"].Receivers
+		}
+		require.Equal(t, 1, receivers())
+		require.Eventually(t, func() bool { return receivers() == 0 }, liveness, 100*time.Millisecond,
+			"the broker drops the session receiver once its 2 s lock lapses")
+		stats, err := emu.Entities(ctxFor(t))
+		require.NoError(t, err)
+		assert.Equal(t, 0, stats["sessions"].Locked, "its message is no longer locked")
+	})
+
 	t.Run("receive and delete on a session", func(t *testing.T) {
 		send(t, c, "sessions", sessionMsg("rad", "rad-1"), sessionMsg("rad", "rad-2"))
 		sr, err := c.AcceptSessionForQueue(ctxFor(t), "sessions", "rad", &azservicebus.SessionReceiverOptions{ReceiveMode: azservicebus.ReceiveModeReceiveAndDelete})

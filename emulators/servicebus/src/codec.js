@@ -31,6 +31,26 @@ function sectionCode(s) {
   }
 }
 
+// The fields of the header and properties sections, in list order (AMQP 1.0
+// §3.2.1, §3.2.4), as rhea names them.
+const HEADER_FIELDS = ['durable', 'priority', 'ttl', 'first_acquirer', 'delivery_count'];
+const PROPERTY_FIELDS = ['message_id', 'user_id', 'to', 'subject', 'reply_to', 'correlation_id', 'content_type',
+  'content_encoding', 'absolute_expiry_time', 'creation_time', 'group_id', 'group_sequence', 'reply_to_group_id'];
+
+// fields turns a described list section, already read, into an object of its
+// present fields' plain values: what rhea's message decoder makes of it,
+// without reading the section a second time.
+function fields(s, names) {
+  const out = {};
+  const items = s.value || [];
+  const n = Math.min(names.length, items.length);
+  for (let i = 0; i < n; i++) {
+    const v = types.unwrap(items[i]);
+    if (v !== undefined && v !== null) out[names[i]] = v;
+  }
+  return out;
+}
+
 // typedPairs turns an encoded map into [keyTyped, valueTyped] pairs keyed by the
 // key's plain value.
 function typedPairs(mapTyped) {
@@ -42,7 +62,11 @@ function typedPairs(mapTyped) {
   return out;
 }
 
-// parse decodes one encoded message into the parts the broker needs.
+// parse decodes one encoded message into the parts the broker needs. The
+// header, message annotations and properties are decoded; the application
+// properties are kept as bytes (walked, so that a malformed map is refused
+// here, but not decoded), and the body is not read past its first
+// constructor.
 function parse(buf) {
   const r = new types.Reader(buf);
   const m = {
@@ -52,21 +76,20 @@ function parse(buf) {
   let bodyStart = -1;
   while (r.remaining()) {
     const start = r.position;
-    const s = r.read();
-    const code = sectionCode(s);
-    const raw = buf.subarray(start, r.position);
+    const code = readDescriptor(r);
     if (code === HEADER) {
-      m.header = decode(raw);
-    } else if (code === DELIVERY_ANNOTATIONS) {
-      // delivery annotations are hop-by-hop: dropped
+      m.header = fields(r.read(), HEADER_FIELDS);
     } else if (code === MESSAGE_ANNOTATIONS) {
-      m.annotations = typedPairs(s);
+      m.annotations = typedPairs(r.read());
     } else if (code === PROPERTIES) {
-      m.propsRaw = raw;
-      m.properties = decode(raw);
-    } else if (code === APPLICATION_PROPERTIES) {
-      m.appRaw = raw;
+      m.properties = fields(r.read(), PROPERTY_FIELDS);
+      m.propsRaw = buf.subarray(start, r.position);
+    } else if (code === APPLICATION_PROPERTIES || code === DELIVERY_ANNOTATIONS) {
+      // delivery annotations are hop-by-hop: dropped
+      r.position = compoundEnd(buf, r.position);
+      if (code === APPLICATION_PROPERTIES) m.appRaw = buf.subarray(start, r.position);
     } else {
+      valueEnd(buf, r.position); // the body starts with a whole value
       bodyStart = start;
       break;
     }
@@ -75,14 +98,66 @@ function parse(buf) {
   return m;
 }
 
+// readDescriptor reads the descriptor of the section at r's position and
+// returns the section's code, leaving r at the section's value.
+function readDescriptor(r) {
+  if (r.buffer[r.position] !== 0x00) throw new Error('message section is not described');
+  r.position++;
+  return sectionCode({ descriptor: r.read() });
+}
+
+// valueEnd is the offset just past the encoded value whose constructor is
+// at pos, found without decoding it: the typecode's high nibble says how the
+// value's size is written (AMQP 1.0 §1.2: fixed widths 0 to 16 bytes, or a
+// 1- or 4-byte size before variable, compound and array values).
+function valueEnd(buf, pos) {
+  const code = buf[pos];
+  if (code === 0x00) return valueEnd(buf, valueEnd(buf, pos + 1)); // described: its descriptor, then its value
+  let end;
+  switch (code >> 4) {
+    case 0x4: end = pos + 1; break;
+    case 0x5: end = pos + 2; break;
+    case 0x6: end = pos + 3; break;
+    case 0x7: end = pos + 5; break;
+    case 0x8: end = pos + 9; break;
+    case 0x9: end = pos + 17; break;
+    case 0xa: case 0xc: case 0xe: end = pos + 2 + buf.readUInt8(pos + 1); break;
+    case 0xb: case 0xd: case 0xf: end = pos + 5 + buf.readUInt32BE(pos + 1); break;
+    default: throw new Error(`message: no AMQP type code 0x${Number(code).toString(16)} at byte ${pos}`);
+  }
+  if (end > buf.length) throw new Error(`message: value at byte ${pos} ends after the message`);
+  return end;
+}
+
+// compoundEnd is valueEnd for a value whose list or map items (and theirs)
+// are walked too: a compound value whose items do not add up to its size is
+// refused, as when it was decoded.
+function compoundEnd(buf, pos) {
+  const end = valueEnd(buf, pos);
+  const category = buf[pos] & 0xf0;
+  if (category !== 0xc0 && category !== 0xd0) return end;
+  const wide = category === 0xd0;
+  const count = wide ? buf.readUInt32BE(pos + 5) : buf.readUInt8(pos + 2);
+  let p = pos + (wide ? 9 : 3);
+  for (let i = 0; i < count; i++) {
+    if (buf[p] === 0x00) p = compoundEnd(buf, p + 1); // a described item: its descriptor, then its value
+    p = compoundEnd(buf, p);
+  }
+  if (p !== end) throw new Error(`message: the items of the value at byte ${pos} do not fill its ${end - pos} bytes`);
+  return end;
+}
+
 // parseBatch returns the encoded messages inside a batch envelope
-// (message format 0x80013700: one data section per message).
+// (message format 0x80013700: one data section per message). The other
+// sections of the envelope (the SDK copies the first message's properties
+// and application properties there) are skipped, not decoded.
 function parseBatch(buf) {
   const r = new types.Reader(buf);
   const out = [];
   while (r.remaining()) {
-    const s = r.read();
-    if (sectionCode(s) === DATA) out.push(s.value);
+    const code = readDescriptor(r);
+    if (code === DATA) out.push(r.read().value);
+    else r.position = valueEnd(buf, r.position);
   }
   return out;
 }

@@ -67,6 +67,7 @@ class Entity {
     this.available = new Heap(bySeq);
     this.expiry = new Heap(byExpiry);
     this.sessions = new Map();
+    this.lockedSessions = new Set(); // sessions with an owner: what sweep checks
     this.locks = new Map(); // lock hex -> msg, in lock order
     this.consumers = [];
     this.sessionWaiters = [];
@@ -474,6 +475,7 @@ class Entity {
     if (i >= 0) this.consumers.splice(i, 1);
     if (c.session && c.session.owner === c) {
       c.session.owner = null;
+      this.lockedSessions.delete(c.session);
       c.session.lockedUntil = 0;
       // a closed session receiver gives its locked messages back
       for (const msg of [...this.locks.values()]) {
@@ -573,7 +575,9 @@ class Entity {
       this.expiry.rebuild((m) => m.state !== 'gone');
     }
     if (this.requiresSession) {
-      for (const s of this.sessions.values()) {
+      // only sessions with an owner can expire: the others (one per order
+      // ever sent, in the pipeline) are not walked every 50 ms
+      for (const s of [...this.lockedSessions]) {
         if (s.owner && s.lockedUntil <= now) {
           const c = s.owner;
           this.removeConsumer(c);
@@ -612,6 +616,7 @@ class Entity {
       old.lost(sessionLockLost(s.id));
     }
     s.owner = c;
+    this.lockedSessions.add(s);
     s.lockedUntil = now + this.props.lockDurationMs;
     c.session = s;
     return s;

@@ -13,7 +13,21 @@
 const fs = require('fs');
 const path = require('path');
 
-const SCHEMA_VERSION = 1;
+// Version 2 keys the duplicate-detection history by time (see DEDUPE); a
+// version 1 database is migrated when it is opened.
+const SCHEMA_VERSION = 2;
+
+// The duplicate-detection history is only ever read whole (at start-up, in
+// time order) and pruned by age: the broker looks ids up in memory. Keyed by
+// (entity, at, id), a new id is appended at the end of one b-tree, where a
+// key of (entity, id) put every random message id on a page of its own and
+// wrote it to the WAL at each commit. An id remembered again later has two
+// rows until the older one is pruned; loading in time order keeps the newer.
+const DEDUPE = `CREATE TABLE IF NOT EXISTS dedupe (
+  entity TEXT NOT NULL, at INTEGER NOT NULL, id TEXT NOT NULL,
+  PRIMARY KEY (entity, at, id)
+) WITHOUT ROWID;
+`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -35,11 +49,15 @@ CREATE TABLE IF NOT EXISTS sessions (
   entity TEXT NOT NULL, id TEXT NOT NULL, state BLOB NOT NULL, updated_at INTEGER NOT NULL,
   PRIMARY KEY (entity, id)
 );
-CREATE TABLE IF NOT EXISTS dedupe (
-  entity TEXT NOT NULL, id TEXT NOT NULL, at INTEGER NOT NULL,
-  PRIMARY KEY (entity, id)
-);
-CREATE INDEX IF NOT EXISTS dedupe_at ON dedupe (entity, at);
+${DEDUPE}`;
+
+// MIGRATE_V1 moves a version 1 duplicate-detection history (keyed by
+// entity and id, with an index on time) into the version 2 table.
+const MIGRATE_V1 = `
+ALTER TABLE dedupe RENAME TO dedupe_v1;
+${DEDUPE}
+INSERT OR IGNORE INTO dedupe (entity, at, id) SELECT entity, at, id FROM dedupe_v1;
+DROP TABLE dedupe_v1;
 `;
 
 // finite maps Infinity (no expiry) to NULL and back.
@@ -91,11 +109,14 @@ class SqliteStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     const version = this.db.pragma('user_version', { simple: true });
-    if (version !== 0 && version !== SCHEMA_VERSION) {
-      throw new Error(`${this.file}: schema version ${version}, this emulator knows ${SCHEMA_VERSION}`);
+    if (version !== 0 && version !== 1 && version !== SCHEMA_VERSION) {
+      throw new Error(`${this.file}: schema version ${version}, this emulator knows 1 to ${SCHEMA_VERSION}`);
     }
-    this.db.exec(SCHEMA);
-    this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    this.db.transaction(() => {
+      if (version === 1) this.db.exec(MIGRATE_V1);
+      this.db.exec(SCHEMA);
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
     this.fatal = fatal;
     this.serialize = serialize;
     this.log = log;
@@ -123,7 +144,7 @@ class SqliteStore {
       sequence: db.prepare('INSERT OR REPLACE INTO sequences (entity, seq) VALUES (?, ?)'),
       saveSession: db.prepare('INSERT OR REPLACE INTO sessions (entity, id, state, updated_at) VALUES (?, ?, ?, ?)'),
       deleteSession: db.prepare('DELETE FROM sessions WHERE entity = ? AND id = ?'),
-      remember: db.prepare('INSERT OR REPLACE INTO dedupe (entity, id, at) VALUES (?, ?, ?)'),
+      remember: db.prepare('INSERT OR IGNORE INTO dedupe (entity, at, id) VALUES (?, ?, ?)'),
       forget: db.prepare('DELETE FROM dedupe WHERE entity = ? AND at < ?'),
     };
   }
@@ -177,7 +198,10 @@ class SqliteStore {
   }
 
   insert(msg) {
-    this.run(this.stmt.insert, msg.entity.path, msg.seq, this.serialize(msg.parsed), msg.appRaw || null,
+    // app holds the application properties only where they differ from
+    // those inside raw (a dead letter's reason, properties to modify)
+    const app = msg.appRaw === msg.parsed.appRaw ? null : msg.appRaw;
+    this.run(this.stmt.insert, msg.entity.path, msg.seq, this.serialize(msg.parsed), app || null,
       msg.sessionId === null || msg.sessionId === undefined ? null : String(msg.sessionId), persistedState(msg),
       msg.enqueuedAt, finite(msg.ttlMs), finite(msg.expiresAt), msg.deliveryCount, msg.scheduledAt || 0);
   }
@@ -207,7 +231,7 @@ class SqliteStore {
   }
 
   remember(entity, id, at) {
-    this.run(this.stmt.remember, entity, id, at);
+    this.run(this.stmt.remember, entity, at, id);
   }
 
   forget(entity, before) {
