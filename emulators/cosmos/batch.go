@@ -55,15 +55,15 @@ func (b batchOperation) toItemOp() itemOp {
 	op := itemOp{kind: b.OperationType, id: b.ID, ifMatch: b.IfMatch}
 	switch b.OperationType {
 	case "Create", "Upsert", "Replace":
-		v, id, err := decodeItem(b.ResourceBody)
+		it, err := decodeItem(b.ResourceBody)
 		if err != nil {
 			op.invalid = err.(*apiError)
 			return op
 		}
-		if b.OperationType == "Replace" && id != b.ID {
-			op.invalid = errBadRequest("The id in the body (%q) does not match the operation's id (%q).", id, b.ID)
+		if b.OperationType == "Replace" && it.id != b.ID {
+			op.invalid = errBadRequest("The id in the body (%q) does not match the operation's id (%q).", it.id, b.ID)
 		}
-		op.id, op.value = id, v
+		op.id, op.item = it.id, it
 	case "Patch":
 		op.patch, op.invalid = decodePatch(b.ResourceBody)
 	case "Delete", "Read":

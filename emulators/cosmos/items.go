@@ -29,7 +29,7 @@ func isTrue(v string) bool { return strings.EqualFold(v, "true") }
 
 // partitionKey returns the request's partition key header; when it is
 // absent, fallback (the body) supplies it, else the request is invalid.
-func partitionKey(r *http.Request, c *container, fallback map[string]any) (pkey, error) {
+func partitionKey(r *http.Request, c *container, fallback *item) (pkey, error) {
 	pk, ok, err := parsePKHeaderFor(r.Header.Get(hdrPartitionKey), c.pk)
 	switch {
 	case err != nil:
@@ -37,7 +37,7 @@ func partitionKey(r *http.Request, c *container, fallback map[string]any) (pkey,
 	case ok:
 		return pk, nil
 	case fallback != nil:
-		return c.pk.pkeyOf(fallback), nil
+		return c.pk.pkeyOfItem(fallback), nil
 	}
 	return pkey{}, errBadRequest("PartitionKey value must be supplied for this operation.")
 }
@@ -51,18 +51,18 @@ func (s *Server) writeItem(w http.ResponseWriter, r *http.Request, rt route, kin
 	if err != nil {
 		return err
 	}
-	v, id, err := decodeItem(body)
+	it, err := decodeItem(body)
 	if err != nil {
 		return err
 	}
-	pk, err := partitionKey(r, c, v)
+	pk, err := partitionKey(r, c, it)
 	if err != nil {
 		return err
 	}
-	if kind == "Replace" && id != rt.id {
-		return errBadRequest("The id in the body (%q) does not match the id in the request (%q).", id, rt.id)
+	if kind == "Replace" && it.id != rt.id {
+		return errBadRequest("The id in the body (%q) does not match the id in the request (%q).", it.id, rt.id)
 	}
-	op := itemOp{kind: kind, id: id, value: v, ifMatch: r.Header.Get("If-Match")}
+	op := itemOp{kind: kind, id: it.id, item: it, ifMatch: r.Header.Get("If-Match")}
 	return s.executeOne(w, r, c, pk, op)
 }
 

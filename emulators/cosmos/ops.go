@@ -12,8 +12,8 @@ import (
 type itemOp struct {
 	kind    string // Create, Replace, Upsert, Delete, Read, Patch
 	id      string
-	value   map[string]any // Create, Replace, Upsert
-	patch   *patchSpec     // Patch
+	item    *item      // Create, Replace, Upsert
+	patch   *patchSpec // Patch
 	ifMatch string
 	invalid *apiError // set when the operation could not be decoded
 }
@@ -102,8 +102,8 @@ func (s *stage) set(key string, d *document) {
 }
 
 // put writes a new version of an item with the given rid ("" = new item).
-func (s *stage) put(v map[string]any, id, rid string) (*document, *apiError) {
-	if got := s.c.pk.keyOf(v); got != s.pk.key {
+func (s *stage) put(it *item, id, rid string) (*document, *apiError) {
+	if got := s.c.pk.keyOfItem(it); got != s.pk.key {
 		return nil, errBadRequest("PartitionKey extracted from document doesn't match the one specified in the header.")
 	}
 	s.lsn++
@@ -112,9 +112,9 @@ func (s *stage) put(v map[string]any, id, rid string) (*document, *apiError) {
 	}
 	d := &document{id: id, pk: s.pk.key, epk: s.pk.epk, rid: rid, lsn: s.lsn, etag: itemETag(s.c.num, s.lsn),
 		ts: s.now.Unix(), atNs: s.now.UnixNano()}
-	if err := seal(v, d, s.c.self()+"docs/"+rid+"/"); err != nil {
+	if err := seal(it, d, s.c.self()+"docs/"+rid+"/"); err != nil {
 		s.lsn--
-		return nil, err.(*apiError)
+		return nil, err
 	}
 	s.set(d.key(), d)
 	return d, nil

@@ -67,6 +67,41 @@ func (d pkDef) pkeyOf(doc map[string]any) pkey {
 	return pkey{key: canonicalKey(values), epk: d.effectivePK(values)}
 }
 
+// keyOfItem is keyOf of an item to be written.
+func (d pkDef) keyOfItem(it *item) string {
+	return canonicalKey(d.valuesOfItem(it))
+}
+
+// pkeyOfItem is pkeyOf of an item to be written.
+func (d pkDef) pkeyOfItem(it *item) pkey {
+	values := d.valuesOfItem(it)
+	return pkey{key: canonicalKey(values), epk: d.effectivePK(values)}
+}
+
+// valuesOfItem reads the partition key values of an item; of an encoded
+// one, it decodes only the members the paths start at.
+func (d pkDef) valuesOfItem(it *item) []any {
+	if it.value != nil {
+		return d.valuesOf(it.value)
+	}
+	values := make([]any, len(d.paths))
+	for i, path := range d.paths {
+		values[i] = undefinedValue
+		enc, ok := it.member(path[0])
+		if !ok {
+			continue
+		}
+		var top any
+		if len(enc) > 1 && enc[0] == '"' && plainString(enc) {
+			top = string(enc[1 : len(enc)-1])
+		} else if err := json.Unmarshal(enc, &top); err != nil {
+			continue
+		}
+		values[i] = lookupIn(top, path[1:])
+	}
+	return values
+}
+
 func (d pkDef) valuesOf(doc map[string]any) []any {
 	values := make([]any, len(d.paths))
 	for i, path := range d.paths {
@@ -83,7 +118,10 @@ func (d pkDef) pkeyFromKey(key string) pkey {
 }
 
 func lookupPath(doc map[string]any, path []string) any {
-	var cur any = doc
+	return lookupIn(doc, path)
+}
+
+func lookupIn(cur any, path []string) any {
 	for _, name := range path {
 		obj, ok := cur.(map[string]any)
 		if !ok {
