@@ -3,7 +3,11 @@ package cosmos
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 const maxBatchOperations = 100
@@ -33,8 +37,8 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, rt route) error {
 	if err != nil {
 		return err
 	}
-	var raw []batchOperation
-	if err := decodeJSON(r, &raw); err != nil {
+	raw, err := decodeBatch(r)
+	if err != nil {
 		return err
 	}
 	if len(raw) == 0 || len(raw) > maxBatchOperations {
@@ -49,6 +53,24 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, rt route) error {
 		return err
 	}
 	return writeBatch(w, ops, results, strings.Contains(r.Header.Get(hdrPrefer), "return=minimal"))
+}
+
+// decodeBatch decodes a batch request body with the faster decoder of
+// go-json-experiment under encoding/json's semantics; a body it refuses
+// goes through encoding/json for the error's wording.
+func decodeBatch(r *http.Request) ([]batchOperation, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	var raw []batchOperation
+	if jsonv2.Unmarshal(body, &raw, jsonv1.DefaultOptionsV1()) == nil {
+		return raw, nil
+	}
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return nil, errBadRequest("The request body is not valid JSON: %v.", err)
+	}
+	return raw, nil
 }
 
 func (b batchOperation) toItemOp() itemOp {
@@ -74,21 +96,50 @@ func (b batchOperation) toItemOp() itemOp {
 }
 
 func writeBatch(w http.ResponseWriter, ops []itemOp, results []opResult, minimal bool) error {
-	out := make([]batchResult, len(results))
+	body := make([]byte, 0, batchResponseSize(results))
+	body = append(body, '[')
 	status, total := http.StatusOK, 0.0
 	for i, res := range results {
-		out[i] = toBatchResult(ops[i].kind == "Read", res, minimal)
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = toBatchResult(ops[i].kind == "Read", res, minimal).append(body)
 		total += res.ru
 		if res.err != nil {
 			status = http.StatusMultiStatus
 		}
 	}
-	body, err := json.Marshal(out)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, status, formatRU(total), body)
+	writeJSON(w, status, formatRU(total), append(body, ']'))
 	return nil
+}
+
+func batchResponseSize(results []opResult) int {
+	n := 2
+	for _, res := range results {
+		n += 128
+		if res.doc != nil {
+			n += len(res.doc.body)
+		}
+	}
+	return n
+}
+
+// append encodes the result as encoding/json encodes a batchResult; the
+// resource body is already encoded as encoding/json encodes it.
+func (b batchResult) append(out []byte) []byte {
+	out = append(out, `{"statusCode":`...)
+	out = strconv.AppendInt(out, int64(b.StatusCode), 10)
+	out = append(out, `,"requestCharge":`...)
+	out = appendFloat(out, b.RequestCharge)
+	if b.ETag != "" {
+		out = append(out, `,"eTag":`...)
+		out = appendString(out, b.ETag)
+	}
+	if len(b.ResourceBody) > 0 {
+		out = append(out, `,"resourceBody":`...)
+		out = append(out, b.ResourceBody...)
+	}
+	return append(out, '}')
 }
 
 func toBatchResult(read bool, res opResult, minimal bool) batchResult {

@@ -1,0 +1,74 @@
+package cosmos
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestBatchBodiesDecodeAsEncodingJSONDoes holds decodeBatch to
+// encoding/json's reading of batch bodies, odd ones included, and to its
+// errors.
+func TestBatchBodiesDecodeAsEncodingJSONDoes(t *testing.T) {
+	for _, body := range []string{
+		`[{"operationType":"Create","resourceBody":{"id":"a","pk":"p"}}]`,
+		`[{"OPERATIONTYPE":"Replace","Id":"a","ifmatch":"\"e\"","resourceBody":{"id":"a"}}]`,
+		`[{"operationType":"Create","operationType":"Upsert","id":null,"extra":[1,2],"resourceBody":null}]`,
+		`[{"operationType":"Create","id":"` + "\xff" + `","resourceBody":{"id":"a"}}]`,
+		`[{"operationType":"Read","id":"a"},{"operationType":"Delete","id":"b","ifMatch":"*"}]`,
+		`[]`,
+		`{"operationType":"Create"}`,
+		`[{"operationType":7}]`,
+		`[{"operationType":"Create",}]`,
+		`not json`,
+	} {
+		t.Run(body, func(t *testing.T) {
+			var want []batchOperation
+			wantErr := json.Unmarshal([]byte(body), &want)
+			got, err := decodeBatch(httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body)))
+			if wantErr != nil {
+				require.Error(t, err)
+				assert.Equal(t, errBadRequest("The request body is not valid JSON: %v.", wantErr).Error(), err.Error())
+				return
+			}
+			require.NoError(t, err)
+			require.Len(t, got, len(want))
+			for i := range want {
+				assert.Equal(t, want[i].OperationType, got[i].OperationType)
+				assert.Equal(t, want[i].ID, got[i].ID)
+				assert.Equal(t, want[i].IfMatch, got[i].IfMatch)
+				assert.Equal(t, string(want[i].ResourceBody), string(got[i].ResourceBody))
+			}
+		})
+	}
+}
+
+// TestBatchResponseEncodesAsEncodingJSONDoes holds writeBatch's body to
+// json.Marshal of the results.
+func TestBatchResponseEncodesAsEncodingJSONDoes(t *testing.T) {
+	doc := &document{etag: `"00000001-0000-0000-0000-00000000002a"`, body: []byte(`{"id":"a","s":"\u003c\u0026"}`)}
+	ops := []itemOp{{kind: "Create"}, {kind: "Read"}, {kind: "Delete"}, {kind: "Replace"}}
+	for _, minimal := range []bool{false, true} {
+		results := []opResult{
+			{status: http.StatusCreated, doc: doc, ru: 4.95},
+			{status: http.StatusOK, doc: doc, ru: 1},
+			{status: http.StatusNoContent, ru: 1.0 / 3},
+			{status: http.StatusFailedDependency, err: newError(http.StatusFailedDependency, "x"), ru: 1e-7},
+		}
+		want := make([]batchResult, len(results))
+		for i, res := range results {
+			want[i] = toBatchResult(ops[i].kind == "Read", res, minimal)
+		}
+		wantBody, err := json.Marshal(want)
+		require.NoError(t, err)
+		w := httptest.NewRecorder()
+		require.NoError(t, writeBatch(w, ops, results, minimal))
+		assert.Equal(t, string(wantBody), w.Body.String())
+		assert.Equal(t, http.StatusMultiStatus, w.Code)
+	}
+}
