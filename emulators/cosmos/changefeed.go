@@ -30,7 +30,7 @@ func (s *Server) changeFeed(w http.ResponseWriter, r *http.Request, rt route) er
 		return err
 	}
 	h := w.Header()
-	h.Set("etag", `"`+strconv.FormatUint(page.next, 10)+`"`)
+	h.Set("Etag", `"`+strconv.FormatUint(page.next, 10)+`"`)
 	h.Set(hdrLSN, strconv.FormatUint(page.next, 10))
 	if len(page.docs) == 0 {
 		writeJSON(w, http.StatusNotModified, formatRU(changeFeedRU(0, 0)), nil)

@@ -130,7 +130,7 @@ func (s *Server) readItem(w http.ResponseWriter, r *http.Request, rt route) erro
 		return chargeFailure(err)
 	}
 	if inm := r.Header.Get("If-None-Match"); inm != "" && (inm == "*" || inm == d.etag) {
-		w.Header().Set("etag", d.etag)
+		w.Header().Set("Etag", d.etag)
 		writeJSON(w, http.StatusNotModified, formatRU(failedOpRU), nil)
 		return nil
 	}
@@ -147,7 +147,7 @@ func writeItem(w http.ResponseWriter, status int, d *document, rangeID string, l
 		writeJSON(w, status, formatRU(ru), nil)
 		return
 	}
-	h.Set("etag", d.etag)
+	h.Set("Etag", d.etag)
 	h.Set(hdrLSN, strconv.FormatUint(d.lsn, 10))
 	var body []byte
 	if !minimal {
