@@ -7,20 +7,47 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 )
 
 // authenticator verifies master-key signatures: HMAC-SHA256 over
 // "verb\nresourceType\nresourceLink\ndate\n\n" with the account key.
 type authenticator struct {
 	key []byte
+
+	mu     sync.Mutex
+	signed map[string]string // payload → signature, for recent payloads
 }
+
+// maxSigned bounds the signatures kept. An SDK signs with the date to the
+// second, so the requests of one second on one resource share a payload:
+// most requests find their signature here instead of computing an HMAC.
+const maxSigned = 4096
 
 func newAuthenticator(key string) (*authenticator, error) {
 	b, err := base64.StdEncoding.DecodeString(key)
 	if err != nil {
 		return nil, err
 	}
-	return &authenticator{key: b}, nil
+	return &authenticator{key: b, signed: map[string]string{}}, nil
+}
+
+// expected is the signature of payload, from the recent ones or computed.
+func (a *authenticator) expected(payload string) string {
+	a.mu.Lock()
+	sig, ok := a.signed[payload]
+	a.mu.Unlock()
+	if ok {
+		return sig
+	}
+	sig = a.sign(payload)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.signed) >= maxSigned {
+		clear(a.signed)
+	}
+	a.signed[payload] = sig
+	return sig
 }
 
 func (a *authenticator) verify(r *http.Request, rt route) error {
@@ -38,7 +65,7 @@ func (a *authenticator) verify(r *http.Request, rt route) error {
 	}
 	payload := strings.ToLower(r.Method) + "\n" + strings.ToLower(rt.resourceType) + "\n" +
 		rt.resourceLink + "\n" + strings.ToLower(date) + "\n\n"
-	if !hmac.Equal([]byte(sig), []byte(a.sign(payload))) {
+	if !hmac.Equal([]byte(sig), []byte(a.expected(payload))) {
 		return newError(http.StatusUnauthorized, "The input authorization token can't serve the request. The wrong key is being used or the expected payload is not built as per the protocol. Server used the following payload to sign: '%s'", strings.ReplaceAll(payload, "\n", "\\n"))
 	}
 	return nil

@@ -288,11 +288,9 @@ func plainString(q []byte) bool {
 // when it is printable ASCII that needs no escape, else through
 // encoding/json (escaped names and values are rare).
 func appendString[S ~string | ~[]byte](b []byte, s S) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			enc, _ := json.Marshal(string(s))
-			return append(b, enc...)
-		}
+	if !plainASCII(s) {
+		enc, _ := json.Marshal(string(s))
+		return append(b, enc...)
 	}
 	b = append(b, '"')
 	b = append(b, s...)

@@ -147,6 +147,10 @@ func (c *container) commit(st *stage) *pending {
 		c.feed.append(d)
 	}
 	lsn := c.lsn
+	if c.journal == nil { // in memory: durable once applied, nothing to encode
+		c.durable.moveTo(lsn)
+		return nil
+	}
 	return c.journal.submit(persistItems(c, st, replaced), func(err error) {
 		if err != nil {
 			c.durable.fail(err)

@@ -135,6 +135,11 @@ func lookupIn(cur any, path []string) any {
 }
 
 func canonicalKey(values []any) string {
+	if len(values) == 1 {
+		if s, ok := values[0].(string); ok && plainASCII(s) {
+			return `["` + s + `"]`
+		}
+	}
 	b, err := json.Marshal(values)
 	if err != nil {
 		return "[]"
@@ -155,11 +160,34 @@ func parsePKHeader(h string) (key string, ok bool, err error) {
 // parsePKHeaderFor decodes the partition key header for a container, with
 // its EPK. ok is false when the header is absent or empty.
 func parsePKHeaderFor(h string, d pkDef) (pk pkey, ok bool, err error) {
+	if s, ok := plainPKHeader(h); ok { // the usual header, canonical as it is
+		return pkey{key: h, epk: d.effectivePK([]any{s})}, true, nil
+	}
 	values, err := pkHeaderValues(h)
 	if err != nil || len(values) == 0 {
 		return pkey{}, false, err
 	}
 	return pkey{key: canonicalKey(values), epk: d.effectivePK(values)}, true, nil
+}
+
+// plainPKHeader recognises a header of one string that encoding/json
+// writes as it is (`["order-1"]`) and returns the string.
+func plainPKHeader(h string) (string, bool) {
+	if len(h) < 4 || h[:2] != `["` || h[len(h)-2:] != `"]` || !plainASCII(h[2:len(h)-2]) {
+		return "", false
+	}
+	return h[2 : len(h)-2], true
+}
+
+// plainASCII reports whether encoding/json writes s between quotes as it
+// is: printable ASCII with nothing to escape.
+func plainASCII[S ~string | ~[]byte](s S) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 func pkHeaderValues(h string) ([]any, error) {
