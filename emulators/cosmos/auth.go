@@ -51,17 +51,17 @@ func (a *authenticator) expected(payload string) string {
 }
 
 func (a *authenticator) verify(r *http.Request, rt route) error {
-	header := r.Header.Get("Authorization")
-	if header == "" {
+	token := header(r, "Authorization")
+	if token == "" {
 		return newError(http.StatusUnauthorized, "Required Header authorization is missing. Ensure a valid Authorization token is passed.")
 	}
-	sig, err := signatureOf(header)
+	sig, err := signatureOf(token)
 	if err != nil {
 		return err
 	}
-	date := r.Header.Get(hdrDate)
+	date := header(r, hdrDate)
 	if date == "" {
-		date = r.Header.Get("Date")
+		date = header(r, "Date")
 	}
 	payload := strings.ToLower(r.Method) + "\n" + strings.ToLower(rt.resourceType) + "\n" +
 		rt.resourceLink + "\n" + strings.ToLower(date) + "\n\n"

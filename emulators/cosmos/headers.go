@@ -98,3 +98,12 @@ func feedBody(rid, name string, items [][]byte) []byte {
 	out = strconv.AppendInt(out, int64(len(items)), 10)
 	return append(out, '}')
 }
+
+// header is r.Header.Get of a name already in canonical form: the map
+// lookup without checking the name again.
+func header(r *http.Request, name string) string {
+	if v := r.Header[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}

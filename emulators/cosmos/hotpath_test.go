@@ -55,3 +55,16 @@ func TestVerifyRejectsAWrongSignatureOfARecentPayload(t *testing.T) {
 	}
 	assert.LessOrEqual(t, len(a.signed), maxSigned, "the signatures kept are bounded")
 }
+
+// TestHeaderNamesAreCanonical: header() looks names up as they are.
+func TestHeaderNamesAreCanonical(t *testing.T) {
+	for _, name := range []string{hdrRequestCharge, hdrActivityID, hdrSessionToken, hdrPartitionKey, hdrPKRangeID,
+		hdrIsUpsert, hdrIsQuery, hdrIsQueryAlt, hdrIsBatch, hdrMaxItemCount, hdrContinuation, hdrItemCount,
+		hdrChangeFeed, hdrIfModifiedSince, hdrDate, hdrLSN, hdrPrefer, hdrRetryAfterMs, hdrSubstatus} {
+		assert.Equal(t, http.CanonicalHeaderKey(name), name)
+	}
+	r, _ := http.NewRequest(http.MethodGet, "http://x/", nil)
+	r.Header.Set("x-ms-documentdb-partitionkey", `["a"]`)
+	assert.Equal(t, `["a"]`, header(r, hdrPartitionKey))
+	assert.Empty(t, header(r, hdrPKRangeID))
+}

@@ -10,16 +10,16 @@ func (s *Server) postDocs(w http.ResponseWriter, r *http.Request, rt route) erro
 	switch {
 	case isQuery(r):
 		return s.query(w, r, rt)
-	case isTrue(r.Header.Get(hdrIsBatch)):
+	case isTrue(header(r, hdrIsBatch)):
 		return s.batch(w, r, rt)
-	case isTrue(r.Header.Get(hdrIsUpsert)):
+	case isTrue(header(r, hdrIsUpsert)):
 		return s.writeItem(w, r, rt, "Upsert")
 	}
 	return s.writeItem(w, r, rt, "Create")
 }
 
 func (s *Server) getDocs(w http.ResponseWriter, r *http.Request, rt route) error {
-	if strings.EqualFold(r.Header.Get(hdrChangeFeed), "Incremental Feed") {
+	if strings.EqualFold(header(r, hdrChangeFeed), "Incremental Feed") {
 		return s.changeFeed(w, r, rt)
 	}
 	return s.readFeed(w, r, rt)
@@ -30,7 +30,7 @@ func isTrue(v string) bool { return strings.EqualFold(v, "true") }
 // partitionKey returns the request's partition key header; when it is
 // absent, fallback (the body) supplies it, else the request is invalid.
 func partitionKey(r *http.Request, c *container, fallback *item) (pkey, error) {
-	pk, ok, err := parsePKHeaderFor(r.Header.Get(hdrPartitionKey), c.pk)
+	pk, ok, err := parsePKHeaderFor(header(r, hdrPartitionKey), c.pk)
 	switch {
 	case err != nil:
 		return pkey{}, err
@@ -62,7 +62,7 @@ func (s *Server) writeItem(w http.ResponseWriter, r *http.Request, rt route, kin
 	if kind == "Replace" && it.id != rt.id {
 		return errBadRequest("The id in the body (%q) does not match the id in the request (%q).", it.id, rt.id)
 	}
-	op := itemOp{kind: kind, id: it.id, item: it, ifMatch: r.Header.Get("If-Match")}
+	op := itemOp{kind: kind, id: it.id, item: it, ifMatch: header(r, "If-Match")}
 	return s.executeOne(w, r, c, pk, op)
 }
 
@@ -71,7 +71,7 @@ func (s *Server) replaceItem(w http.ResponseWriter, r *http.Request, rt route) e
 }
 
 func (s *Server) deleteItem(w http.ResponseWriter, r *http.Request, rt route) error {
-	return s.pointOp(w, r, rt, itemOp{kind: "Delete", id: rt.id, ifMatch: r.Header.Get("If-Match")})
+	return s.pointOp(w, r, rt, itemOp{kind: "Delete", id: rt.id, ifMatch: header(r, "If-Match")})
 }
 
 func (s *Server) patchItem(w http.ResponseWriter, r *http.Request, rt route) error {
@@ -83,7 +83,7 @@ func (s *Server) patchItem(w http.ResponseWriter, r *http.Request, rt route) err
 	if perr != nil {
 		return perr
 	}
-	return s.pointOp(w, r, rt, itemOp{kind: "Patch", id: rt.id, patch: spec, ifMatch: r.Header.Get("If-Match")})
+	return s.pointOp(w, r, rt, itemOp{kind: "Patch", id: rt.id, patch: spec, ifMatch: header(r, "If-Match")})
 }
 
 func (s *Server) pointOp(w http.ResponseWriter, r *http.Request, rt route, op itemOp) error {
@@ -107,7 +107,7 @@ func (s *Server) executeOne(w http.ResponseWriter, r *http.Request, c *container
 	if res.err != nil {
 		return res.err.charged(res.ru)
 	}
-	minimal := strings.Contains(r.Header.Get(hdrPrefer), "return=minimal")
+	minimal := strings.Contains(header(r, hdrPrefer), "return=minimal")
 	lsn := c.durable.load()
 	if res.doc != nil {
 		lsn = res.doc.lsn
@@ -129,7 +129,7 @@ func (s *Server) readItem(w http.ResponseWriter, r *http.Request, rt route) erro
 	if err != nil {
 		return chargeFailure(err)
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && (inm == "*" || inm == d.etag) {
+	if inm := header(r, "If-None-Match"); inm != "" && (inm == "*" || inm == d.etag) {
 		w.Header().Set("Etag", d.etag)
 		writeJSON(w, http.StatusNotModified, formatRU(failedOpRU), nil)
 		return nil
