@@ -52,7 +52,7 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, rt route) error {
 	if err != nil {
 		return err
 	}
-	return writeBatch(w, ops, results, strings.Contains(r.Header.Get(hdrPrefer), "return=minimal"))
+	return writeBatch(w, ops, results, strings.Contains(header(r, hdrPrefer), "return=minimal"))
 }
 
 // decodeBatch decodes a batch request body with the faster decoder of

@@ -72,3 +72,46 @@ func TestBatchResponseEncodesAsEncodingJSONDoes(t *testing.T) {
 		assert.Equal(t, http.StatusMultiStatus, w.Code)
 	}
 }
+
+// TestPatchBodiesDecodeAsEncodingJSONDoes holds decodePatch to
+// encoding/json, values and errors.
+func TestPatchBodiesDecodeAsEncodingJSONDoes(t *testing.T) {
+	for _, body := range []string{
+		`{"condition":"FROM c WHERE c.available >= 2","operations":[{"op":"incr","path":"/available","value":-2}]}`,
+		`{"Operations":[{"OP":"set","path":"/a","value":{"b":[1,"x",null,true]}}],"extra":1}`,
+		`{"operations":[{"op":"add","path":"/a","value":1.5e3},{"op":"add","path":"/a","value":"` + "\xff" + `"}]}`,
+		`{"operations":[]}`,
+		`{"operations":{}}`,
+		`[1]`,
+		`{"operations":[{"op":"set","path":"/a","value":1e400}]}`,
+	} {
+		t.Run(body, func(t *testing.T) {
+			var want patchSpec
+			wantErr := json.Unmarshal([]byte(body), &want)
+			got, err := decodePatch([]byte(body))
+			switch {
+			case wantErr != nil:
+				require.NotNil(t, err)
+				assert.Equal(t, errBadRequest("The patch body is invalid: %v.", wantErr).Error(), err.Error())
+			case len(want.Operations) == 0:
+				require.NotNil(t, err)
+			default:
+				require.Nil(t, err)
+				assert.Equal(t, want, *got)
+			}
+		})
+	}
+}
+
+func TestPatchConditionsAreParsedOnce(t *testing.T) {
+	a, err := parseCondition("FROM c WHERE c.n >= 1")
+	require.NoError(t, err)
+	b, err := parseCondition("FROM c WHERE c.n >= 1")
+	require.NoError(t, err)
+	assert.Same(t, a, b)
+	_, err = parseCondition("FROM c WHERE")
+	assert.Error(t, err)
+	ok, err := b.Eval(map[string]any{"n": 2.0})
+	require.NoError(t, err)
+	assert.True(t, ok)
+}

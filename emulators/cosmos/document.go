@@ -171,7 +171,7 @@ func sealValue(v map[string]any, d *document, self string) *apiError {
 	v["_etag"] = d.etag
 	v["_ts"] = d.ts
 	v["_attachments"] = "attachments/"
-	body, err := json.Marshal(v)
+	body, err := appendValue(make([]byte, 0, 512), v)
 	if err != nil {
 		return errBadRequest("The document cannot be encoded: %v.", err)
 	}

@@ -284,15 +284,84 @@ func plainString(q []byte) bool {
 	return true
 }
 
-// appendString appends s quoted as encoding/json quotes a string: itself
-// when it is printable ASCII that needs no escape, else through
-// encoding/json (escaped names and values are rare).
+// appendString appends s quoted as encoding/json quotes a string: printable
+// ASCII as it is, quotes and backslashes escaped (ETags hold quotes), and
+// anything else through encoding/json (escaped names and values are rare).
 func appendString[S ~string | ~[]byte](b []byte, s S) []byte {
-	if !plainASCII(s) {
-		enc, _ := json.Marshal(string(s))
-		return append(b, enc...)
-	}
+	start := len(b)
 	b = append(b, '"')
-	b = append(b, s...)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20 || c > 0x7e || c == '<' || c == '>' || c == '&':
+			enc, _ := json.Marshal(string(s))
+			return append(b[:start], enc...)
+		default:
+			b = append(b, c)
+		}
+	}
 	return append(b, '"')
+}
+
+// appendValue encodes a decoded JSON value (what encoding/json decodes
+// into an any, plus int64) as encoding/json encodes it, without
+// reflection. seal encodes patched items with it.
+func appendValue(b []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case string:
+		return appendString(b, x), nil
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) { // a patch's incr can overflow
+			_, err := json.Marshal(x) // encoding/json's error
+			return b, err
+		}
+		return appendFloat(b, x), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case []any:
+		return appendArray(b, x)
+	case map[string]any:
+		return appendObject(b, x)
+	}
+	enc, err := json.Marshal(v) // not from a JSON document: let encoding/json decide
+	return append(b, enc...), err
+}
+
+func appendArray(b []byte, a []any) ([]byte, error) {
+	b = append(b, '[')
+	for i, e := range a {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = appendValue(b, e); err != nil {
+			return b, err
+		}
+	}
+	return append(b, ']'), nil
+}
+
+func appendObject(b []byte, m map[string]any) ([]byte, error) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(appendString(b, k), ':')
+		var err error
+		if b, err = appendValue(b, m[k]); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
 }

@@ -2,6 +2,7 @@ package cosmos
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 
@@ -59,6 +60,11 @@ func checkItemEncoding(t *testing.T, body []byte) {
 	c := &container{pk: pkDef{paths: [][]string{{"pk"}, {"customer", "id"}}, multiHash: true, version: 2}}
 	c.setProperties([]byte(`{"indexingPolicy":{"excludedPaths":[{"path":"/n/*"}]}}`))
 	assert.Equal(t, c.pk.pkeyOfItem(want), c.pk.pkeyOfItem(got), "partition key")
+	wantEnc, err := json.Marshal(want.value)
+	require.NoError(t, err)
+	gotEnc, err := appendValue(nil, want.value)
+	require.NoError(t, err)
+	assert.Equal(t, string(wantEnc), string(gotEnc), "appendValue")
 	wantDoc, gotDoc := sealedDoc(t, want), sealedDoc(t, got)
 	assert.Equal(t, string(wantDoc.body), string(gotDoc.body))
 	assert.Equal(t, wantDoc.value(), gotDoc.value())
@@ -88,5 +94,36 @@ func TestItemEncodingTakesTheFastPath(t *testing.T) {
 		it, err := decodeItem([]byte(body))
 		require.NoError(t, err, body)
 		assert.Nil(t, it.value, "decoded through encoding/json: %s", body)
+	}
+}
+
+func TestAppendStringQuotesAsEncodingJSONDoes(t *testing.T) {
+	for _, s := range []string{"", "plain", `"etag"`, `a\b`, "<&>", "tab\t", "é", "\u2028", "\x7f", "bad\xff"} {
+		want, err := json.Marshal(s)
+		require.NoError(t, err)
+		assert.Equal(t, "x"+string(want), string(appendString([]byte("x"), s)), "%q", s)
+	}
+}
+
+// TestAppendValueEncodesAsEncodingJSONDoes holds the encoder of patched
+// items to json.Marshal, and to its refusal of NaN and infinities.
+func TestAppendValueEncodesAsEncodingJSONDoes(t *testing.T) {
+	for _, body := range itemBodies {
+		var v map[string]any
+		if json.Unmarshal([]byte(body), &v) != nil || v == nil {
+			continue
+		}
+		v["_ts"] = int64(1700000000)
+		want, err := json.Marshal(v)
+		require.NoError(t, err)
+		got, err := appendValue(nil, v)
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(got))
+	}
+	for _, bad := range []any{math.Inf(1), math.NaN(), map[string]any{"a": []any{math.Inf(-1)}}} {
+		_, wantErr := json.Marshal(bad)
+		_, err := appendValue(nil, bad)
+		require.Error(t, wantErr)
+		assert.EqualError(t, err, wantErr.Error())
 	}
 }
