@@ -41,7 +41,7 @@ func (s *Server) changeFeed(w http.ResponseWriter, r *http.Request, rt route) er
 		items[i] = d.body
 	}
 	h.Set(hdrItemCount, strconv.Itoa(len(items)))
-	writeJSON(w, http.StatusOK, formatRU(changeFeedRU(len(items), totalBytes(items))), feedBody(c.rid, "Documents", items))
+	writeFeed(w, formatRU(changeFeedRU(len(items), totalBytes(items))), c.rid, "Documents", items)
 	return nil
 }
 

@@ -4,7 +4,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 )
 
@@ -76,13 +78,35 @@ func writeJSON(w http.ResponseWriter, status int, ru string, body []byte) {
 	}
 }
 
+// writeFeed answers 200 with a list body (feedBody), encoded in a pooled
+// buffer: change feed and query pages run to hundreds of kilobytes, and
+// allocating and clearing a new buffer for each cost more than copying.
+func writeFeed(w http.ResponseWriter, ru, rid, name string, items [][]byte) {
+	buf := feedBuffers.Get().(*[]byte)
+	body := appendFeedBody((*buf)[:0], rid, name, items)
+	writeJSON(w, http.StatusOK, ru, body)
+	if cap(body) <= maxPooledFeed {
+		*buf = body
+		feedBuffers.Put(buf)
+	}
+}
+
+var feedBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledFeed bounds the buffers kept for reuse.
+const maxPooledFeed = 4 << 20
+
 // feedBody encodes a list response: {"_rid":..., "<name>":[...], "_count":n}.
 func feedBody(rid, name string, items [][]byte) []byte {
+	return appendFeedBody(nil, rid, name, items)
+}
+
+func appendFeedBody(out []byte, rid, name string, items [][]byte) []byte {
 	size := 64 + len(rid) + len(name)
 	for _, it := range items {
 		size += len(it) + 1
 	}
-	out := make([]byte, 0, size)
+	out = slices.Grow(out, size)
 	out = append(out, `{"_rid":"`...)
 	out = append(out, rid...)
 	out = append(out, `","`...)

@@ -143,7 +143,7 @@ func writePage(w http.ResponseWriter, r *http.Request, rid, name string, items [
 		w.Header().Set(hdrContinuation, pageToken(end))
 	}
 	w.Header().Set(hdrItemCount, strconv.Itoa(end-start))
-	writeJSON(w, http.StatusOK, formatRU(price(items[start:end], start)), feedBody(rid, name, items[start:end]))
+	writeFeed(w, formatRU(price(items[start:end], start)), rid, name, items[start:end])
 	return nil
 }
 
