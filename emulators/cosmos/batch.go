@@ -5,9 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-
-	jsonv2 "github.com/go-json-experiment/json"
-	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 const maxBatchOperations = 100
@@ -55,22 +52,11 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, rt route) error {
 	return writeBatch(w, ops, results, strings.Contains(header(r, hdrPrefer), "return=minimal"))
 }
 
-// decodeBatch decodes a batch request body with the faster decoder of
-// go-json-experiment under encoding/json's semantics; a body it refuses
-// goes through encoding/json for the error's wording.
+// decodeBatch decodes a batch request body.
 func decodeBatch(r *http.Request) ([]batchOperation, error) {
-	body, err := readBody(r)
-	if err != nil {
-		return nil, err
-	}
 	var raw []batchOperation
-	if jsonv2.Unmarshal(body, &raw, jsonv1.DefaultOptionsV1()) == nil {
-		return raw, nil
-	}
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, errBadRequest("The request body is not valid JSON: %v.", err)
-	}
-	return raw, nil
+	err := decodeJSON(r, &raw)
+	return raw, err
 }
 
 func (b batchOperation) toItemOp() itemOp {

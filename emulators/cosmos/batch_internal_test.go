@@ -115,3 +115,32 @@ func TestPatchConditionsAreParsedOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, ok)
 }
+
+// FuzzUnmarshalIsEncodingJSON holds unmarshal to json.Unmarshal on the
+// request bodies it decodes: the same result, the same error.
+func FuzzUnmarshalIsEncodingJSON(f *testing.F) {
+	for _, s := range []string{
+		`[{"operationType":"Create","id":"a","ifMatch":"x","resourceBody":{"id":"a"}}]`,
+		`{"condition":"FROM c","operations":[{"op":"set","path":"/a","value":[1,{"b":null}]}]}`,
+		`{"query":"SELECT * FROM c WHERE c.id = @id","parameters":[{"name":"@id","value":"x"}]}`,
+		`{"OperationType":"x","ID":1}`, `[1,2]`, `null`, `{"a":1e999}`, "\"\xff\"",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		check := func(want, got any) {
+			wantErr := json.Unmarshal(body, want)
+			err := unmarshal(body, got)
+			if wantErr != nil {
+				require.Error(t, err)
+				assert.Equal(t, wantErr.Error(), err.Error())
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+		}
+		check(&[]batchOperation{}, &[]batchOperation{})
+		check(&patchSpec{}, &patchSpec{})
+		check(&queryRequest{}, &queryRequest{})
+	})
+}

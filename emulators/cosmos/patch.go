@@ -1,14 +1,10 @@
 package cosmos
 
 import (
-	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-
-	jsonv2 "github.com/go-json-experiment/json"
-	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"github.com/ordersflow/orderpipeline/emulators/cosmos/query"
 )
@@ -26,15 +22,10 @@ type patchOp struct {
 	Value any    `json:"value"`
 }
 
-// decodePatch decodes a patch body as encoding/json does, through the
-// faster decoder of go-json-experiment (encoding/json words the errors).
 func decodePatch(raw []byte) (*patchSpec, *apiError) {
 	var p patchSpec
-	if jsonv2.Unmarshal(raw, &p, jsonv1.DefaultOptionsV1()) != nil {
-		p = patchSpec{}
-		if err := json.Unmarshal(raw, &p); err != nil {
-			return nil, errBadRequest("The patch body is invalid: %v.", err)
-		}
+	if err := unmarshal(raw, &p); err != nil {
+		return nil, errBadRequest("The patch body is invalid: %v.", err)
 	}
 	if len(p.Operations) == 0 {
 		return nil, errBadRequest("The patch request has no operations.")
