@@ -84,17 +84,31 @@ type stage struct {
 	now     time.Time
 	changed map[string]*document // nil value: deleted
 	order   []string
+
+	// last is the last lookup: an operation looks its item up twice (to
+	// run, and to charge), and the container's map is large.
+	last struct {
+		id  string
+		doc *document
+		ok  bool
+	}
 }
 
 func (s *stage) current(id string) *document {
-	key := docKey(s.pk.key, id)
-	if d, ok := s.changed[key]; ok {
-		return d
+	if s.last.ok && s.last.id == id {
+		return s.last.doc
 	}
-	return s.c.docs[key]
+	key := docKey(s.pk.key, id)
+	d, ok := s.changed[key]
+	if !ok {
+		d = s.c.docs[key]
+	}
+	s.last.id, s.last.doc, s.last.ok = id, d, true
+	return d
 }
 
 func (s *stage) set(key string, d *document) {
+	s.last.ok = false
 	if _, ok := s.changed[key]; !ok {
 		s.order = append(s.order, key)
 	}
