@@ -52,7 +52,7 @@ func (c *container) apply(pk pkey, ops []itemOp) (*pending, []opResult, uint64, 
 	if c.deleted {
 		return nil, nil, 0, errContainerGone(c.id)
 	}
-	st := &stage{c: c, pk: pk, lsn: c.lsn, now: time.Now(), changed: map[string]*document{}}
+	st := &stage{c: c, pk: pk, lsn: c.lsn, now: time.Now()}
 	results := make([]opResult, len(ops))
 	for i, op := range ops {
 		results[i] = st.run(op)
@@ -82,8 +82,7 @@ type stage struct {
 	pk      pkey
 	lsn     uint64
 	now     time.Time
-	changed map[string]*document // nil value: deleted
-	order   []string
+	changes []change // in the order of their first change; a batch has at most 100
 
 	// last is the last lookup: an operation looks its item up twice (to
 	// run, and to charge), and the container's map is large.
@@ -99,7 +98,7 @@ func (s *stage) current(id string) *document {
 		return s.last.doc
 	}
 	key := docKey(s.pk.key, id)
-	d, ok := s.changed[key]
+	d, ok := s.changed(key)
 	if !ok {
 		d = s.c.docs[key]
 	}
@@ -109,10 +108,29 @@ func (s *stage) current(id string) *document {
 
 func (s *stage) set(key string, d *document) {
 	s.last.ok = false
-	if _, ok := s.changed[key]; !ok {
-		s.order = append(s.order, key)
+	for i := range s.changes {
+		if s.changes[i].key == key {
+			s.changes[i].doc = d
+			return
+		}
 	}
-	s.changed[key] = d
+	s.changes = append(s.changes, change{key: key, doc: d})
+}
+
+// change is the new version of an item in a stage; doc is nil when the
+// item was deleted.
+type change struct {
+	key string
+	doc *document
+}
+
+func (s *stage) changed(key string) (*document, bool) {
+	for _, ch := range s.changes {
+		if ch.key == key {
+			return ch.doc, true
+		}
+	}
+	return nil, false
 }
 
 // put writes a new version of an item with the given rid ("" = new item).
@@ -137,18 +155,19 @@ func (s *stage) put(it *item, id, rid string) (*document, *apiError) {
 // commit applies a successful stage to the container and queues it for
 // the journal. The caller holds c.mu.
 func (c *container) commit(st *stage) *pending {
-	if len(st.order) == 0 {
+	if len(st.changes) == 0 {
 		return nil
 	}
 	c.lsn = st.lsn
 	var added []*document
 	var replaced []uint64
-	for _, key := range st.order {
+	for _, ch := range st.changes {
+		key := ch.key
 		if old, ok := c.docs[key]; ok {
 			c.feed.kill(old.lsn)
 			replaced = append(replaced, old.lsn)
 		}
-		d := st.changed[key]
+		d := ch.doc
 		if d == nil {
 			delete(c.docs, key)
 			continue
