@@ -176,7 +176,7 @@ func (c *container) indexedWrite(op itemOp, d *document) int {
 	}
 	n := 0
 	for _, m := range op.item.members {
-		if k := string(op.item.name(m)); !p.excluded[k] && (p.only == nil || p.only[k]) {
+		if name := op.item.name(m); !p.excluded[string(name)] && (p.only == nil || p.only[string(name)]) {
 			n += m.leaves
 		}
 	}

@@ -1,6 +1,7 @@
 package cosmos
 
 import (
+	"cmp"
 	"encoding/json"
 	"slices"
 	"strconv"
@@ -73,13 +74,23 @@ func (it *item) name(m member) []byte {
 // member returns the encoded value of the top-level member name.
 func (it *item) member(name string) ([]byte, bool) {
 	i, ok := slices.BinarySearchFunc(it.members, name, func(m member, name string) int {
-		return strings.Compare(string(it.name(m)), name)
+		return compareName(it.name(m), name)
 	})
 	if !ok {
 		return nil, false
 	}
 	m := it.members[i]
 	return it.buf[m.valFrom:m.to], true
+}
+
+// compareName is strings.Compare(string(b), s) without the conversion.
+func compareName(b []byte, s string) int {
+	for i := 0; i < len(b) && i < len(s); i++ {
+		if b[i] != s[i] {
+			return cmp.Compare(b[i], s[i])
+		}
+	}
+	return cmp.Compare(len(b), len(s))
 }
 
 // decodeItem parses a request body into an item and validates its id.

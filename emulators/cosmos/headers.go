@@ -69,8 +69,7 @@ func activityID() string {
 func writeJSON(w http.ResponseWriter, status int, ru string, body []byte) {
 	h := w.Header() // keys in canonical form: assigned without re-canonicalizing
 	h["Content-Type"] = jsonContentType
-	h["X-Ms-Request-Charge"] = []string{ru}
-	h["X-Ms-Activity-Id"] = []string{activityID()}
+	setHeaders(h, hdrRequestCharge, ru, hdrActivityID, activityID())
 	h["X-Ms-Gatewayversion"] = gatewayVersion
 	w.WriteHeader(status)
 	if len(body) > 0 {
@@ -121,6 +120,16 @@ func appendFeedBody(out []byte, rid, name string, items [][]byte) []byte {
 	out = append(out, `],"_count":`...)
 	out = strconv.AppendInt(out, int64(len(items)), 10)
 	return append(out, '}')
+}
+
+// setHeaders sets headers of canonical names (name, value, name, value...)
+// to one value each, the values sharing one allocation.
+func setHeaders(h http.Header, kv ...string) {
+	values := make([]string, len(kv)/2)
+	for i := range values {
+		values[i] = kv[2*i+1]
+		h[kv[2*i]] = values[i : i+1 : i+1]
+	}
 }
 
 // header is r.Header.Get of a name already in canonical form: the map

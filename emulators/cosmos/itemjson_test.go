@@ -60,6 +60,8 @@ func checkItemEncoding(t *testing.T, body []byte) {
 	c := &container{pk: pkDef{paths: [][]string{{"pk"}, {"customer", "id"}}, multiHash: true, version: 2}}
 	c.setProperties([]byte(`{"indexingPolicy":{"excludedPaths":[{"path":"/n/*"}]}}`))
 	assert.Equal(t, c.pk.pkeyOfItem(want), c.pk.pkeyOfItem(got), "partition key")
+	single := pkDef{paths: [][]string{{"pk"}}, version: 2}
+	assert.Equal(t, single.keyOf(want.value), single.keyOfItem(got), "partition key of one path")
 	wantEnc, err := json.Marshal(want.value)
 	require.NoError(t, err)
 	gotEnc, err := appendValue(nil, want.value)
@@ -125,5 +127,15 @@ func TestAppendValueEncodesAsEncodingJSONDoes(t *testing.T) {
 		_, err := appendValue(nil, bad)
 		require.Error(t, wantErr)
 		assert.EqualError(t, err, wantErr.Error())
+	}
+}
+
+func TestKeyOfItemIsTheCanonicalKeyOfItsValues(t *testing.T) {
+	for _, body := range []string{`{"id":"a","pk":"p"}`, `{"id":"a","pk":"<é>"}`, `{"id":"a","pk":1.50}`, `{"id":"a","pk":{"b":1,"a":null}}`, `{"id":"a"}`, `{"id":"a","pk":[true]}`} {
+		it, err := decodeItem([]byte(body))
+		require.NoError(t, err)
+		require.Nil(t, it.value, body)
+		def := pkDef{paths: [][]string{{"pk"}}, version: 2}
+		assert.Equal(t, canonicalKey(def.valuesOfItem(it)), def.keyOfItem(it), body)
 	}
 }

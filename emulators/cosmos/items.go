@@ -141,14 +141,13 @@ func (s *Server) readItem(w http.ResponseWriter, r *http.Request, rt route) erro
 // writeItem answers one item of range rangeID that cost ru; d is nil for
 // a delete.
 func writeItem(w http.ResponseWriter, status int, d *document, rangeID string, lsn uint64, ru float64, minimal bool) {
-	h := w.Header()
-	h.Set(hdrSessionToken, rangeID+":-1#"+strconv.FormatUint(lsn, 10))
+	session := rangeID + ":-1#" + strconv.FormatUint(lsn, 10)
 	if d == nil {
+		setHeaders(w.Header(), hdrSessionToken, session)
 		writeJSON(w, status, formatRU(ru), nil)
 		return
 	}
-	h.Set("Etag", d.etag)
-	h.Set(hdrLSN, strconv.FormatUint(d.lsn, 10))
+	setHeaders(w.Header(), hdrSessionToken, session, "Etag", d.etag, hdrLSN, strconv.FormatUint(d.lsn, 10))
 	var body []byte
 	if !minimal {
 		body = d.body

@@ -67,8 +67,17 @@ func (d pkDef) pkeyOf(doc map[string]any) pkey {
 	return pkey{key: canonicalKey(values), epk: d.effectivePK(values)}
 }
 
-// keyOfItem is keyOf of an item to be written.
+// keyOfItem is keyOf of an item to be written. With one top-level path it
+// is the encoded member itself: canonicalKey encodes the value as
+// encoding/json does, and the member is encoded so.
 func (d pkDef) keyOfItem(it *item) string {
+	if it.value == nil && len(d.paths) == 1 && len(d.paths[0]) == 1 {
+		enc, ok := it.member(d.paths[0][0])
+		if !ok {
+			return canonicalKey([]any{undefinedValue})
+		}
+		return "[" + string(enc) + "]"
+	}
 	return canonicalKey(d.valuesOfItem(it))
 }
 
