@@ -33,21 +33,37 @@ func newAuthenticator(key string) (*authenticator, error) {
 }
 
 // expected is the signature of payload, from the recent ones or computed.
-func (a *authenticator) expected(payload string) string {
+func (a *authenticator) expected(payload []byte) string {
 	a.mu.Lock()
-	sig, ok := a.signed[payload]
+	sig, ok := a.signed[string(payload)]
 	a.mu.Unlock()
 	if ok {
 		return sig
 	}
-	sig = a.sign(payload)
+	sig = a.sign(string(payload))
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if len(a.signed) >= maxSigned {
 		clear(a.signed)
 	}
-	a.signed[payload] = sig
+	a.signed[string(payload)] = sig
 	return sig
+}
+
+// appendLower appends strings.ToLower(s), without allocating for ASCII.
+func appendLower(b []byte, s string) []byte {
+	start := len(b)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x80:
+			return append(b[:start], strings.ToLower(s)...)
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 func (a *authenticator) verify(r *http.Request, rt route) error {
@@ -63,10 +79,14 @@ func (a *authenticator) verify(r *http.Request, rt route) error {
 	if date == "" {
 		date = header(r, "Date")
 	}
-	payload := strings.ToLower(r.Method) + "\n" + strings.ToLower(rt.resourceType) + "\n" +
-		rt.resourceLink + "\n" + strings.ToLower(date) + "\n\n"
+	var buf [256]byte
+	payload := appendLower(buf[:0], r.Method)
+	payload = appendLower(append(payload, '\n'), rt.resourceType)
+	payload = append(append(payload, '\n'), rt.resourceLink...)
+	payload = appendLower(append(payload, '\n'), date)
+	payload = append(payload, "\n\n"...)
 	if !hmac.Equal([]byte(sig), []byte(a.expected(payload))) {
-		return newError(http.StatusUnauthorized, "The input authorization token can't serve the request. The wrong key is being used or the expected payload is not built as per the protocol. Server used the following payload to sign: '%s'", strings.ReplaceAll(payload, "\n", "\\n"))
+		return newError(http.StatusUnauthorized, "The input authorization token can't serve the request. The wrong key is being used or the expected payload is not built as per the protocol. Server used the following payload to sign: '%s'", strings.ReplaceAll(string(payload), "\n", "\\n"))
 	}
 	return nil
 }
