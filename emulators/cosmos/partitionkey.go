@@ -61,12 +61,6 @@ func (d pkDef) keyOf(doc map[string]any) string {
 	return canonicalKey(d.valuesOf(doc))
 }
 
-// pkeyOf returns the document's partition key.
-func (d pkDef) pkeyOf(doc map[string]any) pkey {
-	values := d.valuesOf(doc)
-	return pkey{key: canonicalKey(values), epk: d.effectivePK(values)}
-}
-
 // keyOfItem is keyOf of an item to be written. With one top-level path it
 // is the encoded member itself: canonicalKey encodes the value as
 // encoding/json does, and the member is encoded so.
