@@ -71,11 +71,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) error {
 
 // readBody reads a request body of at most a document's maximum size.
 func readBody(r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxDocumentSize+64*1024+1))
+	const limit = maxDocumentSize + 64*1024
+	if n := r.ContentLength; n > limit {
+		return nil, newError(http.StatusRequestEntityTooLarge, "Request size is too large.")
+	} else if n >= 0 && n <= 64<<10 { // the usual case: a buffer of its size (a large one grows as bytes come)
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, errBadRequest("Cannot read the request body: %v.", err)
+		}
+		return body, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		return nil, errBadRequest("Cannot read the request body: %v.", err)
 	}
-	if len(body) > maxDocumentSize+64*1024 {
+	if len(body) > limit {
 		return nil, newError(http.StatusRequestEntityTooLarge, "Request size is too large.")
 	}
 	return body, nil

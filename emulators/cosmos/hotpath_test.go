@@ -75,3 +75,32 @@ func TestAppendLowerIsToLower(t *testing.T) {
 		assert.Equal(t, "x"+strings.ToLower(s), string(appendLower([]byte("x"), s)), "%q", s)
 	}
 }
+
+func TestReadBodyKnownAndUnknownLengths(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		body   string
+		length int64
+		status int
+	}{
+		{"known", `{"id":"a"}`, 10, 0},
+		{"empty", ``, 0, 0},
+		{"chunked", `{"id":"a"}`, -1, 0},
+		{"short", `{"id"`, 10, http.StatusBadRequest},
+		{"declared too large", `{}`, maxDocumentSize + 64<<10 + 1, http.StatusRequestEntityTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, _ := http.NewRequest(http.MethodPost, "http://x/", strings.NewReader(tc.body))
+			r.ContentLength = tc.length
+			body, err := readBody(r)
+			if tc.status != 0 {
+				var e *apiError
+				require.ErrorAs(t, err, &e)
+				assert.Equal(t, tc.status, e.status)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.body, string(body))
+		})
+	}
+}
