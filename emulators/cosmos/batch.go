@@ -3,6 +3,7 @@ package cosmos
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -33,8 +34,8 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, rt route) error {
 	if err != nil {
 		return err
 	}
-	var raw []batchOperation
-	if err := decodeJSON(r, &raw); err != nil {
+	raw, err := decodeBatch(r)
+	if err != nil {
 		return err
 	}
 	if len(raw) == 0 || len(raw) > maxBatchOperations {
@@ -48,22 +49,29 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, rt route) error {
 	if err != nil {
 		return err
 	}
-	return writeBatch(w, ops, results, strings.Contains(r.Header.Get(hdrPrefer), "return=minimal"))
+	return writeBatch(w, ops, results, strings.Contains(header(r, hdrPrefer), "return=minimal"))
+}
+
+// decodeBatch decodes a batch request body.
+func decodeBatch(r *http.Request) ([]batchOperation, error) {
+	var raw []batchOperation
+	err := decodeJSON(r, &raw)
+	return raw, err
 }
 
 func (b batchOperation) toItemOp() itemOp {
 	op := itemOp{kind: b.OperationType, id: b.ID, ifMatch: b.IfMatch}
 	switch b.OperationType {
 	case "Create", "Upsert", "Replace":
-		v, id, err := decodeItem(b.ResourceBody)
+		it, err := decodeItem(b.ResourceBody)
 		if err != nil {
 			op.invalid = err.(*apiError)
 			return op
 		}
-		if b.OperationType == "Replace" && id != b.ID {
-			op.invalid = errBadRequest("The id in the body (%q) does not match the operation's id (%q).", id, b.ID)
+		if b.OperationType == "Replace" && it.id != b.ID {
+			op.invalid = errBadRequest("The id in the body (%q) does not match the operation's id (%q).", it.id, b.ID)
 		}
-		op.id, op.value = id, v
+		op.id, op.item = it.id, it
 	case "Patch":
 		op.patch, op.invalid = decodePatch(b.ResourceBody)
 	case "Delete", "Read":
@@ -74,21 +82,50 @@ func (b batchOperation) toItemOp() itemOp {
 }
 
 func writeBatch(w http.ResponseWriter, ops []itemOp, results []opResult, minimal bool) error {
-	out := make([]batchResult, len(results))
+	body := make([]byte, 0, batchResponseSize(results))
+	body = append(body, '[')
 	status, total := http.StatusOK, 0.0
 	for i, res := range results {
-		out[i] = toBatchResult(ops[i].kind == "Read", res, minimal)
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = toBatchResult(ops[i].kind == "Read", res, minimal).append(body)
 		total += res.ru
 		if res.err != nil {
 			status = http.StatusMultiStatus
 		}
 	}
-	body, err := json.Marshal(out)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, status, formatRU(total), body)
+	writeJSON(w, status, formatRU(total), append(body, ']'))
 	return nil
+}
+
+func batchResponseSize(results []opResult) int {
+	n := 2
+	for _, res := range results {
+		n += 128
+		if res.doc != nil {
+			n += len(res.doc.body)
+		}
+	}
+	return n
+}
+
+// append encodes the result as encoding/json encodes a batchResult; the
+// resource body is already encoded as encoding/json encodes it.
+func (b batchResult) append(out []byte) []byte {
+	out = append(out, `{"statusCode":`...)
+	out = strconv.AppendInt(out, int64(b.StatusCode), 10)
+	out = append(out, `,"requestCharge":`...)
+	out = appendFloat(out, b.RequestCharge)
+	if b.ETag != "" {
+		out = append(out, `,"eTag":`...)
+		out = appendString(out, b.ETag)
+	}
+	if len(b.ResourceBody) > 0 {
+		out = append(out, `,"resourceBody":`...)
+		out = append(out, b.ResourceBody...)
+	}
+	return append(out, '}')
 }
 
 func toBatchResult(read bool, res opResult, minimal bool) batchResult {

@@ -30,7 +30,7 @@ func (s *Server) changeFeed(w http.ResponseWriter, r *http.Request, rt route) er
 		return err
 	}
 	h := w.Header()
-	h.Set("etag", `"`+strconv.FormatUint(page.next, 10)+`"`)
+	h.Set("Etag", `"`+strconv.FormatUint(page.next, 10)+`"`)
 	h.Set(hdrLSN, strconv.FormatUint(page.next, 10))
 	if len(page.docs) == 0 {
 		writeJSON(w, http.StatusNotModified, formatRU(changeFeedRU(0, 0)), nil)
@@ -41,13 +41,13 @@ func (s *Server) changeFeed(w http.ResponseWriter, r *http.Request, rt route) er
 		items[i] = d.body
 	}
 	h.Set(hdrItemCount, strconv.Itoa(len(items)))
-	writeJSON(w, http.StatusOK, formatRU(changeFeedRU(len(items), totalBytes(items))), feedBody(c.rid, "Documents", items))
+	writeFeed(w, formatRU(changeFeedRU(len(items), totalBytes(items))), c.rid, "Documents", items)
 	return nil
 }
 
 func parseFeedQuery(r *http.Request, c *container) (feedQuery, error) {
 	q := feedQuery{maxItems: maxItemCount(r, defaultFeedPageSize)}
-	inm := strings.Trim(r.Header.Get("If-None-Match"), `"`)
+	inm := strings.Trim(header(r, "If-None-Match"), `"`)
 	q.fromNow = inm == "*"
 	if inm != "" && inm != "*" {
 		lsn, err := strconv.ParseUint(inm, 10, 64)
@@ -56,7 +56,7 @@ func parseFeedQuery(r *http.Request, c *container) (feedQuery, error) {
 		}
 		q.after = lsn
 	}
-	if ims := r.Header.Get(hdrIfModifiedSince); ims != "" {
+	if ims := header(r, hdrIfModifiedSince); ims != "" {
 		t, err := parseHTTPTime(ims)
 		if err != nil {
 			return q, errBadRequest("If-Modified-Since %q is not an RFC 1123 time.", ims)
@@ -72,7 +72,7 @@ func parseFeedQuery(r *http.Request, c *container) (feedQuery, error) {
 // or query request names; a range that was split answers 410/1002.
 func requestScope(r *http.Request, c *container) (scope, error) {
 	var sc scope
-	values, err := pkHeaderValues(r.Header.Get(hdrPartitionKey))
+	values, err := pkHeaderValues(header(r, hdrPartitionKey))
 	switch {
 	case err != nil:
 		return sc, err
@@ -82,7 +82,7 @@ func requestScope(r *http.Request, c *container) (scope, error) {
 	case len(values) > 0:
 		sc.pk = canonicalKey(values)
 	}
-	if id := r.Header.Get(hdrPKRangeID); id != "" {
+	if id := header(r, hdrPKRangeID); id != "" {
 		sc.rng, err = c.routing().lookup(id)
 	}
 	return sc, err

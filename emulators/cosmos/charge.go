@@ -89,11 +89,11 @@ func (c *container) opRU(op itemOp, prev *document, res opResult) float64 {
 	case op.kind == "Read":
 		return readRU(len(res.doc.body))
 	case op.kind == "Delete":
-		return writeRU(len(prev.body), c.indexed(prev.value))
+		return writeRU(len(prev.body), c.indexed(prev.value()))
 	case op.kind == "Create" || prev == nil:
-		return writeRU(len(res.doc.body), c.indexed(res.doc.value))
+		return writeRU(len(res.doc.body), c.indexedWrite(op, res.doc))
 	}
-	return replaceFactor * writeRU(len(res.doc.body), c.indexed(res.doc.value))
+	return replaceFactor * writeRU(len(res.doc.body), c.indexedWrite(op, res.doc))
 }
 
 // formatRU renders a charge as the x-ms-request-charge header does.
@@ -159,6 +159,26 @@ func (c *container) indexed(v map[string]any) int {
 			continue
 		}
 		n += leaves(x)
+	}
+	return n
+}
+
+// indexedWrite counts the indexed properties of the version a write
+// created: from the members of its request body when it has them (so the
+// version need not be decoded), else from its decoded value.
+func (c *container) indexedWrite(op itemOp, d *document) int {
+	if op.item == nil || op.item.value != nil {
+		return c.indexed(d.value())
+	}
+	p := c.index.Load()
+	if p == nil || p.none {
+		return 0
+	}
+	n := 0
+	for _, m := range op.item.members {
+		if name := op.item.name(m); !p.excluded[string(name)] && (p.only == nil || p.only[string(name)]) {
+			n += m.leaves
+		}
 	}
 	return n
 }

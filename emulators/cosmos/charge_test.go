@@ -148,7 +148,7 @@ func BenchmarkWriteCharge(b *testing.B) {
 	}
 	item := map[string]any{"id": "ord_1", "orderId": "ord_1", "kind": "order", "status": "Placed", "version": 3.0,
 		"lines": lines, "shipTo": map[string]any{"country": "US", "region": "CA", "postalCode": "94103"}}
-	d := &document{body: make([]byte, 1200), value: item}
+	d := &document{body: make([]byte, 1200), decodedValue: item}
 	op := itemOp{kind: "Replace"}
 	res := opResult{doc: d}
 	b.ReportAllocs()

@@ -147,26 +147,39 @@ func (s scope) logical() bool { return s.pk != "" || s.prefix != "" }
 // snapshot returns the decoded items in scope, in change feed order, once
 // they are durable.
 func (c *container) snapshot(ctx context.Context, sc scope) ([]map[string]any, error) {
-	out, seen, err := c.collect(sc)
+	docs, seen, err := c.collect(sc)
 	if err != nil {
 		return nil, err
 	}
-	return out, c.durable.wait(ctx, seen)
+	if err := c.durable.wait(ctx, seen); err != nil {
+		return nil, err
+	}
+	return values(docs), nil
 }
 
-func (c *container) collect(sc scope) ([]map[string]any, uint64, error) {
+func (c *container) collect(sc scope) ([]*document, uint64, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.deleted {
 		return nil, 0, errContainerGone(c.id)
 	}
-	out := make([]map[string]any, 0, len(c.docs))
+	out := make([]*document, 0, len(c.docs))
 	for _, e := range c.feed.entries {
 		if e.doc != nil && sc.holds(e.doc) {
-			out = append(out, e.doc.value)
+			out = append(out, e.doc)
 		}
 	}
 	return out, c.lsn, nil
+}
+
+// values decodes documents (outside the container's lock: the first
+// query of a version decodes it).
+func values(docs []*document) []map[string]any {
+	out := make([]map[string]any, len(docs))
+	for i, d := range docs {
+		out[i] = d.value()
+	}
+	return out
 }
 
 // routing returns the container's current partition key ranges.

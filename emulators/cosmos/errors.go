@@ -101,8 +101,8 @@ func writeError(w http.ResponseWriter, err error) {
 	}
 	body, _ := json.Marshal(fields)
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("x-ms-substatus", cmp.Or(e.substatus, "0"))
+	h["Content-Type"] = jsonContentType
+	h.Set(hdrSubstatus, cmp.Or(e.substatus, "0"))
 	h.Set(hdrRequestCharge, formatRU(e.ru))
 	if e.retryAfter > 0 {
 		h.Set(hdrRetryAfterMs, strconv.FormatInt(max(1, e.retryAfter.Milliseconds()), 10))

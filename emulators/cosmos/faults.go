@@ -253,11 +253,11 @@ func operation(r *http.Request, rt route) string {
 		return OpRead
 	case rt.kind == "doc":
 		return OpWrite
-	case rt.kind == "docs" && r.Method == http.MethodGet && strings.EqualFold(r.Header.Get(hdrChangeFeed), "Incremental Feed"):
+	case rt.kind == "docs" && r.Method == http.MethodGet && strings.EqualFold(header(r, hdrChangeFeed), "Incremental Feed"):
 		return OpChangeFeed
 	case rt.kind == "docs" && r.Method == http.MethodGet, rt.kind == "docs" && isQuery(r):
 		return OpQuery
-	case rt.kind == "docs" && isTrue(r.Header.Get(hdrIsBatch)):
+	case rt.kind == "docs" && isTrue(header(r, hdrIsBatch)):
 		return OpBatch
 	case rt.kind == "docs":
 		return OpWrite

@@ -125,7 +125,7 @@ func fanOut(ctx context.Context, c *container, rt *routing, q *query.Query) (que
 // snapshotByRange returns the decoded items of each live range of rt, in
 // range order and change feed order, once they are durable.
 func (c *container) snapshotByRange(ctx context.Context, rt *routing) ([][]map[string]any, error) {
-	out := make([][]map[string]any, len(rt.Live))
+	docs := make([][]*document, len(rt.Live))
 	index := make(map[*pkRange]int, len(rt.Live))
 	for i, p := range rt.Live {
 		index[p] = i
@@ -138,12 +138,19 @@ func (c *container) snapshotByRange(ctx context.Context, rt *routing) ([][]map[s
 	for _, e := range c.feed.entries {
 		if e.doc != nil {
 			i := index[rt.owner(e.doc.epk)]
-			out[i] = append(out[i], e.doc.value)
+			docs[i] = append(docs[i], e.doc)
 		}
 	}
 	seen := c.lsn
 	c.mu.RUnlock()
-	return out, c.durable.wait(ctx, seen)
+	if err := c.durable.wait(ctx, seen); err != nil {
+		return nil, err
+	}
+	out := make([][]map[string]any, len(docs))
+	for i, ds := range docs {
+		out[i] = values(ds)
+	}
+	return out, nil
 }
 
 const notServableMessage = "The provided cross partition query can not be directly served by the gateway. " +

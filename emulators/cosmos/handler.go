@@ -4,7 +4,11 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 type handlerFunc func(s *Server, w http.ResponseWriter, r *http.Request, rt route) error
@@ -67,11 +71,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) error {
 
 // readBody reads a request body of at most a document's maximum size.
 func readBody(r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxDocumentSize+64*1024+1))
+	const limit = maxDocumentSize + 64*1024
+	if n := r.ContentLength; n > limit {
+		return nil, newError(http.StatusRequestEntityTooLarge, "Request size is too large.")
+	} else if n >= 0 && n <= 64<<10 { // the usual case: a buffer of its size (a large one grows as bytes come)
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, errBadRequest("Cannot read the request body: %v.", err)
+		}
+		return body, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		return nil, errBadRequest("Cannot read the request body: %v.", err)
 	}
-	if len(body) > maxDocumentSize+64*1024 {
+	if len(body) > limit {
 		return nil, newError(http.StatusRequestEntityTooLarge, "Request size is too large.")
 	}
 	return body, nil
@@ -82,10 +96,21 @@ func decodeJSON(r *http.Request, v any) error {
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(body, v); err != nil {
+	if err := unmarshal(body, v); err != nil {
 		return errBadRequest("The request body is not valid JSON: %v.", err)
 	}
 	return nil
+}
+
+// unmarshal is json.Unmarshal through go-json-experiment's faster decoder
+// under encoding/json's semantics. A body it refuses is decoded again by
+// encoding/json, whose error (and result) is the one returned.
+func unmarshal(body []byte, v any) error {
+	if jsonv2.Unmarshal(body, v, jsonv1.DefaultOptionsV1()) == nil {
+		return nil
+	}
+	reflect.ValueOf(v).Elem().SetZero()
+	return json.Unmarshal(body, v)
 }
 
 func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, _ route) error {

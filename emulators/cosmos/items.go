@@ -10,16 +10,16 @@ func (s *Server) postDocs(w http.ResponseWriter, r *http.Request, rt route) erro
 	switch {
 	case isQuery(r):
 		return s.query(w, r, rt)
-	case isTrue(r.Header.Get(hdrIsBatch)):
+	case isTrue(header(r, hdrIsBatch)):
 		return s.batch(w, r, rt)
-	case isTrue(r.Header.Get(hdrIsUpsert)):
+	case isTrue(header(r, hdrIsUpsert)):
 		return s.writeItem(w, r, rt, "Upsert")
 	}
 	return s.writeItem(w, r, rt, "Create")
 }
 
 func (s *Server) getDocs(w http.ResponseWriter, r *http.Request, rt route) error {
-	if strings.EqualFold(r.Header.Get(hdrChangeFeed), "Incremental Feed") {
+	if strings.EqualFold(header(r, hdrChangeFeed), "Incremental Feed") {
 		return s.changeFeed(w, r, rt)
 	}
 	return s.readFeed(w, r, rt)
@@ -29,15 +29,15 @@ func isTrue(v string) bool { return strings.EqualFold(v, "true") }
 
 // partitionKey returns the request's partition key header; when it is
 // absent, fallback (the body) supplies it, else the request is invalid.
-func partitionKey(r *http.Request, c *container, fallback map[string]any) (pkey, error) {
-	pk, ok, err := parsePKHeaderFor(r.Header.Get(hdrPartitionKey), c.pk)
+func partitionKey(r *http.Request, c *container, fallback *item) (pkey, error) {
+	pk, ok, err := parsePKHeaderFor(header(r, hdrPartitionKey), c.pk)
 	switch {
 	case err != nil:
 		return pkey{}, err
 	case ok:
 		return pk, nil
 	case fallback != nil:
-		return c.pk.pkeyOf(fallback), nil
+		return c.pk.pkeyOfItem(fallback), nil
 	}
 	return pkey{}, errBadRequest("PartitionKey value must be supplied for this operation.")
 }
@@ -51,18 +51,18 @@ func (s *Server) writeItem(w http.ResponseWriter, r *http.Request, rt route, kin
 	if err != nil {
 		return err
 	}
-	v, id, err := decodeItem(body)
+	it, err := decodeItem(body)
 	if err != nil {
 		return err
 	}
-	pk, err := partitionKey(r, c, v)
+	pk, err := partitionKey(r, c, it)
 	if err != nil {
 		return err
 	}
-	if kind == "Replace" && id != rt.id {
-		return errBadRequest("The id in the body (%q) does not match the id in the request (%q).", id, rt.id)
+	if kind == "Replace" && it.id != rt.id {
+		return errBadRequest("The id in the body (%q) does not match the id in the request (%q).", it.id, rt.id)
 	}
-	op := itemOp{kind: kind, id: id, value: v, ifMatch: r.Header.Get("If-Match")}
+	op := itemOp{kind: kind, id: it.id, item: it, ifMatch: header(r, "If-Match")}
 	return s.executeOne(w, r, c, pk, op)
 }
 
@@ -71,7 +71,7 @@ func (s *Server) replaceItem(w http.ResponseWriter, r *http.Request, rt route) e
 }
 
 func (s *Server) deleteItem(w http.ResponseWriter, r *http.Request, rt route) error {
-	return s.pointOp(w, r, rt, itemOp{kind: "Delete", id: rt.id, ifMatch: r.Header.Get("If-Match")})
+	return s.pointOp(w, r, rt, itemOp{kind: "Delete", id: rt.id, ifMatch: header(r, "If-Match")})
 }
 
 func (s *Server) patchItem(w http.ResponseWriter, r *http.Request, rt route) error {
@@ -83,7 +83,7 @@ func (s *Server) patchItem(w http.ResponseWriter, r *http.Request, rt route) err
 	if perr != nil {
 		return perr
 	}
-	return s.pointOp(w, r, rt, itemOp{kind: "Patch", id: rt.id, patch: spec, ifMatch: r.Header.Get("If-Match")})
+	return s.pointOp(w, r, rt, itemOp{kind: "Patch", id: rt.id, patch: spec, ifMatch: header(r, "If-Match")})
 }
 
 func (s *Server) pointOp(w http.ResponseWriter, r *http.Request, rt route, op itemOp) error {
@@ -107,7 +107,7 @@ func (s *Server) executeOne(w http.ResponseWriter, r *http.Request, c *container
 	if res.err != nil {
 		return res.err.charged(res.ru)
 	}
-	minimal := strings.Contains(r.Header.Get(hdrPrefer), "return=minimal")
+	minimal := strings.Contains(header(r, hdrPrefer), "return=minimal")
 	lsn := c.durable.load()
 	if res.doc != nil {
 		lsn = res.doc.lsn
@@ -129,8 +129,8 @@ func (s *Server) readItem(w http.ResponseWriter, r *http.Request, rt route) erro
 	if err != nil {
 		return chargeFailure(err)
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && (inm == "*" || inm == d.etag) {
-		w.Header().Set("etag", d.etag)
+	if inm := header(r, "If-None-Match"); inm != "" && (inm == "*" || inm == d.etag) {
+		w.Header().Set("Etag", d.etag)
 		writeJSON(w, http.StatusNotModified, formatRU(failedOpRU), nil)
 		return nil
 	}
@@ -141,14 +141,13 @@ func (s *Server) readItem(w http.ResponseWriter, r *http.Request, rt route) erro
 // writeItem answers one item of range rangeID that cost ru; d is nil for
 // a delete.
 func writeItem(w http.ResponseWriter, status int, d *document, rangeID string, lsn uint64, ru float64, minimal bool) {
-	h := w.Header()
-	h.Set(hdrSessionToken, rangeID+":-1#"+strconv.FormatUint(lsn, 10))
+	session := rangeID + ":-1#" + strconv.FormatUint(lsn, 10)
 	if d == nil {
+		setHeaders(w.Header(), hdrSessionToken, session)
 		writeJSON(w, status, formatRU(ru), nil)
 		return
 	}
-	h.Set("etag", d.etag)
-	h.Set(hdrLSN, strconv.FormatUint(d.lsn, 10))
+	setHeaders(w.Header(), hdrSessionToken, session, "Etag", d.etag, hdrLSN, strconv.FormatUint(d.lsn, 10))
 	var body []byte
 	if !minimal {
 		body = d.body

@@ -202,12 +202,12 @@ func decodeRecord(k, v []byte) (*document, error) {
 	}
 	d.pk, d.id = splitDocKey(string(v[start : start+int(keyLen)]))
 	d.body = slices.Clone(v[start+int(keyLen):])
-	if err := json.Unmarshal(d.body, &d.value); err != nil {
+	if err := json.Unmarshal(d.body, &d.decodedValue); err != nil {
 		return nil, fmt.Errorf("item %d: %w", d.lsn, err)
 	}
-	d.rid, _ = d.value["_rid"].(string)
-	d.etag, _ = d.value["_etag"].(string)
-	ts, _ := d.value["_ts"].(float64)
+	d.rid, _ = d.decodedValue["_rid"].(string)
+	d.etag, _ = d.decodedValue["_etag"].(string)
+	ts, _ := d.decodedValue["_ts"].(float64)
 	d.ts = int64(ts)
 	return d, nil
 }

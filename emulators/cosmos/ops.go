@@ -12,8 +12,8 @@ import (
 type itemOp struct {
 	kind    string // Create, Replace, Upsert, Delete, Read, Patch
 	id      string
-	value   map[string]any // Create, Replace, Upsert
-	patch   *patchSpec     // Patch
+	item    *item      // Create, Replace, Upsert
+	patch   *patchSpec // Patch
 	ifMatch string
 	invalid *apiError // set when the operation could not be decoded
 }
@@ -52,7 +52,7 @@ func (c *container) apply(pk pkey, ops []itemOp) (*pending, []opResult, uint64, 
 	if c.deleted {
 		return nil, nil, 0, errContainerGone(c.id)
 	}
-	st := &stage{c: c, pk: pk, lsn: c.lsn, now: time.Now(), changed: map[string]*document{}}
+	st := &stage{c: c, pk: pk, lsn: c.lsn, now: time.Now()}
 	results := make([]opResult, len(ops))
 	for i, op := range ops {
 		results[i] = st.run(op)
@@ -82,28 +82,60 @@ type stage struct {
 	pk      pkey
 	lsn     uint64
 	now     time.Time
-	changed map[string]*document // nil value: deleted
-	order   []string
+	changes []change // in the order of their first change; a batch has at most 100
+
+	// last is the last lookup: an operation looks its item up twice (to
+	// run, and to charge), and the container's map is large.
+	last struct {
+		id  string
+		doc *document
+		ok  bool
+	}
 }
 
 func (s *stage) current(id string) *document {
-	key := docKey(s.pk.key, id)
-	if d, ok := s.changed[key]; ok {
-		return d
+	if s.last.ok && s.last.id == id {
+		return s.last.doc
 	}
-	return s.c.docs[key]
+	key := docKey(s.pk.key, id)
+	d, ok := s.changed(key)
+	if !ok {
+		d = s.c.docs[key]
+	}
+	s.last.id, s.last.doc, s.last.ok = id, d, true
+	return d
 }
 
 func (s *stage) set(key string, d *document) {
-	if _, ok := s.changed[key]; !ok {
-		s.order = append(s.order, key)
+	s.last.ok = false
+	for i := range s.changes {
+		if s.changes[i].key == key {
+			s.changes[i].doc = d
+			return
+		}
 	}
-	s.changed[key] = d
+	s.changes = append(s.changes, change{key: key, doc: d})
+}
+
+// change is the new version of an item in a stage; doc is nil when the
+// item was deleted.
+type change struct {
+	key string
+	doc *document
+}
+
+func (s *stage) changed(key string) (*document, bool) {
+	for _, ch := range s.changes {
+		if ch.key == key {
+			return ch.doc, true
+		}
+	}
+	return nil, false
 }
 
 // put writes a new version of an item with the given rid ("" = new item).
-func (s *stage) put(v map[string]any, id, rid string) (*document, *apiError) {
-	if got := s.c.pk.keyOf(v); got != s.pk.key {
+func (s *stage) put(it *item, id, rid string) (*document, *apiError) {
+	if got := s.c.pk.keyOfItem(it); got != s.pk.key {
 		return nil, errBadRequest("PartitionKey extracted from document doesn't match the one specified in the header.")
 	}
 	s.lsn++
@@ -112,9 +144,9 @@ func (s *stage) put(v map[string]any, id, rid string) (*document, *apiError) {
 	}
 	d := &document{id: id, pk: s.pk.key, epk: s.pk.epk, rid: rid, lsn: s.lsn, etag: itemETag(s.c.num, s.lsn),
 		ts: s.now.Unix(), atNs: s.now.UnixNano()}
-	if err := seal(v, d, s.c.self()+"docs/"+rid+"/"); err != nil {
+	if err := seal(it, d, s.c.self()+"docs/"+rid+"/"); err != nil {
 		s.lsn--
-		return nil, err.(*apiError)
+		return nil, err
 	}
 	s.set(d.key(), d)
 	return d, nil
@@ -123,18 +155,19 @@ func (s *stage) put(v map[string]any, id, rid string) (*document, *apiError) {
 // commit applies a successful stage to the container and queues it for
 // the journal. The caller holds c.mu.
 func (c *container) commit(st *stage) *pending {
-	if len(st.order) == 0 {
+	if len(st.changes) == 0 {
 		return nil
 	}
 	c.lsn = st.lsn
 	var added []*document
 	var replaced []uint64
-	for _, key := range st.order {
+	for _, ch := range st.changes {
+		key := ch.key
 		if old, ok := c.docs[key]; ok {
 			c.feed.kill(old.lsn)
 			replaced = append(replaced, old.lsn)
 		}
-		d := st.changed[key]
+		d := ch.doc
 		if d == nil {
 			delete(c.docs, key)
 			continue
@@ -147,6 +180,10 @@ func (c *container) commit(st *stage) *pending {
 		c.feed.append(d)
 	}
 	lsn := c.lsn
+	if c.journal == nil { // in memory: durable once applied, nothing to encode
+		c.durable.moveTo(lsn)
+		return nil
+	}
 	return c.journal.submit(persistItems(c, st, replaced), func(err error) {
 		if err != nil {
 			c.durable.fail(err)

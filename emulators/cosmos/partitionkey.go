@@ -61,10 +61,48 @@ func (d pkDef) keyOf(doc map[string]any) string {
 	return canonicalKey(d.valuesOf(doc))
 }
 
-// pkeyOf returns the document's partition key.
-func (d pkDef) pkeyOf(doc map[string]any) pkey {
-	values := d.valuesOf(doc)
+// keyOfItem is keyOf of an item to be written. With one top-level path it
+// is the encoded member itself: canonicalKey encodes the value as
+// encoding/json does, and the member is encoded so.
+func (d pkDef) keyOfItem(it *item) string {
+	if it.value == nil && len(d.paths) == 1 && len(d.paths[0]) == 1 {
+		enc, ok := it.member(d.paths[0][0])
+		if !ok {
+			return canonicalKey([]any{undefinedValue})
+		}
+		return "[" + string(enc) + "]"
+	}
+	return canonicalKey(d.valuesOfItem(it))
+}
+
+// pkeyOfItem is pkeyOf of an item to be written.
+func (d pkDef) pkeyOfItem(it *item) pkey {
+	values := d.valuesOfItem(it)
 	return pkey{key: canonicalKey(values), epk: d.effectivePK(values)}
+}
+
+// valuesOfItem reads the partition key values of an item; of an encoded
+// one, it decodes only the members the paths start at.
+func (d pkDef) valuesOfItem(it *item) []any {
+	if it.value != nil {
+		return d.valuesOf(it.value)
+	}
+	values := make([]any, len(d.paths))
+	for i, path := range d.paths {
+		values[i] = undefinedValue
+		enc, ok := it.member(path[0])
+		if !ok {
+			continue
+		}
+		var top any
+		if len(enc) > 1 && enc[0] == '"' && plainString(enc) {
+			top = string(enc[1 : len(enc)-1])
+		} else if err := json.Unmarshal(enc, &top); err != nil {
+			continue
+		}
+		values[i] = lookupIn(top, path[1:])
+	}
+	return values
 }
 
 func (d pkDef) valuesOf(doc map[string]any) []any {
@@ -83,7 +121,10 @@ func (d pkDef) pkeyFromKey(key string) pkey {
 }
 
 func lookupPath(doc map[string]any, path []string) any {
-	var cur any = doc
+	return lookupIn(doc, path)
+}
+
+func lookupIn(cur any, path []string) any {
 	for _, name := range path {
 		obj, ok := cur.(map[string]any)
 		if !ok {
@@ -97,6 +138,11 @@ func lookupPath(doc map[string]any, path []string) any {
 }
 
 func canonicalKey(values []any) string {
+	if len(values) == 1 {
+		if s, ok := values[0].(string); ok && plainASCII(s) {
+			return `["` + s + `"]`
+		}
+	}
 	b, err := json.Marshal(values)
 	if err != nil {
 		return "[]"
@@ -117,11 +163,34 @@ func parsePKHeader(h string) (key string, ok bool, err error) {
 // parsePKHeaderFor decodes the partition key header for a container, with
 // its EPK. ok is false when the header is absent or empty.
 func parsePKHeaderFor(h string, d pkDef) (pk pkey, ok bool, err error) {
+	if s, ok := plainPKHeader(h); ok { // the usual header, canonical as it is
+		return pkey{key: h, epk: d.effectivePK([]any{s})}, true, nil
+	}
 	values, err := pkHeaderValues(h)
 	if err != nil || len(values) == 0 {
 		return pkey{}, false, err
 	}
 	return pkey{key: canonicalKey(values), epk: d.effectivePK(values)}, true, nil
+}
+
+// plainPKHeader recognises a header of one string that encoding/json
+// writes as it is (`["order-1"]`) and returns the string.
+func plainPKHeader(h string) (string, bool) {
+	if len(h) < 4 || h[:2] != `["` || h[len(h)-2:] != `"]` || !plainASCII(h[2:len(h)-2]) {
+		return "", false
+	}
+	return h[2 : len(h)-2], true
+}
+
+// plainASCII reports whether encoding/json writes s between quotes as it
+// is: printable ASCII with nothing to escape.
+func plainASCII[S ~string | ~[]byte](s S) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 func pkHeaderValues(h string) ([]any, error) {

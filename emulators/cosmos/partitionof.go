@@ -17,10 +17,10 @@ func (s *Server) partitionOf(r *http.Request, rt route) (c *container, rangeID s
 	if c, err = s.store.container(rt.db, rt.coll); err != nil {
 		return nil, "", err
 	}
-	if id := r.Header.Get(hdrPKRangeID); id != "" {
+	if id := header(r, hdrPKRangeID); id != "" {
 		return c, id, nil
 	}
-	pk, ok, err := parsePKHeaderFor(r.Header.Get(hdrPartitionKey), c.pk)
+	pk, ok, err := parsePKHeaderFor(header(r, hdrPartitionKey), c.pk)
 	if err != nil || !ok {
 		return c, "", err
 	}

@@ -1,10 +1,10 @@
 package cosmos
 
 import (
-	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ordersflow/orderpipeline/emulators/cosmos/query"
 )
@@ -24,7 +24,7 @@ type patchOp struct {
 
 func decodePatch(raw []byte) (*patchSpec, *apiError) {
 	var p patchSpec
-	if err := json.Unmarshal(raw, &p); err != nil {
+	if err := unmarshal(raw, &p); err != nil {
 		return nil, errBadRequest("The patch body is invalid: %v.", err)
 	}
 	if len(p.Operations) == 0 {
@@ -58,7 +58,7 @@ func (p *patchSpec) checkCondition(cur map[string]any) *apiError {
 	if p.Condition == "" {
 		return nil
 	}
-	q, err := query.Parse(p.Condition, nil)
+	q, err := parseCondition(p.Condition)
 	if err != nil {
 		return errBadRequest("The patch condition is invalid: %v", err)
 	}
@@ -70,6 +70,36 @@ func (p *patchSpec) checkCondition(cur map[string]any) *apiError {
 		return errPrecondition()
 	}
 	return nil
+}
+
+// conditions keeps parsed patch conditions: a client sends the same few
+// over and over (stock reservations: "FROM c WHERE c.available >= 2").
+// A parsed query is never modified, so one serves concurrent patches.
+var conditions = struct {
+	sync.Mutex
+	parsed map[string]*query.Query
+}{parsed: map[string]*query.Query{}}
+
+const maxConditions = 1024
+
+func parseCondition(text string) (*query.Query, error) {
+	conditions.Lock()
+	q, ok := conditions.parsed[text]
+	conditions.Unlock()
+	if ok {
+		return q, nil
+	}
+	q, err := query.Parse(text, nil)
+	if err != nil {
+		return nil, err
+	}
+	conditions.Lock()
+	defer conditions.Unlock()
+	if len(conditions.parsed) >= maxConditions {
+		clear(conditions.parsed)
+	}
+	conditions.parsed[text] = q
+	return q, nil
 }
 
 func pointerTokens(path string) ([]string, *apiError) {

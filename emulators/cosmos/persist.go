@@ -183,8 +183,8 @@ func unpersistContainer(c *container) func(*bolt.Tx) error {
 // LSN, so a restart never reuses an LSN.
 func persistItems(c *container, st *stage, replaced []uint64) func(*bolt.Tx) error {
 	var puts [][2][]byte
-	for _, key := range st.order {
-		if d := st.changed[key]; d != nil {
+	for _, ch := range st.changes {
+		if d := ch.doc; d != nil {
 			puts = append(puts, [2][]byte{lsnKey(d.lsn), encodeRecord(d)})
 		}
 	}

@@ -49,8 +49,8 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, rt route) error {
 }
 
 func isQuery(r *http.Request) bool {
-	return isTrue(r.Header.Get(hdrIsQuery)) || isTrue(r.Header.Get(hdrIsQueryAlt)) ||
-		strings.HasPrefix(r.Header.Get("Content-Type"), contentTypeQuery)
+	return isTrue(header(r, hdrIsQuery)) || isTrue(header(r, hdrIsQueryAlt)) ||
+		strings.HasPrefix(header(r, "Content-Type"), contentTypeQuery)
 }
 
 func parseQuery(r *http.Request) (*queryRequest, *query.Query, error) {
@@ -130,7 +130,7 @@ func (s *Server) readFeed(w http.ResponseWriter, r *http.Request, rt route) erro
 // x-ms-max-item-count and an opaque x-ms-continuation offset, charged by
 // price (given the page and its offset in the result).
 func writePage(w http.ResponseWriter, r *http.Request, rid, name string, items [][]byte, price pagePrice) error {
-	start, err := pageStart(r.Header.Get(hdrContinuation))
+	start, err := pageStart(header(r, hdrContinuation))
 	if err != nil {
 		return err
 	}
@@ -143,13 +143,13 @@ func writePage(w http.ResponseWriter, r *http.Request, rid, name string, items [
 		w.Header().Set(hdrContinuation, pageToken(end))
 	}
 	w.Header().Set(hdrItemCount, strconv.Itoa(end-start))
-	writeJSON(w, http.StatusOK, formatRU(price(items[start:end], start)), feedBody(rid, name, items[start:end]))
+	writeFeed(w, formatRU(price(items[start:end], start)), rid, name, items[start:end])
 	return nil
 }
 
 // maxItemCount reads x-ms-max-item-count; -1 (or 0) means no limit.
 func maxItemCount(r *http.Request, def int) int {
-	v := r.Header.Get(hdrMaxItemCount)
+	v := header(r, hdrMaxItemCount)
 	if v == "" {
 		return def
 	}

@@ -131,13 +131,13 @@ func (s *Server) readPKRanges(w http.ResponseWriter, r *http.Request, rt route) 
 	routes := c.routing()
 	etag := pkRangesETag(routes.Version)
 	w.Header().Set("etag", etag)
-	inm := r.Header.Get("If-None-Match")
+	inm := header(r, "If-None-Match")
 	if inm == etag {
 		writeJSON(w, http.StatusNotModified, "1", nil)
 		return nil
 	}
 	ranges := routes.Live
-	incremental := strings.EqualFold(r.Header.Get(hdrChangeFeed), "Incremental Feed")
+	incremental := strings.EqualFold(header(r, hdrChangeFeed), "Incremental Feed")
 	if v, ok := parsePKRangesETag(inm); ok && v < routes.Version && incremental {
 		ranges = routes.since(v)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"strconv"
 )
 
 // Resource ids follow Cosmos DB's layout: a database rid is 4 bytes, a
@@ -32,7 +33,23 @@ func itemRID(coll [8]byte, seq uint64) string {
 
 // itemETag is unique per container and write: the LSN of the write.
 func itemETag(coll uint32, lsn uint64) string {
-	return fmt.Sprintf("\"%08x-0000-0000-0000-%012x\"", coll, lsn)
+	b := make([]byte, 0, 40)
+	b = append(b, '"')
+	b = appendPaddedHex(b, uint64(coll), 8)
+	b = append(b, "-0000-0000-0000-"...)
+	b = appendPaddedHex(b, lsn, 12)
+	return string(append(b, '"'))
+}
+
+// appendPaddedHex appends v in lower-case hex, zero-padded to width digits
+// (fmt's %0<width>x).
+func appendPaddedHex(b []byte, v uint64, width int) []byte {
+	var digits [16]byte
+	hex := strconv.AppendUint(digits[:0], v, 16)
+	for range width - len(hex) {
+		b = append(b, '0')
+	}
+	return append(b, hex...)
 }
 
 func resourceETag(n uint32, ts int64) string {

@@ -27,18 +27,22 @@ func parseRoute(escapedPath string) (route, error) {
 	if raw != "" {
 		segs = strings.Split(raw, "/")
 	}
-	shape := make([]string, len(segs))
+	var buf [64]byte
+	shape := buf[:0] // the path with its ids left out: "dbs//colls//docs"
 	for i, s := range segs {
 		v, err := url.PathUnescape(s)
 		if err != nil || v == "" {
 			return route{}, errBadRequest("The request path %s is invalid.", escapedPath)
 		}
 		segs[i] = v
+		if i > 0 {
+			shape = append(shape, '/')
+		}
 		if i%2 == 0 {
-			shape[i] = v
+			shape = append(shape, v...)
 		}
 	}
-	kind, ok := routeKinds[strings.Join(shape, "/")]
+	kind, ok := routeKinds[string(shape)]
 	if !ok {
 		return route{}, newError(http.StatusNotFound, "The resource path %s is not supported by the emulator.", escapedPath)
 	}

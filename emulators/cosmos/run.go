@@ -44,7 +44,7 @@ func (s *stage) create(op itemOp) opResult {
 	if s.current(op.id) != nil {
 		return failed(errConflict())
 	}
-	d, err := s.put(op.value, op.id, "")
+	d, err := s.put(op.item, op.id, "")
 	return written(http.StatusCreated, d, err)
 }
 
@@ -65,10 +65,10 @@ func (s *stage) replace(op itemOp) opResult {
 	if err != nil {
 		return failed(err)
 	}
-	if id, _ := op.value["id"].(string); id != op.id {
+	if id := op.item.id; id != op.id {
 		return failed(errBadRequest("The id in the body (%q) does not match the id in the request (%q).", id, op.id))
 	}
-	d, err := s.put(op.value, op.id, cur.rid)
+	d, err := s.put(op.item, op.id, cur.rid)
 	return written(http.StatusOK, d, err)
 }
 
@@ -103,10 +103,10 @@ func (s *stage) patchOne(op itemOp) opResult {
 	if err != nil {
 		return failed(err)
 	}
-	v, err := op.patch.apply(cur.value, s.c.pk)
+	v, err := op.patch.apply(cur.value(), s.c.pk)
 	if err != nil {
 		return failed(err)
 	}
-	d, err := s.put(v, op.id, cur.rid)
+	d, err := s.put(&item{id: op.id, value: v}, op.id, cur.rid)
 	return written(http.StatusOK, d, err)
 }
