@@ -35,9 +35,10 @@ type server struct {
 }
 
 // compare creates items in our emulator and in cosmium, each in its own
-// process and in memory, from SDK clients in this process, alternating
-// rounds so that both see the same machine; it prints creates/s of each,
-// CPU per 1000 creates, and the ratio.
+// process and in memory, from SDK clients in this process: an unmeasured
+// warm-up of each, then rounds that alternate, with the seats rotating,
+// so that both see the same machine. It prints creates/s of each, CPU per
+// 1000 creates, and the ratio.
 func compare(ctx context.Context, cfg config, cosmiumPath string, out io.Writer) error {
 	ours, err := startOurs()
 	if err != nil {
@@ -63,9 +64,13 @@ func runRounds(ctx context.Context, cfg config, servers []*server, loads []*cosm
 	items := make([]int, len(servers))
 	secs := make([]float64, len(servers))
 	cpu := make([]time.Duration, len(servers))
+	if err := warmUp(ctx, cfg, servers, loads); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "%-10s %-6s %10s %8s %12s %14s\n", "emulator", "round", "creates", "seconds", "creates/s", "CPU ms/1000")
 	for round := 1; round <= cfg.rounds; round++ {
-		for i, s := range servers {
+		for _, i := range seats(round, len(servers)) {
+			s := servers[i]
 			before := processCPU(s.cmd.Process.Pid)
 			n, took, err := loads[i].Creates(ctx, cfg.duration)
 			if err != nil {
@@ -82,6 +87,27 @@ func runRounds(ctx context.Context, cfg config, servers []*server, loads []*cosm
 	}
 	fmt.Fprintf(out, "ours / cosmium: %.2fx creates/s with %d clients (target 1.2x)\n", rate(0)/rate(1), cfg.clients)
 	return nil
+}
+
+// warmUp runs each emulator, unmeasured, for a third of a round, so that
+// neither is measured with cold connections, caches and heap.
+func warmUp(ctx context.Context, cfg config, servers []*server, loads []*cosmosload.Load) error {
+	for i, s := range servers {
+		if _, _, err := loads[i].Creates(ctx, cfg.duration/3); err != nil {
+			return fmt.Errorf("%s: warm up: %w", s.name, err)
+		}
+	}
+	return nil
+}
+
+// seats is the order the emulators run in a round: it rotates every round,
+// so that none always goes first or last.
+func seats(round, n int) []int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = (i + round - 1) % n
+	}
+	return order
 }
 
 func perThousand(d time.Duration, n int) float64 {

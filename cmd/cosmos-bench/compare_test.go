@@ -49,6 +49,13 @@ func TestCompareRoundsAlternateAndPrintTheRatio(t *testing.T) {
 	}
 }
 
+func TestSeatsRotateEveryRound(t *testing.T) {
+	assert.Equal(t, []int{0, 1}, seats(1, 2))
+	assert.Equal(t, []int{1, 0}, seats(2, 2))
+	assert.Equal(t, []int{0, 1}, seats(3, 2))
+	assert.Equal(t, []int{2, 0, 1}, seats(3, 3))
+}
+
 func TestStartCosmiumSaysHowToBuildIt(t *testing.T) {
 	_, err := startCosmium(context.Background(), t.TempDir()+"/no-cosmium")
 	require.Error(t, err)
