@@ -2,6 +2,8 @@ package funchost
 
 import (
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -29,5 +31,20 @@ func BenchmarkDocumentsValue(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		documentsValue(docs)
+	}
+}
+
+// BenchmarkForwardedRequest is one checkout-sized request forwarded to
+// the handler and answered by it, one after another from a keep-alive
+// client. The handler is another process: its CPU is not in the figures.
+func BenchmarkForwardedRequest(b *testing.B) {
+	h, _ := startHost(b, stageApp(b, forwardingHostJSON, httpFunctions, nil), newRelay(b, nil), nil)
+	body := strings.Repeat(`{"sku":"SKU-001","qty":1},`, 20)
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, got := do(b, http.MethodPost, h.URL()+"/api/hooks/__conn", body, nil)
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("%d %s", resp.StatusCode, got)
+		}
 	}
 }
