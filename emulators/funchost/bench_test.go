@@ -7,9 +7,9 @@ import (
 	"testing"
 )
 
-// feedPage is a change feed page as the emulator serves it: maxItems
+// eventPage is a change feed page as the emulator serves it: maxItems
 // compact documents of the size the pipeline's events have.
-func feedPage(n int) [][]byte {
+func eventPage(n int) [][]byte {
 	docs := make([][]byte, n)
 	for i := range docs {
 		docs[i] = fmt.Appendf(nil, `{"id":"ord-%06d-3","orderId":"ord-%06d","kind":"event","type":"TaxApplied","seq":3,`+
@@ -22,7 +22,7 @@ func feedPage(n int) [][]byte {
 }
 
 func BenchmarkDocumentsValue(b *testing.B) {
-	docs := feedPage(100)
+	docs := eventPage(100)
 	size := 0
 	for _, d := range docs {
 		size += len(d)

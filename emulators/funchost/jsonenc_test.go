@@ -76,7 +76,7 @@ func TestDocumentsValueIsCompactedAndEscapedTwice(t *testing.T) {
 		[]byte(`{"q":"say \"hi\" \\ \/ \n \u0041 \\\"","e":"é 東京 😀","bad":"` + "\xff\xfe" + `"}`),
 		[]byte(`"just a string"`),
 		[]byte(`{"s":"  spaces { inside } \" strings  "}`),
-		feedPage(1)[0],
+		eventPage(1)[0],
 	}
 	got := documentsValue(docs)
 	assert.Equal(t, string(documentsValueReference(docs)), string(got))

@@ -21,7 +21,9 @@ const (
 // process reads the range's change feed from the lease's continuation,
 // delivers each page and checkpoints it, until stop (shutdown: no new
 // pages), ctx (lease lost: abandon at once), a request for the lease
-// (hand it over after the batch in flight) or a split ends.
+// (hand it over after the batch in flight) or a split ends. As the change
+// feed processor does, it reads again at once after a page with documents
+// and waits pollDelay only after an empty one.
 func (l *listener) process(w worker, hl *heldLease) workerEnd {
 	ctx := w.lease
 	yield, cancel := context.WithCancel(w.stop)
@@ -34,9 +36,15 @@ func (l *listener) process(w worker, hl *heldLease) workerEnd {
 		}
 	}()
 	var lastErr string
+	var ahead *feedPage // read while the last checkpoint was written
 	for yield.Err() == nil && ctx.Err() == nil {
-		page, err := l.feed.ReadChangeFeed(ctx, l.feedOptions(hl.snapshot()))
-		if children, gone := l.splitOf(page.ContinuationToken, err); gone {
+		page := ahead
+		if page == nil {
+			page = l.read(ctx, hl.snapshot())
+		}
+		ahead = nil
+		resp, err := page.resp, page.err
+		if children, gone := l.splitOf(resp.ContinuationToken, err); gone {
 			if l.split(ctx, hl, children) {
 				return endSplit
 			}
@@ -52,15 +60,15 @@ func (l *listener) process(w worker, hl *heldLease) workerEnd {
 			continue
 		}
 		lastErr = ""
-		if len(page.Items) == 0 {
-			l.keepStartingPoint(ctx, hl, page.ContinuationToken)
+		if len(resp.Items) == 0 {
+			l.keepStartingPoint(ctx, hl, resp.ContinuationToken)
 			sleep(l.pollDelay, yield, ctx)
 			continue
 		}
-		if !l.deliver(worker{stop: yield, lease: ctx}, hl, page.Items) {
+		if !l.deliver(worker{stop: yield, lease: ctx}, hl, resp.Items) {
 			break
 		}
-		if err := hl.checkpoint(ctx, page.ContinuationToken); err != nil {
+		if ahead, err = l.checkpointAndRead(ctx, hl, resp.ContinuationToken); err != nil {
 			if ctx.Err() == nil {
 				l.con.printf("%s: checkpoint: %v", l.fn.Name, err)
 			}
@@ -70,6 +78,37 @@ func (l *listener) process(w worker, hl *heldLease) workerEnd {
 		}
 	}
 	return l.why(w, hl)
+}
+
+// feedPage is the result of one change feed read.
+type feedPage struct {
+	resp azcosmos.ChangeFeedResponse
+	err  error
+}
+
+// read reads the page after the lease's continuation d.
+func (l *listener) read(ctx context.Context, d leaseDoc) *feedPage {
+	resp, err := l.feed.ReadChangeFeed(ctx, l.feedOptions(d))
+	return &feedPage{resp, err}
+}
+
+// checkpointAndRead checkpoints a delivered page and reads the next one
+// at the same time: the read starts from the continuation being written,
+// so it need not wait for the lease write (which, on the durable
+// emulator, waits for an fsync). The page read is returned only when the
+// checkpoint succeeded; otherwise the next read starts again from the
+// lease, as it would have without reading ahead.
+func (l *listener) checkpointAndRead(ctx context.Context, hl *heldLease, continuation string) (*feedPage, error) {
+	d := hl.snapshot()
+	d.ContinuationToken = continuation
+	next := make(chan *feedPage, 1)
+	go func() { next <- l.read(ctx, d) }()
+	err := hl.checkpoint(ctx, continuation)
+	page := <-next
+	if err != nil {
+		return nil, err
+	}
+	return page, nil
 }
 
 func (l *listener) why(w worker, hl *heldLease) workerEnd {
