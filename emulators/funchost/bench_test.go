@@ -3,6 +3,7 @@ package funchost
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 )
@@ -46,5 +47,26 @@ func BenchmarkForwardedRequest(b *testing.B) {
 		if resp.StatusCode != http.StatusOK {
 			b.Fatalf("%d %s", resp.StatusCode, got)
 		}
+	}
+}
+
+// BenchmarkHandlerOutput is the handler's log at info under load: chunks
+// of zerolog lines from its stdout pipe, printed on a console that is a
+// file (each write a system call, as on a terminal or a pipe).
+func BenchmarkHandlerOutput(b *testing.B) {
+	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	w := &lineWriter{con: &console{w: f}, prefix: "handler: "}
+	var chunk []byte
+	for i := range 40 {
+		chunk = fmt.Appendf(chunk, `{"level":"info","function":"ApplyTax","invocation_id":"7f0c2a4e-1b7d-4c55-9a55-%012d","order_id":"ord-%06d","ru":10.29,"time":"2026-12-01T23:29:23Z","message":"event appended"}`+"\n", i, i)
+	}
+	b.SetBytes(int64(len(chunk)))
+	b.ReportAllocs()
+	for b.Loop() {
+		w.Write(chunk) //nolint:errcheck // never fails
 	}
 }
