@@ -1,11 +1,19 @@
 package funchost
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 )
 
 // eventPage is a change feed page as the emulator serves it: maxItems
@@ -68,5 +76,54 @@ func BenchmarkHandlerOutput(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		w.Write(chunk) //nolint:errcheck // never fails
+	}
+}
+
+// BenchmarkChangeFeedDelivery is one event document through a listener:
+// written to a 4-partition container, read from the change feed,
+// delivered to the handler in a batch and checkpointed. The documents are
+// written 100 at a time by 4 writers, so batches fill as under load.
+func BenchmarkChangeFeedDelivery(b *testing.B) {
+	tc := startCosmosWith(b, 4)
+	var delivered atomic.Int64
+	all := make(chan struct{})
+	fr := newFeedRelay(b, func(c call) int {
+		if delivered.Add(int64(len(c.Docs))) == int64(b.N) {
+			close(all)
+		}
+		return http.StatusOK
+	})
+	go func() {
+		for range fr.calls { // keep the relay from blocking on its record
+		}
+	}()
+	root := stageApp(b, forwardingHostJSON, map[string]string{"ApplyTax": triggerFn(``, "")}, nil)
+	startHost(b, root, fr.relay, tc.settings(), fastPoll)
+	docs := eventPage(100)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := w; i < b.N; i += 4 {
+				id := fmt.Sprintf("b-%d", i)
+				doc := bytes.Replace(docs[i%len(docs)], []byte(`"orderId":"ord-`), []byte(`"orderId":"`+id+`-`), 1)
+				doc = bytes.Replace(doc, []byte(`"id":"ord-`), []byte(`"id":"`+id+`-`), 1)
+				var d struct {
+					OrderID string `json:"orderId"`
+				}
+				_ = json.Unmarshal(doc, &d)
+				if _, err := tc.orders.CreateItem(context.Background(), azcosmos.NewPartitionKeyString(d.OrderID), doc, nil); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	select {
+	case <-all:
+	case <-time.After(time.Minute):
+		b.Fatalf("delivered %d of %d", delivered.Load(), b.N)
 	}
 }
