@@ -75,9 +75,13 @@
 // included); keys are never encrypted and only blob secret storage exists;
 // authLevel user is refused; Config.FeedPollDelay and
 // Config.LeaseExpiration may shorten every feedPollDelay and
-// leaseExpirationInterval. The next page is read while a batch's
-// checkpoint is written (the .NET processor reads after it); it is
-// delivered only once the checkpoint succeeded.
+// leaseExpirationInterval. A batch's checkpoint is written while the next
+// page is read and delivered (the .NET processor waits for it): still one
+// batch in flight per lease, each checkpointed after the handler answered
+// it, checkpoints in order; a failed checkpoint is covered by the next one
+// (or written again once the feed is drained) instead of making the batch
+// come again; a checkpoint that finds the lease lost abandons the batch in
+// flight at once.
 //
 // Lease differences: a stolen lease is handed over. The thief writes
 // RequestedBy; the owner finishes and checkpoints the batch in flight and

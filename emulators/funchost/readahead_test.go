@@ -87,3 +87,53 @@ func TestNextPageIsReadWhileTheCheckpointIsWritten(t *testing.T) {
 	assert.Equal(t, []string{"c"}, fr.next(t).Docs, "the page read ahead is followed by the next one")
 	require.Eventually(t, func() bool { return tc.lease(t, "tax-0").ContinuationToken != "" }, 10*time.Second, 20*time.Millisecond)
 }
+
+// TestNextBatchIsDeliveredWhileTheCheckpointIsWritten holds the first
+// batch's checkpoint at the emulator until the second batch has reached
+// the handler: one batch is in flight at a time, but the next one does not
+// wait for the last one's lease write. The checkpoint then covers both.
+func TestNextBatchIsDeliveredWhileTheCheckpointIsWritten(t *testing.T) {
+	tc := startCosmos(t)
+	tc.insert(t, "a")
+	fr := newFeedRelay(t, ok)
+	var delivered atomic.Int32
+	var insertOnce sync.Once
+	secondBatch := make(chan struct{})
+	fr.hold = func() {
+		switch delivered.Add(1) {
+		case 1: // before the first batch is answered, so the next read finds b
+			insertOnce.Do(func() { tc.insert(t, "b") })
+		case 2:
+			close(secondBatch)
+		}
+	}
+	var heldOne sync.Once
+	overlapped := make(chan bool, 1)
+	conn := cosmosProxy(t, tc, func(r *http.Request) {
+		if delivered.Load() == 0 || !isLeaseWrite(r) {
+			return
+		}
+		heldOne.Do(func() {
+			select {
+			case <-secondBatch:
+				overlapped <- true
+			case <-time.After(10 * time.Second):
+				overlapped <- false
+			}
+		})
+	})
+	settings := tc.settings()
+	settings["COSMOS"] = conn
+	root := stageApp(t, forwardingHostJSON, map[string]string{"ApplyTax": triggerFn(``, "")}, nil)
+	startHost(t, root, fr.relay, settings, fastPoll)
+
+	assert.Equal(t, []string{"a"}, fr.next(t).Docs)
+	assert.Equal(t, []string{"b"}, fr.next(t).Docs)
+	select {
+	case ok := <-overlapped:
+		assert.True(t, ok, "the second batch was delivered only after the first one's checkpoint was written")
+	case <-time.After(30 * time.Second):
+		t.Fatal("no lease write after the first delivery")
+	}
+	assert.Equal(t, 0, int(fr.maxIn.Load()-1), "one batch in flight at a time")
+}
