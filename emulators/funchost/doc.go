@@ -75,8 +75,10 @@
 // included); keys are never encrypted and only blob secret storage exists;
 // authLevel user is refused; Config.FeedPollDelay and
 // Config.LeaseExpiration may shorten every feedPollDelay and
-// leaseExpirationInterval. A batch's checkpoint is written while the next
-// page is read and delivered (the .NET processor waits for it): still one
+// leaseExpirationInterval. After a full page (maxItemsPerInvocation
+// documents: more are waiting) the batch's checkpoint is written while the
+// next page is read and delivered (the .NET processor waits for it); after
+// a shorter page the next read waits for the checkpoint as there. Still one
 // batch in flight per lease, each checkpointed after the handler answered
 // it, checkpoints in order; a failed checkpoint is covered by the next one
 // (or written again once the feed is drained) instead of making the batch

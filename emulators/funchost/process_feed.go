@@ -24,8 +24,10 @@ const (
 // (hand it over after the batch in flight) or a split ends. As the change
 // feed processor does, it reads again at once after a page with documents
 // and waits pollDelay only after an empty one. One batch is in flight at a
-// time; its checkpoint is written while the next page is read and
-// delivered.
+// time. After a full page (more is waiting) its checkpoint is written
+// while the next page is read and delivered; after a shorter one the feed
+// is drained, and the next read waits for the checkpoint, as the change
+// feed processor's does, rather than come too soon to find anything.
 func (l *listener) process(w worker, hl *heldLease) workerEnd {
 	ctx := w.lease
 	yield, cancel := context.WithCancel(w.stop)
@@ -74,11 +76,23 @@ func (l *listener) process(w worker, hl *heldLease) workerEnd {
 		if err := cp.start(ctx, resp.ContinuationToken); err != nil && !l.checkpointFailed(ctx, err) {
 			return endLost
 		}
+		if len(resp.Items) < l.pageSize() && !l.checkpointed(ctx, cp) {
+			return endLost
+		}
 	}
 	if !l.checkpointed(ctx, cp) {
 		return endLost
 	}
 	return l.why(w, hl)
+}
+
+// pageSize is the most documents a read returns: maxItemsPerInvocation,
+// by default the extension's 100.
+func (l *listener) pageSize() int {
+	if l.t.MaxItems > 0 {
+		return l.t.MaxItems
+	}
+	return 100
 }
 
 // checkpointed waits for the checkpoint in flight; it returns false when

@@ -43,9 +43,9 @@ func isLeaseWrite(r *http.Request) bool {
 }
 
 // TestNextPageIsReadWhileTheCheckpointIsWritten holds the first lease write
-// after a delivery (the batch's checkpoint) at the emulator until the next
-// change feed read arrives: the host reads on while the checkpoint waits,
-// instead of after it.
+// after a full page's delivery (the batch's checkpoint) at the emulator
+// until the next change feed read arrives: the host reads on while the
+// checkpoint waits, instead of after it.
 func TestNextPageIsReadWhileTheCheckpointIsWritten(t *testing.T) {
 	tc := startCosmos(t)
 	tc.insert(t, "a", "b")
@@ -73,7 +73,7 @@ func TestNextPageIsReadWhileTheCheckpointIsWritten(t *testing.T) {
 	})
 	settings := tc.settings()
 	settings["COSMOS"] = conn
-	root := stageApp(t, forwardingHostJSON, map[string]string{"ApplyTax": triggerFn(``, "")}, nil)
+	root := stageApp(t, forwardingHostJSON, map[string]string{"ApplyTax": triggerFn(`,"maxItemsPerInvocation":2`, "")}, nil)
 	startHost(t, root, fr.relay, settings, fastPoll)
 
 	assert.ElementsMatch(t, []string{"a", "b"}, fr.next(t).Docs)
@@ -89,9 +89,9 @@ func TestNextPageIsReadWhileTheCheckpointIsWritten(t *testing.T) {
 }
 
 // TestNextBatchIsDeliveredWhileTheCheckpointIsWritten holds the first
-// batch's checkpoint at the emulator until the second batch has reached
-// the handler: one batch is in flight at a time, but the next one does not
-// wait for the last one's lease write. The checkpoint then covers both.
+// batch's checkpoint (a full page) at the emulator until the second batch
+// has reached the handler: one batch is in flight at a time, but the next
+// one does not wait for the last one's lease write.
 func TestNextBatchIsDeliveredWhileTheCheckpointIsWritten(t *testing.T) {
 	tc := startCosmos(t)
 	tc.insert(t, "a")
@@ -124,7 +124,7 @@ func TestNextBatchIsDeliveredWhileTheCheckpointIsWritten(t *testing.T) {
 	})
 	settings := tc.settings()
 	settings["COSMOS"] = conn
-	root := stageApp(t, forwardingHostJSON, map[string]string{"ApplyTax": triggerFn(``, "")}, nil)
+	root := stageApp(t, forwardingHostJSON, map[string]string{"ApplyTax": triggerFn(`,"maxItemsPerInvocation":1`, "")}, nil)
 	startHost(t, root, fr.relay, settings, fastPoll)
 
 	assert.Equal(t, []string{"a"}, fr.next(t).Docs)
@@ -136,4 +136,55 @@ func TestNextBatchIsDeliveredWhileTheCheckpointIsWritten(t *testing.T) {
 		t.Fatal("no lease write after the first delivery")
 	}
 	assert.Equal(t, 0, int(fr.maxIn.Load()-1), "one batch in flight at a time")
+}
+
+// TestAfterAShortPageTheCheckpointComesFirst: a page shorter than
+// maxItemsPerInvocation drained the feed, so the next read waits for the
+// checkpoint (reading at once would mostly find nothing and cost a read).
+// The checkpoint is held a moment at the emulator, in which no read may come.
+func TestAfterAShortPageTheCheckpointComesFirst(t *testing.T) {
+	tc := startCosmos(t)
+	tc.insert(t, "a")
+	fr := newFeedRelay(t, ok)
+	var delivered atomic.Bool
+	fr.hold = func() { delivered.Store(true) }
+	var mu sync.Mutex
+	var events []string
+	note := func(e string) {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, e)
+	}
+	read := make(chan struct{})
+	var sawRead, heldOne sync.Once
+	conn := cosmosProxy(t, tc, func(r *http.Request) {
+		switch {
+		case !delivered.Load():
+		case isFeedRead(r):
+			note("read")
+			sawRead.Do(func() { close(read) })
+		case isLeaseWrite(r):
+			heldOne.Do(func() {
+				select {
+				case <-read:
+				case <-time.After(300 * time.Millisecond): // a read in flight would have come by now
+				}
+			})
+			note("lease write")
+		}
+	})
+	settings := tc.settings()
+	settings["COSMOS"] = conn
+	root := stageApp(t, forwardingHostJSON, map[string]string{"ApplyTax": triggerFn(`,"maxItemsPerInvocation":5`, "")}, nil)
+	startHost(t, root, fr.relay, settings, fastPoll)
+
+	assert.Equal(t, []string{"a"}, fr.next(t).Docs)
+	select {
+	case <-read:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no read after the delivery")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, "lease write", events[0], "the checkpoint before the next read: %v", events)
 }
