@@ -30,19 +30,9 @@ const (
 // feed processor's does, rather than come too soon to find anything.
 func (l *listener) process(w worker, hl *heldLease) workerEnd {
 	ctx := w.lease
-	yield, cancel := context.WithCancel(w.stop)
+	yield, cancel := yieldWhenAsked(w.stop, hl)
 	defer cancel()
-	go func() {
-		select {
-		case <-hl.asked:
-			cancel()
-		case <-yield.Done():
-		}
-	}()
-	cp := &checkpoints{hl: hl, cont: hl.snapshot().ContinuationToken, lost: func(err error) {
-		w.abandon() // the batch in flight, if any, is abandoned at once
-		l.con.printf("%s: checkpoint: %v; stopping", l.fn.Name, err)
-	}}
+	cp := l.newCheckpoints(w, hl)
 	var lastErr string
 	for yield.Err() == nil && ctx.Err() == nil {
 		resp, err := l.feed.ReadChangeFeed(ctx, l.feedOptions(cp.at()))
@@ -93,6 +83,27 @@ func (l *listener) pageSize() int {
 		return l.t.MaxItems
 	}
 	return 100
+}
+
+// yieldWhenAsked is stop, ended as well when another instance asks for
+// the lease.
+func yieldWhenAsked(stop context.Context, hl *heldLease) (context.Context, context.CancelFunc) {
+	yield, cancel := context.WithCancel(stop)
+	go func() {
+		select {
+		case <-hl.asked:
+			cancel()
+		case <-yield.Done():
+		}
+	}()
+	return yield, cancel
+}
+
+func (l *listener) newCheckpoints(w worker, hl *heldLease) *checkpoints {
+	return &checkpoints{hl: hl, cont: hl.snapshot().ContinuationToken, lost: func(err error) {
+		w.abandon() // the batch in flight, if any, is abandoned at once
+		l.con.printf("%s: checkpoint: %v; stopping", l.fn.Name, err)
+	}}
 }
 
 // checkpointed waits for the checkpoint in flight; it returns false when
