@@ -1,6 +1,7 @@
 package funchost
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"sync"
@@ -15,10 +16,38 @@ type console struct {
 }
 
 func (c *console) printf(format string, args ...any) {
-	line := fmt.Sprintf(format, args...)
+	line := fmt.Appendf(appendStamp(nil, time.Now()), format, args...)
+	c.write(append(line, '\n'))
+}
+
+// lines prints each line of text (complete lines, or one piece of a long
+// line) after the timestamp and prefix, in one write.
+func (c *console) lines(prefix string, text []byte) {
+	if len(text) == 0 {
+		return
+	}
+	stamp := appendStamp(nil, time.Now())
+	out := make([]byte, 0, len(text)+(len(stamp)+len(prefix)+1)*(bytes.Count(text, []byte{'\n'})+1))
+	for len(text) > 0 {
+		line, rest, _ := bytes.Cut(text, []byte{'\n'})
+		out = append(append(append(out, stamp...), prefix...), bytes.TrimRight(line, "\r")...)
+		out = append(out, '\n')
+		text = rest
+	}
+	c.write(out)
+}
+
+func (c *console) write(b []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	fmt.Fprintf(c.w, "[%s] %s\n", time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), line)
+	c.w.Write(b) //nolint:errcheck // console output is best effort
+}
+
+// appendStamp appends "[2026-11-23T18:20:48.123Z] ".
+func appendStamp(b []byte, t time.Time) []byte {
+	b = append(b, '[')
+	b = t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
+	return append(b, "] "...)
 }
 
 // raw writes text without a timestamp (the start-up banner).

@@ -29,13 +29,13 @@ type testCosmos struct {
 	db     *azcosmos.DatabaseClient
 }
 
-func startCosmos(t *testing.T) *testCosmos {
+func startCosmos(t testing.TB) *testCosmos {
 	t.Helper()
 	return startCosmosWith(t, 1)
 }
 
 // startCosmosWith gives orders that many physical partitions.
-func startCosmosWith(t *testing.T, partitions int) *testCosmos {
+func startCosmosWith(t testing.TB, partitions int) *testCosmos {
 	t.Helper()
 	s, err := cosmos.Start(cosmos.Options{ContainerPartitions: map[string]int{"orders": partitions}})
 	require.NoError(t, err)
@@ -53,7 +53,7 @@ func startCosmosWith(t *testing.T, partitions int) *testCosmos {
 	return tc
 }
 
-func createContainer(t *testing.T, db *azcosmos.DatabaseClient, id, pk string) *azcosmos.ContainerClient {
+func createContainer(t testing.TB, db *azcosmos.DatabaseClient, id, pk string) *azcosmos.ContainerClient {
 	t.Helper()
 	_, err := db.CreateContainer(testCtx(t), azcosmos.ContainerProperties{ID: id,
 		PartitionKeyDefinition: azcosmos.PartitionKeyDefinition{Paths: []string{pk}}}, nil)
@@ -63,7 +63,7 @@ func createContainer(t *testing.T, db *azcosmos.DatabaseClient, id, pk string) *
 	return c
 }
 
-func testCtx(t *testing.T) context.Context {
+func testCtx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
@@ -129,7 +129,7 @@ type feedRelay struct {
 	hold     func() // if set, runs before each invocation is answered
 }
 
-func newFeedRelay(t *testing.T, reply func(call) int) *feedRelay {
+func newFeedRelay(t testing.TB, reply func(call) int) *feedRelay {
 	fr := &feedRelay{calls: make(chan call, 1000), reply: reply}
 	fr.relay = newRelay(t, fr.serve)
 	return fr

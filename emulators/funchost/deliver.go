@@ -1,7 +1,6 @@
 package funchost
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -75,19 +74,20 @@ func (l *listener) invokeOnce(ctx context.Context, data map[string]json.RawMessa
 
 // documentsValue encodes the documents the way the real host does: the
 // trigger value is the JSON array as a string, serialised once more into
-// Data, so Data.documents is a JSON string holding a JSON string.
+// Data, so Data.documents is a JSON string holding a JSON string. The
+// documents are valid JSON (the SDK decoded the page), so they are
+// compacted and escaped in one pass, with no validating scanner.
 func documentsValue(docs [][]byte) json.RawMessage {
-	var arr bytes.Buffer
-	arr.WriteByte('[')
+	size := 8
+	for _, d := range docs {
+		size += twiceEscapedLen(d) + 1
+	}
+	b := append(make([]byte, 0, size), `"\"[`...)
 	for i, d := range docs {
 		if i > 0 {
-			arr.WriteByte(',')
+			b = append(b, ',')
 		}
-		if err := json.Compact(&arr, d); err != nil {
-			arr.Write(d)
-		}
+		b = appendTwiceEscaped(b, d)
 	}
-	arr.WriteByte(']')
-	once := appendJSONString(make([]byte, 0, arr.Len()+arr.Len()/4+2), arr.Bytes())
-	return appendJSONString(make([]byte, 0, len(once)+len(once)/2+2), once)
+	return append(b, `]\""`...)
 }

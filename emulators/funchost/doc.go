@@ -24,7 +24,10 @@
 //     once more; Metadata.sys; Metadata.RetryContext when function.json has a
 //     retry policy. Without a policy a failed batch is logged and
 //     checkpointed past (lost); with one the batch is retried and the
-//     checkpoint moves only after success or after the last retry.
+//     checkpoint moves only after success or after the last retry. As the
+//     change feed processor does, a lease reads again at once after a page
+//     with documents and waits feedPollDelay only after an empty one; one
+//     batch is in flight per lease.
 //
 //   - Leases: one document per physical partition, id
 //     <leaseContainerPrefix><token>, in a lease container partitioned on
@@ -62,13 +65,25 @@
 // every error of its own (404, 405 with Allow, 401, 413, 408, 500) as RFC
 // 9457 problem+json; paths with empty or dot segments are a 404.
 //
+// Connections to the handler are kept alive, as the host's HttpClient
+// keeps them: at most 64 idle, each closed after 60 s unused or as soon as
+// the handler closes it.
+//
 // Local differences: only the binding types the app uses are supported
 // (httpTrigger, http, cosmosDBTrigger) and anything else is a start-up
 // error; identity-based connections are not supported (AzureWebJobsStorage
 // included); keys are never encrypted and only blob secret storage exists;
 // authLevel user is refused; Config.FeedPollDelay and
 // Config.LeaseExpiration may shorten every feedPollDelay and
-// leaseExpirationInterval.
+// leaseExpirationInterval. After a full page (maxItemsPerInvocation
+// documents: more are waiting) the batch's checkpoint is written while the
+// next page is read and delivered (the .NET processor waits for it); after
+// a shorter page the next read waits for the checkpoint as there. Still one
+// batch in flight per lease, each checkpointed after the handler answered
+// it, checkpoints in order; a failed checkpoint is covered by the next one
+// (or written again once the feed is drained) instead of making the batch
+// come again; a checkpoint that finds the lease lost abandons the batch in
+// flight at once.
 //
 // Lease differences: a stolen lease is handed over. The thief writes
 // RequestedBy; the owner finishes and checkpoints the batch in flight and

@@ -42,7 +42,8 @@ func (s *httpFront) forwardRequest(w http.ResponseWriter, r *http.Request, id st
 	defer resp.Body.Close()
 	copyHeaders(w.Header(), resp.Header)
 	w.WriteHeader(resp.StatusCode)
-	io.Copy(w, resp.Body) //nolint:errcheck // the caller or handler went away mid-body
+	_, err = io.Copy(w, resp.Body) // fails when the caller or handler went away mid-body
+	ex.keep = err == nil && resp.StatusCode >= 200 && !resp.Close
 	return resp.StatusCode
 }
 
@@ -73,7 +74,6 @@ func outgoingRequest(ctx context.Context, base string, r *http.Request, body io.
 	}
 	copyHeaders(out.Header, r.Header)
 	out.Header.Del("Expect") // the host already answered 100-continue to the caller
-	out.Header.Set("Connection", "close")
 	addHostHeaders(out.Header, id)
 	out.Host = r.Host
 	out.ContentLength = r.ContentLength
@@ -122,13 +122,17 @@ func (b *clientBody) failure() error {
 	return b.err
 }
 
-// exchange is one request/response on its own connection to the handler.
+// exchange is one request/response on a connection to the handler of its
+// own: a kept-alive one or a new one.
 type exchange struct {
-	conn     net.Conn
+	conn     *handlerConn
+	pool     *handlerConns
 	req      *http.Request
-	uploaded chan error // the result of writing the request, then closed
+	upErr    error         // the result of writing the request, once uploaded is closed
+	uploaded chan struct{} // closed when the request is written or failed
 	answered chan responseOrError
 	stop     func() bool
+	keep     bool // the response was relayed whole and the handler keeps the connection open
 }
 
 type responseOrError struct {
@@ -139,21 +143,36 @@ type responseOrError struct {
 // dialHandler connects to the handler (retrying while it restarts) and
 // starts writing the request and reading the response concurrently.
 func (p *handlerProc) dialHandler(ctx context.Context, req *http.Request) (*exchange, error) {
+	conn, err := p.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ex := &exchange{conn: conn, pool: &p.conns, req: req, uploaded: make(chan struct{}), answered: make(chan responseOrError, 1)}
+	ex.stop = context.AfterFunc(ctx, func() { conn.Close() })
+	go func() {
+		ex.upErr = req.Write(conn.Conn)
+		close(ex.uploaded)
+	}()
+	go func() {
+		resp, err := http.ReadResponse(conn.br, req)
+		ex.answered <- responseOrError{resp, err}
+	}()
+	return ex, nil
+}
+
+// connect takes an idle connection to the handler, or dials a new one.
+func (p *handlerProc) connect(ctx context.Context) (*handlerConn, error) {
+	if err := p.waitReady(ctx); err != nil {
+		return nil, err
+	}
+	if c := p.conns.get(); c != nil {
+		return c, nil
+	}
 	conn, err := p.dial(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ex := &exchange{conn: conn, req: req, uploaded: make(chan error, 1), answered: make(chan responseOrError, 1)}
-	ex.stop = context.AfterFunc(ctx, func() { conn.Close() })
-	go func() {
-		ex.uploaded <- req.Write(conn)
-		close(ex.uploaded)
-	}()
-	go func() {
-		resp, err := http.ReadResponse(bufio.NewReader(conn), req)
-		ex.answered <- responseOrError{resp, err}
-	}()
-	return ex, nil
+	return &handlerConn{Conn: conn, br: bufio.NewReader(conn)}, nil
 }
 
 // dial connects to the handler, retrying a refused connection as the real
@@ -184,9 +203,9 @@ func (ex *exchange) response(ctx, caller context.Context, body *clientBody) (*ht
 	uploaded := ex.uploaded
 	for {
 		select {
-		case err := <-uploaded:
+		case <-uploaded:
 			uploaded = nil
-			if err == nil {
+			if ex.upErr == nil {
 				continue
 			}
 			if cerr := body.failure(); cerr != nil {
@@ -227,18 +246,44 @@ func clientBodyError(err error) error {
 	return fmt.Errorf("%w: %w", errClientBody, err)
 }
 
-// finish closes the connection and waits for the upload to stop: a caller
-// still sending (or stalled) is cut off, so no read of the request body
-// outlives ServeHTTP.
+// finish keeps the connection for the next request when the exchange
+// completed cleanly. Otherwise it closes the connection and waits for the
+// upload to stop: a caller still sending (or stalled) is cut off, so no
+// read of the request body outlives ServeHTTP.
 func (ex *exchange) finish(w http.ResponseWriter, body *clientBody) {
-	ex.stop()
+	if ex.stop() && ex.keep && ex.uploadedWhole(w) {
+		ex.pool.put(ex.conn)
+		return
+	}
 	ex.conn.Close()
 	if body.open(ex.req.ContentLength) {
 		_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 	}
-	for range ex.uploaded {
+	<-ex.uploaded
+}
+
+// uploadedWhole reports whether the whole request has been written. The
+// response may arrive before the upload returns, so it waits a little (the
+// response sent on first), as net/http's transport waits before it reuses
+// a connection.
+func (ex *exchange) uploadedWhole(w http.ResponseWriter) bool {
+	select {
+	case <-ex.uploaded:
+		return ex.upErr == nil
+	default:
+	}
+	_ = http.NewResponseController(w).Flush()
+	t := time.NewTimer(maxUploadWaitBeforeReuse)
+	defer t.Stop()
+	select {
+	case <-ex.uploaded:
+		return ex.upErr == nil
+	case <-t.C:
+		return false
 	}
 }
+
+const maxUploadWaitBeforeReuse = 50 * time.Millisecond
 
 // hopHeaders are connection-level headers a proxy must not copy.
 var hopHeaders = map[string]bool{

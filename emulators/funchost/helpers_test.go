@@ -65,7 +65,7 @@ const forwardingHostJSON = `{"version":"2.0","customHandler":{"description":{"de
 const envelopeHostJSON = `{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"handler"},"enableForwardingHttpRequest":false}}`
 
 // stageApp writes an app directory the way `make` stages one.
-func stageApp(t *testing.T, hostJSON string, functions map[string]string, local map[string]string) string {
+func stageApp(t testing.TB, hostJSON string, functions map[string]string, local map[string]string) string {
 	t.Helper()
 	root := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(root, "host.json"), []byte(hostJSON), 0o644))
@@ -88,14 +88,14 @@ type relay struct {
 	srv *httptest.Server
 }
 
-func newRelay(t *testing.T, fn http.HandlerFunc) *relay {
+func newRelay(t testing.TB, fn http.HandlerFunc) *relay {
 	rl := &relay{srv: httptest.NewServer(fn)}
 	t.Cleanup(rl.srv.Close)
 	return rl
 }
 
 // startHost starts a host on a free port, stopped when the test ends.
-func startHost(t *testing.T, root string, rl *relay, settings map[string]string, tweak ...func(*Config)) (*Host, *syncBuffer) {
+func startHost(t testing.TB, root string, rl *relay, settings map[string]string, tweak ...func(*Config)) (*Host, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
 	s := map[string]string{"RELAY_URL": rl.srv.URL, "AzureWebJobsStorage": storageConn}
@@ -138,7 +138,7 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func do(t *testing.T, method, url string, body string, hdr map[string]string) (*http.Response, string) {
+func do(t testing.TB, method, url string, body string, hdr map[string]string) (*http.Response, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, bytes.NewBufferString(body))
 	require.NoError(t, err)

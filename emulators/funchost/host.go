@@ -149,7 +149,7 @@ func (h *Host) start(ctx context.Context) error {
 		return err
 	}
 	h.proc = proc
-	h.inv = &invoker{proc: proc, client: &http.Client{}, timeout: h.hc.FunctionTimeout, con: h.con}
+	h.inv = &invoker{proc: proc, client: newHandlerClient(), timeout: h.hc.FunctionTimeout, con: h.con}
 	if err := proc.start(ctx); err != nil {
 		return err
 	}
@@ -208,6 +208,9 @@ func (h *Host) shutdown() error {
 	}
 	if h.proc != nil {
 		errs = append(errs, h.proc.close())
+	}
+	if h.inv != nil {
+		h.inv.client.CloseIdleConnections()
 	}
 	return errors.Join(errs...)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -27,6 +28,19 @@ type invoker struct {
 	client  *http.Client
 	timeout time.Duration
 	con     *console
+}
+
+// newHandlerClient is the client for envelope invocations. It keeps enough
+// idle connections for every listener and request in flight: Go's default
+// transport keeps two per host and closes the rest after each response.
+func newHandlerClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		DialContext:         (&net.Dialer{}).DialContext,
+		MaxIdleConns:        maxIdleHandlerConns,
+		MaxIdleConnsPerHost: maxIdleHandlerConns,
+		IdleConnTimeout:     handlerConnIdle,
+		DisableCompression:  true,
+	}}
 }
 
 // invoke runs one invocation. A nil exception means success; Logs are

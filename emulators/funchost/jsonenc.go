@@ -1,6 +1,7 @@
 package funchost
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 	"unicode/utf8"
@@ -55,6 +56,68 @@ func appendJSONString(dst, s []byte) []byte {
 	}
 	return append(append(dst, s[start:]...), '"')
 }
+
+// appendTwiceEscaped appends the valid JSON value doc, compacted, as the
+// inside of a JSON string that holds a JSON string: what json.Compact and
+// then appendJSONString twice would write, in one pass. Every quote and
+// backslash is escaped twice and invalid UTF-8 becomes U+FFFD; whitespace
+// is dropped outside strings. No other byte of valid JSON needs escaping
+// (control characters cannot appear raw in it).
+func appendTwiceEscaped(dst, doc []byte) []byte {
+	checkUTF8 := !utf8.Valid(doc)
+	inString, escaped := false, false
+	start := 0
+	for i := 0; i < len(doc); i++ {
+		c := doc[i]
+		if verbatim[c] || (c >= utf8.RuneSelf && !checkUTF8) {
+			escaped = false
+			continue
+		}
+		afterBackslash := escaped
+		escaped = false
+		var rep string
+		switch {
+		case c == '"':
+			if !afterBackslash {
+				inString = !inString
+			}
+			rep = `\\\"`
+		case c == '\\':
+			escaped = !afterBackslash
+			rep = `\\\\`
+		case c >= utf8.RuneSelf:
+			if r, size := utf8.DecodeRune(doc[i:]); r != utf8.RuneError || size != 1 {
+				i += size - 1
+				continue
+			}
+			rep = `\\ufffd`
+		case inString: // whitespace inside a string is kept
+			continue
+		}
+		// rep is the byte's escaped form, or "" for whitespace to drop.
+		dst = append(append(dst, doc[start:i]...), rep...)
+		start = i + 1
+	}
+	return append(dst, doc[start:]...)
+}
+
+// twiceEscapedLen is the length appendTwiceEscaped needs at most for doc
+// when it is valid UTF-8.
+func twiceEscapedLen(doc []byte) int {
+	return len(doc) + 3*(bytes.Count(doc, []byte{'"'})+bytes.Count(doc, []byte{'\\'}))
+}
+
+// verbatim marks the ASCII bytes appendTwiceEscaped copies as they are:
+// all but quote, backslash and JSON whitespace.
+var verbatim = func() (t [256]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = true
+	}
+	for _, c := range []byte{'"', '\\', ' ', '\t', '\n', '\r'} {
+		t[c] = false
+	}
+	return t
+}()
 
 // encode writes the envelope. Its values are JSON this package produced
 // (mustJSON, documentsValue), so they are copied as they are.

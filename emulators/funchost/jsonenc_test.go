@@ -1,6 +1,7 @@
 package funchost
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 
@@ -50,4 +51,53 @@ func TestEnvelopeEncodeMatchesEncodingJSON(t *testing.T) {
 	require.NoError(t, json.Unmarshal(req.encode(), &got))
 	require.NoError(t, json.Unmarshal(mustJSON(req), &want))
 	assert.Equal(t, want, got)
+}
+
+// documentsValueReference is the envelope value written step by step:
+// compact the array, then encode it as a JSON string twice.
+func documentsValueReference(docs [][]byte) []byte {
+	var arr bytes.Buffer
+	arr.WriteByte('[')
+	for i, d := range docs {
+		if i > 0 {
+			arr.WriteByte(',')
+		}
+		if err := json.Compact(&arr, d); err != nil {
+			panic(err)
+		}
+	}
+	arr.WriteByte(']')
+	return appendJSONString(nil, appendJSONString(nil, arr.Bytes()))
+}
+
+func TestDocumentsValueIsCompactedAndEscapedTwice(t *testing.T) {
+	docs := [][]byte{
+		[]byte(" {\n\t\"id\" : \"a b\",\r\n \"n\": [1, 2 , {\"x\": null}] } "),
+		[]byte(`{"q":"say \"hi\" \\ \/ \n \u0041 \\\"","e":"é 東京 😀","bad":"` + "\xff\xfe" + `"}`),
+		[]byte(`"just a string"`),
+		[]byte(`{"s":"  spaces { inside } \" strings  "}`),
+		eventPage(1)[0],
+	}
+	got := documentsValue(docs)
+	assert.Equal(t, string(documentsValueReference(docs)), string(got))
+	var once, array string
+	require.NoError(t, json.Unmarshal(got, &once))
+	require.NoError(t, json.Unmarshal([]byte(once), &array))
+	var arr []json.RawMessage
+	require.NoError(t, json.Unmarshal([]byte(array), &arr))
+	assert.Len(t, arr, len(docs))
+}
+
+func FuzzDocumentsValue(f *testing.F) {
+	f.Add([]byte(`{"id": "x", "kind":"event","data":{"a":"<b>\n \"q\" \\"}}`))
+	f.Add([]byte("[1, \"\xff\", {\"k\" :\t\"v\"}]"))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		if !json.Valid(doc) {
+			t.Skip() // the SDK only hands over documents it decoded
+		}
+		docs := [][]byte{doc, doc}
+		if got, want := documentsValue(docs), documentsValueReference(docs); string(got) != string(want) {
+			t.Fatalf("%q: got %s, want %s", doc, got, want)
+		}
+	})
 }

@@ -158,14 +158,16 @@ func (s *leaseStore) request(ctx context.Context, d leaseDoc, etag azcore.ETag) 
 	return true, nil
 }
 
-// heldLease is a lease this instance owns. Every write goes through mu so
-// renewals and checkpoints always carry the current ETag.
+// heldLease is a lease this instance owns. Writes go one at a time
+// (writing) so renewals and checkpoints always carry the current ETag;
+// mu guards the fields only, so a snapshot never waits for a write.
 type heldLease struct {
-	store *leaseStore
-	mu    sync.Mutex
-	doc   leaseDoc
-	etag  azcore.ETag
-	asked chan struct{} // closed when another instance asks for the lease
+	store   *leaseStore
+	writing sync.Mutex
+	mu      sync.Mutex
+	doc     leaseDoc
+	etag    azcore.ETag
+	asked   chan struct{} // closed when another instance asks for the lease
 }
 
 func newHeldLease(s *leaseStore, d leaseDoc, etag azcore.ETag) *heldLease {
@@ -173,9 +175,20 @@ func newHeldLease(s *leaseStore, d leaseDoc, etag azcore.ETag) *heldLease {
 }
 
 func (h *heldLease) snapshot() leaseDoc {
+	d, _ := h.current()
+	return d
+}
+
+func (h *heldLease) current() (leaseDoc, azcore.ETag) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.doc
+	return h.doc, h.etag
+}
+
+func (h *heldLease) set(d leaseDoc, etag azcore.ETag) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.doc, h.etag = d, etag
 }
 
 // valid reports whether the lease is still ours with a safety margin,
@@ -235,14 +248,14 @@ func (h *heldLease) update(ctx context.Context, change func(*leaseDoc)) error {
 // is noted and the write retried on the new version, as the change feed
 // processor retries lease updates; otherwise the lease is lost.
 func (h *heldLease) write(ctx context.Context, change func(*leaseDoc)) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.writing.Lock()
+	defer h.writing.Unlock()
 	for attempt := 0; ; attempt++ {
-		d := h.doc
+		d, etag := h.current()
 		change(&d)
-		etag, err := h.store.replace(ctx, d, h.etag)
+		etag, err := h.store.replace(ctx, d, etag)
 		if err == nil {
-			h.doc, h.etag = d, etag
+			h.set(d, etag)
 			return nil
 		}
 		if statusCode(err) != http.StatusPreconditionFailed || attempt == 5 {
@@ -257,14 +270,16 @@ func (h *heldLease) write(ctx context.Context, change func(*leaseDoc)) error {
 // refresh reads the lease after a 412 and keeps our version of it (we
 // write the continuation) with the server's ETag and request.
 func (h *heldLease) refresh(ctx context.Context) error {
-	cur, etag, err := h.store.read(ctx, h.doc.ID)
+	d, _ := h.current()
+	cur, etag, err := h.store.read(ctx, d.ID)
 	if err != nil {
-		return h.failed(h.doc.ID, err)
+		return h.failed(d.ID, err)
 	}
-	if cur.Owner != h.doc.Owner {
-		return fmt.Errorf("lease %s (now %s): %w", h.doc.ID, instance(cur.Owner), errLeaseLost)
+	if cur.Owner != d.Owner {
+		return fmt.Errorf("lease %s (now %s): %w", d.ID, instance(cur.Owner), errLeaseLost)
 	}
-	h.etag, h.doc.RequestedBy = etag, cur.RequestedBy
+	d.RequestedBy = cur.RequestedBy
+	h.set(d, etag)
 	if cur.RequestedBy != "" && !h.requested() {
 		close(h.asked)
 	}
@@ -280,15 +295,16 @@ func (h *heldLease) failed(id string, err error) error {
 
 // remove deletes the lease (its range split and child leases replace it).
 func (h *heldLease) remove(ctx context.Context) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.writing.Lock()
+	defer h.writing.Unlock()
 	for attempt := 0; ; attempt++ {
-		err := h.store.delete(ctx, h.doc.ID, h.etag)
+		d, etag := h.current()
+		err := h.store.delete(ctx, d.ID, etag)
 		if err == nil || isNotFound(err) {
 			return nil
 		}
 		if statusCode(err) != http.StatusPreconditionFailed || attempt == 5 {
-			return fmt.Errorf("delete lease %s: %w", h.doc.ID, err)
+			return fmt.Errorf("delete lease %s: %w", d.ID, err)
 		}
 		if err := h.refresh(ctx); err != nil {
 			return err

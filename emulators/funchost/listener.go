@@ -134,7 +134,7 @@ func (l *listener) work(stop context.Context, hl *heldLease) {
 	defer l.setRunning(id, false)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	w := worker{stop: stop, lease: ctx}
+	w := worker{stop: stop, lease: ctx, abandon: cancel}
 	go cancelAfterGrace(w, cancel)
 	go l.keepLease(ctx, cancel, hl)
 	switch l.process(w, hl) {
@@ -168,6 +168,8 @@ type worker struct {
 	// lease ends when the lease is no longer safely ours: abandon at once,
 	// write nothing.
 	lease context.Context
+	// abandon ends lease.
+	abandon context.CancelFunc
 }
 
 // cancelAfterGrace cancels work that is still running shutdownGrace after

@@ -25,10 +25,11 @@ const (
 // until any response arrives, restarts it when it exits and stops it on
 // Close.
 type handlerProc struct {
-	hc   hostConfig
-	env  []string
-	port int
-	con  *console
+	hc    hostConfig
+	env   []string
+	port  int
+	con   *console
+	conns handlerConns // kept-alive connections for forwarded requests
 
 	mu       sync.Mutex
 	cmd      *exec.Cmd
@@ -180,5 +181,6 @@ func (p *handlerProc) close() error {
 		p.kill()
 		<-p.done
 	}
+	p.conns.close()
 	return nil
 }

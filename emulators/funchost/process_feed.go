@@ -21,23 +21,26 @@ const (
 // process reads the range's change feed from the lease's continuation,
 // delivers each page and checkpoints it, until stop (shutdown: no new
 // pages), ctx (lease lost: abandon at once), a request for the lease
-// (hand it over after the batch in flight) or a split ends.
+// (hand it over after the batch in flight) or a split ends. As the change
+// feed processor does, it reads again at once after a page with documents
+// and waits pollDelay only after an empty one. One batch is in flight at a
+// time. After a full page (more is waiting) its checkpoint is written
+// while the next page is read and delivered; after a shorter one the feed
+// is drained, and the next read waits for the checkpoint, as the change
+// feed processor's does, rather than come too soon to find anything.
 func (l *listener) process(w worker, hl *heldLease) workerEnd {
 	ctx := w.lease
-	yield, cancel := context.WithCancel(w.stop)
+	yield, cancel := yieldWhenAsked(w.stop, hl)
 	defer cancel()
-	go func() {
-		select {
-		case <-hl.asked:
-			cancel()
-		case <-yield.Done():
-		}
-	}()
+	cp := l.newCheckpoints(w, hl)
 	var lastErr string
 	for yield.Err() == nil && ctx.Err() == nil {
-		page, err := l.feed.ReadChangeFeed(ctx, l.feedOptions(hl.snapshot()))
-		if children, gone := l.splitOf(page.ContinuationToken, err); gone {
-			if l.split(ctx, hl, children) {
+		resp, err := l.feed.ReadChangeFeed(ctx, l.feedOptions(cp.at()))
+		if children, gone := l.splitOf(resp.ContinuationToken, err); gone {
+			if !l.checkpointed(ctx, cp) {
+				return endLost
+			}
+			if l.split(ctx, hl, children) { // the children start from the last checkpoint
 				return endSplit
 			}
 			sleep(l.pollDelay, yield, ctx)
@@ -52,24 +55,116 @@ func (l *listener) process(w worker, hl *heldLease) workerEnd {
 			continue
 		}
 		lastErr = ""
-		if len(page.Items) == 0 {
-			l.keepStartingPoint(ctx, hl, page.ContinuationToken)
+		if len(resp.Items) == 0 {
+			l.keepStartingPoint(ctx, cp, resp.ContinuationToken)
 			sleep(l.pollDelay, yield, ctx)
 			continue
 		}
-		if !l.deliver(worker{stop: yield, lease: ctx}, hl, page.Items) {
+		if !l.deliver(worker{stop: yield, lease: ctx}, hl, resp.Items) {
 			break
 		}
-		if err := hl.checkpoint(ctx, page.ContinuationToken); err != nil {
-			if ctx.Err() == nil {
-				l.con.printf("%s: checkpoint: %v", l.fn.Name, err)
-			}
-			if errors.Is(err, errLeaseLost) {
-				return endLost
-			}
+		if err := cp.start(ctx, resp.ContinuationToken); err != nil && !l.checkpointFailed(ctx, err) {
+			return endLost
+		}
+		if len(resp.Items) < l.pageSize() && !l.checkpointed(ctx, cp) {
+			return endLost
 		}
 	}
+	if !l.checkpointed(ctx, cp) {
+		return endLost
+	}
 	return l.why(w, hl)
+}
+
+// pageSize is the most documents a read returns: maxItemsPerInvocation,
+// by default the extension's 100.
+func (l *listener) pageSize() int {
+	if l.t.MaxItems > 0 {
+		return l.t.MaxItems
+	}
+	return 100
+}
+
+// yieldWhenAsked is stop, ended as well when another instance asks for
+// the lease.
+func yieldWhenAsked(stop context.Context, hl *heldLease) (context.Context, context.CancelFunc) {
+	yield, cancel := context.WithCancel(stop)
+	go func() {
+		select {
+		case <-hl.asked:
+			cancel()
+		case <-yield.Done():
+		}
+	}()
+	return yield, cancel
+}
+
+func (l *listener) newCheckpoints(w worker, hl *heldLease) *checkpoints {
+	return &checkpoints{hl: hl, cont: hl.snapshot().ContinuationToken, lost: func(err error) {
+		w.abandon() // the batch in flight, if any, is abandoned at once
+		l.con.printf("%s: checkpoint: %v; stopping", l.fn.Name, err)
+	}}
+}
+
+// checkpointed waits for the checkpoint in flight; it returns false when
+// it found the lease lost.
+func (l *listener) checkpointed(ctx context.Context, cp *checkpoints) bool {
+	err := cp.wait()
+	return err == nil || l.checkpointFailed(ctx, err)
+}
+
+// checkpointFailed reports a failed checkpoint; it returns false when the
+// lease is lost. Otherwise the next checkpoint covers this one's batch.
+func (l *listener) checkpointFailed(ctx context.Context, err error) bool {
+	if ctx.Err() == nil {
+		l.con.printf("%s: checkpoint: %v", l.fn.Name, err)
+	}
+	return !errors.Is(err, errLeaseLost)
+}
+
+// checkpoints writes a lease's checkpoints in the background, one at a
+// time and in order, so that the next page is read and delivered while the
+// last batch's checkpoint is written (on the durable emulator the write
+// waits for an fsync).
+type checkpoints struct {
+	hl      *heldLease
+	lost    func(error) // called as soon as a checkpoint finds the lease lost
+	cont    string      // the continuation after the last delivered batch
+	pending chan error  // the checkpoint in flight; nil when none
+	unsaved bool        // the last checkpoint failed: the lease is behind cont
+}
+
+// at is the lease as the next read must see it: at cont.
+func (c *checkpoints) at() leaseDoc {
+	d := c.hl.snapshot()
+	d.ContinuationToken = c.cont
+	return d
+}
+
+// start waits for the checkpoint in flight and returns its error, then
+// writes cont in the background.
+func (c *checkpoints) start(ctx context.Context, cont string) error {
+	err := c.wait()
+	done := make(chan error, 1)
+	go func() {
+		err := c.hl.checkpoint(ctx, cont)
+		if errors.Is(err, errLeaseLost) && ctx.Err() == nil {
+			c.lost(err)
+		}
+		done <- err
+	}()
+	c.cont, c.pending = cont, done
+	return err
+}
+
+// wait returns the result of the checkpoint in flight, if any.
+func (c *checkpoints) wait() error {
+	if c.pending == nil {
+		return nil
+	}
+	err := <-c.pending
+	c.pending, c.unsaved = nil, err != nil
+	return err
 }
 
 func (l *listener) why(w worker, hl *heldLease) workerEnd {
@@ -102,13 +197,24 @@ func (l *listener) feedOptions(d leaseDoc) *azcosmos.ChangeFeedOptions {
 }
 
 // keepStartingPoint stores the first continuation of a fresh lease even
-// when nothing changed yet, so a restart continues instead of starting over.
-func (l *listener) keepStartingPoint(ctx context.Context, hl *heldLease, continuation string) {
-	if continuation == "" || hl.snapshot().ContinuationToken != "" {
+// when nothing changed yet, so a restart continues instead of starting
+// over. Once the feed has nothing more, it also writes again a checkpoint
+// that failed.
+func (l *listener) keepStartingPoint(ctx context.Context, cp *checkpoints, continuation string) {
+	if err := cp.wait(); err != nil {
+		l.checkpointFailed(ctx, err)
+		return // still unsaved: the next empty read tries again
+	}
+	fresh := cp.cont == "" && continuation != ""
+	if !fresh && !cp.unsaved {
 		return
 	}
-	if err := hl.checkpoint(ctx, continuation); err != nil && ctx.Err() == nil {
-		l.con.printf("%s: checkpoint: %v", l.fn.Name, err)
+	if fresh {
+		cp.cont = continuation
+	}
+	_ = cp.start(ctx, cp.cont) // nothing is in flight
+	if err := cp.wait(); err != nil {
+		l.checkpointFailed(ctx, err)
 	}
 }
 

@@ -1,8 +1,8 @@
 package funchost
 
 import (
+	"bytes"
 	"context"
-	"strings"
 	"sync"
 	"time"
 )
@@ -93,25 +93,32 @@ func exitText(err error) string {
 	return err.Error()
 }
 
-// lineWriter sends complete lines of handler output to the console.
+// lineWriter sends complete lines of handler output to the console, all
+// the lines of one write in one console write. It holds at most
+// maxOutputLine of a line whose end has not come: beyond that, what came
+// is printed as a line.
 type lineWriter struct {
 	con    *console
 	prefix string
 	mu     sync.Mutex
-	buf    []byte
+	buf    []byte // the start of a line whose end has not come yet
 }
+
+const maxOutputLine = 64 << 10
 
 func (w *lineWriter) Write(b []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.buf = append(w.buf, b...)
-	for {
-		i := strings.IndexByte(string(w.buf), '\n')
-		if i < 0 {
-			break
-		}
-		w.con.printf("%s%s", w.prefix, strings.TrimRight(string(w.buf[:i]), "\r"))
-		w.buf = w.buf[i+1:]
+	text := b
+	if len(w.buf) > 0 {
+		w.buf = append(w.buf, b...)
+		text = w.buf
 	}
+	end := bytes.LastIndexByte(text, '\n') + 1
+	if end == 0 && len(text) >= maxOutputLine {
+		end = len(text)
+	}
+	w.con.lines(w.prefix, text[:end])
+	w.buf = append(w.buf[:0], text[end:]...)
 	return len(b), nil
 }

@@ -1,8 +1,10 @@
 // Command relayhandler is the custom handler the funchost tests run: it
 // answers GET /, relays every other request to $RELAY_URL (the test's
-// server) with X-Handler-Pid added, and has three test hooks reachable
+// server) with X-Handler-Pid added, and has these test hooks reachable
 // through a catch-all HTTP function: .../__exit exits with status 3,
 // .../__env?name=X returns the environment variable X, .../__pid the pid,
+// .../__conn reads the body and returns the host's end of the connection
+// (relayed requests carry it as X-Handler-Conn),
 // .../__early reads 64 KiB of the body, answers 413 and closes the
 // connection at once (what a handler with a body limit does to a big upload).
 package main
@@ -32,6 +34,9 @@ func serve(w http.ResponseWriter, r *http.Request) {
 		os.Exit(3)
 	case strings.HasSuffix(r.URL.Path, "/__env"):
 		io.WriteString(w, os.Getenv(r.URL.Query().Get("name")))
+	case strings.HasSuffix(r.URL.Path, "/__conn"):
+		io.Copy(io.Discard, r.Body)
+		io.WriteString(w, r.RemoteAddr)
 	case strings.HasSuffix(r.URL.Path, "/__pid"):
 		io.WriteString(w, strconv.Itoa(os.Getpid()))
 	case strings.HasSuffix(r.URL.Path, "/__early"):
@@ -50,6 +55,7 @@ func relay(w http.ResponseWriter, r *http.Request) {
 	out.ContentLength = r.ContentLength
 	out.Header = r.Header.Clone()
 	out.Header.Set("X-Handler-Pid", strconv.Itoa(os.Getpid()))
+	out.Header.Set("X-Handler-Conn", r.RemoteAddr)
 	resp, err := http.DefaultTransport.RoundTrip(out)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
