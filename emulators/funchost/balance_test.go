@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -135,4 +136,19 @@ func TestPlanBalanceTakesNoMoreThanItsShare(t *testing.T) {
 	for _, l := range p.take {
 		assert.Empty(t, l.Owner, "only free leases")
 	}
+}
+
+func TestUncoveredRangesGetLeases(t *testing.T) {
+	ranges := []azcosmos.FeedRange{{MinInclusive: "", MaxExclusive: "40"}, {MinInclusive: "40", MaxExclusive: "80"}, {MinInclusive: "80", MaxExclusive: "FF"}}
+	lease := func(min, max string) listedLease {
+		return listedLease{leaseDoc: leaseDoc{FeedRange: leaseRange{Min: min, Max: max}}}
+	}
+	assert.Len(t, uncovered(ranges, nil), 3, "a function with no leases gets one per range")
+	// A create that failed last round: the middle range has no lease.
+	assert.Equal(t, map[int]leaseRange{1: {Min: "40", Max: "80"}}, uncovered(ranges, []listedLease{lease("", "40"), lease("80", "FF")}))
+	// A split range is covered by its children.
+	assert.Empty(t, uncovered(ranges, []listedLease{lease("", "40"), lease("40", "60"), lease("60", "80"), lease("80", "FF")}))
+	// Ranges read after a split are covered by the parent's lease not yet split.
+	split := []azcosmos.FeedRange{{MinInclusive: "", MaxExclusive: "20"}, {MinInclusive: "20", MaxExclusive: "40"}}
+	assert.Empty(t, uncovered(split, []listedLease{lease("", "40")}))
 }

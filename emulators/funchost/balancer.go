@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 )
 
 // balanceLoop runs a balancing round every leaseAcquireInterval, and at
@@ -43,8 +46,8 @@ func (l *listener) balanceOnce(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(all) == 0 {
-		if err := l.createLeases(ctx); err != nil {
+	if missing := uncovered(l.ranges, all); len(missing) > 0 {
+		if err := l.createLeases(ctx, missing); err != nil {
 			return err
 		}
 		if all, err = l.leases.list(ctx); err != nil {
@@ -66,18 +69,34 @@ func (l *listener) balanceOnce(ctx context.Context) error {
 	return nil
 }
 
-// createLeases creates one lease per feed range when the function has
-// none yet; every instance may do so at once, and the ids are the same.
-func (l *listener) createLeases(ctx context.Context) error {
-	for i, r := range l.ranges {
+// createLeases creates a lease for each of the given feed ranges (by
+// their index among the function's ranges); every instance may do so at
+// once, and the ids are the same.
+func (l *listener) createLeases(ctx context.Context, missing map[int]leaseRange) error {
+	for i, r := range missing {
 		token := strconv.Itoa(i)
-		d := leaseDoc{ID: l.t.LeasePrefix + token, LeaseToken: token, Version: 1,
-			FeedRange: leaseRange{Min: r.MinInclusive, Max: r.MaxExclusive}, Monitored: l.leases.monitored}
+		d := leaseDoc{ID: l.t.LeasePrefix + token, LeaseToken: token, Version: 1, FeedRange: r, Monitored: l.leases.monitored}
 		if _, err := l.leases.create(ctx, d); err != nil && statusCode(err) != http.StatusConflict {
 			return fmt.Errorf("create lease %s: %w", d.ID, err)
 		}
 	}
 	return nil
+}
+
+// uncovered is the feed ranges, by index, that no lease overlaps: all of
+// them for a function with no leases yet, and any whose creation failed
+// part way through an earlier round (a throttled create), which would
+// otherwise never be read. The children of a split lie within their
+// parent's range, so a split lease's range stays covered.
+func uncovered(ranges []azcosmos.FeedRange, all []listedLease) map[int]leaseRange {
+	missing := map[int]leaseRange{}
+	for i, fr := range ranges {
+		r := leaseRange{Min: fr.MinInclusive, Max: fr.MaxExclusive}
+		if !slices.ContainsFunc(all, func(l listedLease) bool { return l.FeedRange.overlaps(r) }) {
+			missing[i] = r
+		}
+	}
+	return missing
 }
 
 // take acquires a lease and starts its worker.

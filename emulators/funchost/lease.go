@@ -42,6 +42,10 @@ type leaseRange struct {
 
 func (r leaseRange) String() string { return fmt.Sprintf("[%q, %q)", r.Min, r.Max) }
 
+// overlaps reports whether r and o share any effective partition key.
+// "" is the lowest and "FF" the highest; EPKs compare as strings.
+func (r leaseRange) overlaps(o leaseRange) bool { return r.Min < o.Max && o.Min < r.Max }
+
 // free reports whether nobody holds the lease now: never owned, released
 // or expired.
 func (d leaseDoc) free(now time.Time) bool {
