@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,7 +69,7 @@ func startStack(t *testing.T, o devstack.Options) *devstack.Stack {
 	t.Helper()
 	o.AppDir, o.Addr = appDir, "127.0.0.1:0"
 	if o.Console == nil {
-		o.Console = io.Discard
+		o.Console = consoleOnFailure(t)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -75,6 +77,47 @@ func startStack(t *testing.T, o devstack.Options) *devstack.Stack {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	return st
+}
+
+// consoleOnFailure keeps the last consoleTail bytes of a stack's console
+// and logs them if the test fails, so that a failure says what the host
+// and the handler saw. With E2E_CONSOLE=1 the console also goes to stderr
+// as it is written.
+func consoleOnFailure(t *testing.T) io.Writer {
+	tail := &tailBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the stack's console, last %d bytes:\n%s", consoleTail, tail.String())
+		}
+	})
+	if os.Getenv("E2E_CONSOLE") == "1" {
+		return io.MultiWriter(tail, os.Stderr)
+	}
+	return tail
+}
+
+const consoleTail = 64 << 10
+
+// tailBuffer is an io.Writer that keeps only the last consoleTail bytes.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	if over := len(b.buf) - consoleTail; over > 0 {
+		b.buf = append(b.buf[:0], b.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+func (b *tailBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.buf)
 }
 
 type client struct {
@@ -230,4 +273,12 @@ func startBus(t *testing.T) *sbemu.Emulator {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = bus.Stop() })
 	return bus
+}
+
+func TestTailBufferKeepsTheLastBytes(t *testing.T) {
+	var b tailBuffer
+	_, _ = b.Write(bytes.Repeat([]byte("a"), consoleTail))
+	_, _ = b.Write([]byte("the end"))
+	require.Len(t, b.String(), consoleTail)
+	require.True(t, strings.HasSuffix(b.String(), "athe end"))
 }
