@@ -121,6 +121,31 @@ func TestExpiredLeasesOfADeadInstanceMove(t *testing.T) {
 	assert.Regexp(t, `ApplyTax: [ab] took lease tax-\d .* \(expired; ghost held it until`, logsA.String()+logsB.String())
 }
 
+// A first round whose lease creation stopped part way (a throttled create
+// left only the first range's lease): the host creates the missing leases
+// and reads every partition.
+func TestLeasesMissingForSomeRangesAreCreated(t *testing.T) {
+	tc := startCosmosWith(t, 4)
+	fr := newFeedRelay(t, ok)
+	root := stageApp(t, forwardingHostJSON, map[string]string{"ApplyTax": triggerFn(``, "")}, nil)
+	ranges, err := tc.orders.ReadFeedRanges(testCtx(t), nil)
+	require.NoError(t, err)
+	sort.Slice(ranges, func(i, j int) bool { return ranges[i].MinInclusive < ranges[j].MinInclusive })
+	first := leaseDoc{ID: "tax-0", LeaseToken: "0", Version: 1, Monitored: "commerce/orders",
+		FeedRange: leaseRange{Min: ranges[0].MinInclusive, Max: ranges[0].MaxExclusive}}
+	_, err = tc.leases.CreateItem(testCtx(t), azcosmos.NewPartitionKeyString(first.ID), mustJSON(first), nil)
+	require.NoError(t, err)
+
+	startHost(t, root, fr.relay, tc.settings(), fastPoll, instanceID("a"))
+	docs := ids("m", 0, 40) // spread over the four partitions
+	for _, id := range docs {
+		tc.insert(t, id)
+	}
+	assert.Equal(t, docs, delivered(fr.until(t, docs...)), "every partition is read")
+	_, leases := tc.owners(t)
+	assert.Len(t, leases, 4, "one lease per partition")
+}
+
 // A split partition: the lease is replaced by two child leases that start
 // from its continuation, and every document is delivered once.
 func TestSplitReplacesTheLeaseWithChildLeases(t *testing.T) {
