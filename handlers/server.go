@@ -109,10 +109,9 @@ type Deps struct {
 // Server serves every function of the app.
 type Server struct {
 	Deps
-	tel     *telemetry
-	stages  map[string]stage
-	mux     *http.ServeMux
-	workers *workers
+	tel    *telemetry
+	stages map[string]stage
+	mux    *http.ServeMux
 }
 
 // New checks that every dependency is present and builds the routes.
@@ -128,7 +127,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("handlers: telemetry: %w", err)
 	}
-	s := &Server{Deps: d, tel: tel, mux: http.NewServeMux(), workers: newWorkers(workerIdle)}
+	s := &Server{Deps: d, tel: tel, mux: http.NewServeMux()}
 	s.stages = map[string]stage{
 		"ApplyTax":       {on: []order.EventType{order.OrderPlaced}, run: s.applyTax},
 		"ProcessPayment": {on: []order.EventType{order.TaxApplied, order.FulfilmentFailed}, run: s.processPayment},

@@ -8,6 +8,7 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ordersflow/orderpipeline/shared/order"
 )
@@ -98,7 +99,8 @@ func (b *batch) runAll(ctx context.Context, streams [][]item) error {
 // forEach runs fn on every stream, up to s.StageConcurrency at once, and
 // returns the first error once all are done.
 func (b *batch) forEach(ctx context.Context, streams [][]item, fn func(context.Context, []item) error) error {
-	g := newGroup(b.s.workers, b.s.stageConcurrency())
+	var g errgroup.Group
+	g.SetLimit(b.s.stageConcurrency())
 	for _, st := range streams {
 		g.Go(func() error { return fn(ctx, st) })
 	}
