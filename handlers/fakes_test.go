@@ -265,20 +265,48 @@ func (s *memStock) availableOf(sku string) int {
 	return s.available[sku]
 }
 
-// fakePublisher records what it publishes.
+// fakePublisher records what it publishes, keeping eventbus.Publisher's
+// rules: an order with a bad event sends none of its events; once a send
+// fails nothing more is sent and every order not wholly sent gets err.
 type fakePublisher struct {
 	mu        sync.Mutex
 	published []order.Event
-	err       error
+	calls     int              // Publish calls
+	err       error            // sends fail with it (after room more events)
+	room      int              // events that still go out before err applies
+	bad       map[string]error // event id -> the permanent error of its order
 }
 
-func (p *fakePublisher) Publish(_ context.Context, events []order.Event) error {
+func (p *fakePublisher) Publish(_ context.Context, orders [][]order.Event) []order.Published {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.err != nil {
-		return p.err
+	p.calls++
+	out := make([]order.Published, len(orders))
+	failed := false
+	for i, events := range orders {
+		if err := p.badIn(events); err != nil && !failed {
+			out[i].Err = err
+			continue
+		}
+		for _, ev := range events {
+			if failed = failed || (p.err != nil && p.room == 0); failed {
+				out[i].Err = p.err
+				break
+			}
+			p.room = max(p.room-1, 0)
+			p.published = append(p.published, ev)
+			out[i].Sent++
+		}
 	}
-	p.published = append(p.published, events...)
+	return out
+}
+
+func (p *fakePublisher) badIn(events []order.Event) error {
+	for _, ev := range events {
+		if err := p.bad[ev.ID]; err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -70,9 +70,11 @@ type TaxTable interface {
 	Compute(o order.Order) (order.TaxData, error)
 }
 
-// Publisher sends events to downstream systems.
+// Publisher sends events to downstream systems: the events of several
+// orders at once, each order's in order, saying for each order what became
+// of its events (the result for orders[i] is the i-th).
 type Publisher interface {
-	Publish(ctx context.Context, events []order.Event) error
+	Publish(ctx context.Context, orders [][]order.Event) []order.Published
 }
 
 // DeadLetters keeps documents that a function could not process.

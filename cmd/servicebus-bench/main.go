@@ -5,12 +5,12 @@
 //	go run ./cmd/servicebus-bench [-messages 100000] [-receivers 8] [-modes memory,durable] [-connection-string ...]
 //
 // With -pattern pipeline it publishes orders instead, the way the pipeline's
-// PublishEvents does (one batch of CloudEvents per order, one session id per
-// order, to the order-events topic of the pipeline's config, whose two
+// PublishEvents does (the CloudEvents of several orders per call, in as few
+// message batches as fit, one session id per order, to the order-events topic of the pipeline's config, whose two
 // subscriptions nobody receives from during a load), and reports orders/s
 // and the emulator's CPU time per order:
 //
-//	go run ./cmd/servicebus-bench -pattern pipeline [-orders 3000] [-clients 64] [-events 4] [-modes durable]
+//	go run ./cmd/servicebus-bench -pattern pipeline [-orders 3000] [-clients 64] [-events 4] [-per-publish 16] [-modes durable]
 //
 // Without -connection-string it starts the emulator itself for each mode
 // (needs `npm --prefix emulators/servicebus ci` first): in memory, and
@@ -38,20 +38,21 @@ import (
 )
 
 type config struct {
-	messages  int
-	size      int
-	receivers int
-	senders   int
-	settlers  int
-	queue     string
-	connStr   string
-	modes     string
-	verbose   bool
-	pattern   string
-	orders    int
-	clients   int
-	events    int
-	cpuProf   string
+	messages   int
+	size       int
+	receivers  int
+	senders    int
+	settlers   int
+	queue      string
+	connStr    string
+	modes      string
+	verbose    bool
+	pattern    string
+	orders     int
+	clients    int
+	events     int
+	perPublish int
+	cpuProf    string
 }
 
 func main() {
@@ -67,8 +68,9 @@ func main() {
 	flag.BoolVar(&cfg.verbose, "v", false, "forward emulator logs to stderr")
 	flag.StringVar(&cfg.pattern, "pattern", "queue", "queue: batched sends then PeekLock receivers; pipeline: PublishEvents' batches to the pipeline's topic")
 	flag.IntVar(&cfg.orders, "orders", 3000, "pipeline: orders to publish")
-	flag.IntVar(&cfg.clients, "clients", 64, "pipeline: orders published at once")
+	flag.IntVar(&cfg.clients, "clients", 64, "pipeline: publish calls at once")
 	flag.IntVar(&cfg.events, "events", 4, "pipeline: events (messages) per order")
+	flag.IntVar(&cfg.perPublish, "per-publish", 16, "pipeline: orders per publish call (PublishEvents sends all orders of an invocation in one)")
 	flag.StringVar(&cfg.cpuProf, "cpu-prof", "", "write the emulator's node CPU profile (.cpuprofile) into this directory when it stops")
 	flag.Parse()
 
@@ -87,13 +89,14 @@ func realMain(ctx context.Context, cfg config) error {
 	switch cfg.pattern {
 	case "queue":
 	case "pipeline":
-		if cfg.orders <= 0 || cfg.clients <= 0 || cfg.events <= 0 {
-			return errors.New("-orders, -clients and -events must be positive")
+		if cfg.orders <= 0 || cfg.clients <= 0 || cfg.events <= 0 || cfg.perPublish <= 0 {
+			return errors.New("-orders, -clients, -events and -per-publish must be positive")
 		}
 		if cfg.connStr != "" {
 			return errors.New("-pattern pipeline starts its own emulator (to measure its CPU time): no -connection-string")
 		}
-		fmt.Printf("servicebus-bench: pipeline pattern, %d orders of %d events, %d at once\n", cfg.orders, cfg.events, cfg.clients)
+		fmt.Printf("servicebus-bench: pipeline pattern, %d orders of %d events, %d per publish call, %d calls at once\n",
+			cfg.orders, cfg.events, cfg.perPublish, cfg.clients)
 		for _, mode := range strings.Split(cfg.modes, ",") {
 			if err := measureMode(ctx, cfg, strings.TrimSpace(mode)); err != nil {
 				return err

@@ -27,9 +27,9 @@ const pipelineTopic = "order-events"
 const userHZ = 100
 
 // measurePipeline starts the emulator on the pipeline's own config and
-// publishes orders the way PublishEvents does: one message batch of
-// cfg.events CloudEvents per order, one session id per order, from
-// cfg.clients goroutines on one client, to a topic with a session and a
+// publishes orders the way PublishEvents does: cfg.perPublish orders of
+// cfg.events CloudEvents each in one call (as few message batches as fit),
+// one session id per order, from cfg.clients goroutines on one client, to a topic with a session and a
 // plain subscription and nobody receiving. It prints orders/s and the
 // emulator's CPU time per order.
 func measurePipeline(ctx context.Context, cfg config, mode string, opts []sbemu.Option) error {
@@ -61,7 +61,7 @@ func measurePipeline(ctx context.Context, cfg config, mode string, opts []sbemu.
 		return err
 	}
 	// one order first, so the link is attached before the clock starts
-	if err := pub.Publish(ctx, orderEvents(cfg.events)); err != nil {
+	if err := sent(pub.Publish(ctx, [][]order.Event{orderEvents(cfg.events)})); err != nil {
 		return fmt.Errorf("warm-up publish: %w", err)
 	}
 	before, err := cpuTime(emu.PID())
@@ -106,7 +106,9 @@ func checkDelivered(ctx context.Context, emu *sbemu.Emulator, want int) error {
 	return nil
 }
 
-// publishOrders publishes cfg.orders orders from cfg.clients goroutines.
+// publishOrders publishes cfg.orders orders from cfg.clients goroutines,
+// cfg.perPublish orders in each call, as PublishEvents sends all orders of
+// an invocation in one call.
 func publishOrders(ctx context.Context, pub *eventbus.Publisher, cfg config) error {
 	var next atomic.Int64
 	errs := make(chan error, cfg.clients)
@@ -115,9 +117,18 @@ func publishOrders(ctx context.Context, pub *eventbus.Publisher, cfg config) err
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for n := next.Add(1); n <= int64(cfg.orders); n = next.Add(1) {
-				if err := pub.Publish(ctx, orderEvents(cfg.events)); err != nil {
-					errs <- fmt.Errorf("publish order %d: %w", n, err)
+			for {
+				last := next.Add(int64(cfg.perPublish))
+				n := min(int64(cfg.perPublish), int64(cfg.orders)-(last-int64(cfg.perPublish)))
+				if n <= 0 {
+					return
+				}
+				orders := make([][]order.Event, n)
+				for i := range orders {
+					orders[i] = orderEvents(cfg.events)
+				}
+				if err := sent(pub.Publish(ctx, orders)); err != nil {
+					errs <- fmt.Errorf("publish orders up to %d: %w", last, err)
 					return
 				}
 			}
@@ -126,6 +137,16 @@ func publishOrders(ctx context.Context, pub *eventbus.Publisher, cfg config) err
 	wg.Wait()
 	close(errs)
 	return <-errs
+}
+
+// sent is the first failure among a publish call's results.
+func sent(results []order.Published) error {
+	for _, res := range results {
+		if res.Err != nil {
+			return res.Err
+		}
+	}
+	return nil
 }
 
 // orderEvents are n events of a new order (a random id, as checkout's) with

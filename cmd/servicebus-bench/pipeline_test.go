@@ -15,7 +15,7 @@ import (
 func TestPipelinePatternDeliversEveryEvent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := config{orders: 20, clients: 4, events: 3}
+	cfg := config{orders: 20, clients: 4, events: 3, perPublish: 3}
 	require.NoError(t, measurePipeline(ctx, cfg, "memory", nil))
 	require.NoError(t, measurePipeline(ctx, cfg, "durable", []sbemu.Option{sbemu.WithDataDir(t.TempDir())}))
 }

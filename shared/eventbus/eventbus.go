@@ -48,59 +48,122 @@ func New(sender Sender) (*Publisher, error) {
 	return &Publisher{sender: sender, timeout: 30 * time.Second}, nil
 }
 
-// Publish sends events in order. A failure to reach or send to the broker
-// is order.ErrUnavailable: retrying is safe because the broker deduplicates
-// by MessageID. An event that can't be encoded or is larger than a message
-// may be is order.ErrPermanent: no retry would send it.
-func (p *Publisher) Publish(ctx context.Context, events []order.Event) error {
+// Publish sends the events of several orders, each inner slice one order's
+// events in order, in as few message batches as fit, one batch after the
+// other, and says for each order what became of its events.
+//
+// An event that can't be encoded, or is larger than a message may be, is
+// order.ErrPermanent for its order alone: none of that order's events is
+// added after it (an event that can't be encoded keeps the whole order out)
+// and the other orders go on. A failure to reach or send to the broker is
+// order.ErrUnavailable for every order not yet wholly sent, and nothing is
+// sent after it, so no order's later event goes out before an earlier one.
+// Retrying is safe: the broker deduplicates by MessageID.
+//
+// One batch may carry several orders, that is several SessionIDs: the topic
+// is not partitioned (infra/modules/servicebus.bicep). On a partitioned
+// entity the SessionID is the partition key and the messages of one batch
+// must all go to one partition, so there each order would need a batch of
+// its own.
+func (p *Publisher) Publish(ctx context.Context, orders [][]order.Event) []order.Published {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	batch, err := p.sender.NewMessageBatch(ctx, nil)
-	if err != nil {
-		return unavailable("open message batch", err)
+	s := &sending{p: p, out: make([]order.Published, len(orders))}
+	for i, events := range orders {
+		err := s.addOrder(ctx, i, events)
+		if errors.Is(err, order.ErrPermanent) {
+			s.out[i].Err = err
+			continue
+		}
+		if err != nil {
+			return s.fail(orders, err)
+		}
 	}
-	for _, ev := range events {
+	if err := s.flush(ctx); err != nil {
+		return s.fail(orders, err)
+	}
+	return s.out
+}
+
+// sending is one Publish call: the batch being filled, which order each of
+// its messages belongs to, and what has been sent so far.
+type sending struct {
+	p      *Publisher
+	batch  *azservicebus.MessageBatch
+	owners []int // the order (index) of each message in batch
+	out    []order.Published
+}
+
+// addOrder encodes one order's events and adds them to the batch, sending
+// the batch whenever the next message doesn't fit.
+func (s *sending) addOrder(ctx context.Context, i int, events []order.Event) error {
+	msgs := make([]*azservicebus.Message, len(events))
+	for k, ev := range events {
 		msg, err := Message(ev)
 		if err != nil {
 			return err
 		}
-		if batch, err = p.add(ctx, batch, msg); err != nil {
+		msgs[k] = msg
+	}
+	for _, msg := range msgs {
+		if err := s.add(ctx, i, msg); err != nil {
 			return err
 		}
 	}
-	return p.flush(ctx, batch)
+	return nil
 }
 
-// add puts msg in batch, sending the batch first if msg doesn't fit.
-func (p *Publisher) add(ctx context.Context, b *azservicebus.MessageBatch, msg *azservicebus.Message) (*azservicebus.MessageBatch, error) {
-	err := b.AddMessage(msg, nil)
-	if !errors.Is(err, azservicebus.ErrMessageTooLarge) {
+// add puts msg of order i in the batch, sending the batch first if msg
+// doesn't fit.
+func (s *sending) add(ctx context.Context, i int, msg *azservicebus.Message) error {
+	if s.batch == nil {
+		b, err := s.p.sender.NewMessageBatch(ctx, nil)
 		if err != nil {
-			return nil, fmt.Errorf("add %s to batch: %v: %w", *msg.MessageID, err, order.ErrPermanent)
+			return unavailable("open message batch", err)
 		}
-		return b, nil
+		s.batch = b
 	}
-	if b.NumMessages() == 0 {
-		return nil, fmt.Errorf("event %s is larger than a message may be: %w", *msg.MessageID, order.ErrPermanent)
+	err := s.batch.AddMessage(msg, nil)
+	switch {
+	case err == nil:
+		s.owners = append(s.owners, i)
+		return nil
+	case !errors.Is(err, azservicebus.ErrMessageTooLarge):
+		return fmt.Errorf("add %s to batch: %v: %w", *msg.MessageID, err, order.ErrPermanent)
+	case len(s.owners) == 0:
+		return fmt.Errorf("event %s is larger than a message may be: %w", *msg.MessageID, order.ErrPermanent)
 	}
-	if err := p.flush(ctx, b); err != nil {
-		return nil, err
+	if err := s.flush(ctx); err != nil {
+		return err
 	}
-	next, err := p.sender.NewMessageBatch(ctx, nil)
-	if err != nil {
-		return nil, unavailable("open message batch", err)
-	}
-	return p.add(ctx, next, msg)
+	return s.add(ctx, i, msg)
 }
 
-func (p *Publisher) flush(ctx context.Context, b *azservicebus.MessageBatch) error {
-	if b.NumMessages() == 0 {
+// flush sends the batch, if it holds anything, and counts its messages as
+// sent for their orders.
+func (s *sending) flush(ctx context.Context) error {
+	if len(s.owners) == 0 {
 		return nil
 	}
-	if err := p.sender.SendMessageBatch(ctx, b, nil); err != nil {
-		return unavailable(fmt.Sprintf("send batch of %d messages", b.NumMessages()), err)
+	if err := s.p.sender.SendMessageBatch(ctx, s.batch, nil); err != nil {
+		return unavailable(fmt.Sprintf("send batch of %d messages", len(s.owners)), err)
 	}
+	for _, i := range s.owners {
+		s.out[i].Sent++
+	}
+	s.batch, s.owners = nil, s.owners[:0]
 	return nil
+}
+
+// fail gives err to every order that has events not yet sent and no
+// failure of its own.
+func (s *sending) fail(orders [][]order.Event, err error) []order.Published {
+	for i, events := range orders {
+		if s.out[i].Err == nil && s.out[i].Sent < len(events) {
+			s.out[i].Err = err
+		}
+	}
+	return s.out
 }
 
 func unavailable(what string, err error) error {

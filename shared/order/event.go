@@ -95,3 +95,11 @@ func (e Event) DecodeData(v any) error {
 	}
 	return nil
 }
+
+// Published is what a publisher did with one order's events: the first Sent
+// of them went out (a publisher sends an order's events in order), and Err
+// says why the others did not; it is nil when all of them went out.
+type Published struct {
+	Sent int
+	Err  error
+}

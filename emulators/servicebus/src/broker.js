@@ -6,11 +6,19 @@ const { Topic } = require('./topic.js');
 const { BrokerError } = require('./errors.js');
 const { MemoryStore } = require('./store.js');
 
+// The longest delay setTimeout takes; a deadline further off gets a sweep
+// that finds nothing due and sets the timer again.
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 class Broker {
   // store journals the broker's state (MemoryStore: nothing survives a restart).
   constructor(config, store = new MemoryStore()) {
     this.namespace = config.namespace;
     this.store = store;
+    // One timer, set for the earliest lock, session lock, message expiry
+    // or duplicate-detection prune due: an idle broker does not wake up.
+    this.timer = null;
+    this.wakeAt = Infinity;
     this.queues = new Map();
     this.topics = new Map();
     this.entities = []; // every receivable entity incl. DLQs
@@ -39,7 +47,16 @@ class Broker {
         }
       }
     }
-    this.timer = setInterval(() => this.sweep(), 50);
+    this.wake(Date.now());
+  }
+
+  // wake has the broker sweep at time at (ms since the epoch), unless a
+  // sweep is due earlier. Whatever sets a deadline calls it.
+  wake(at) {
+    if (at >= this.wakeAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.wakeAt = at;
+    this.timer = setTimeout(() => this.sweep(), Math.min(Math.max(0, at - Date.now()), MAX_TIMEOUT_MS));
     this.timer.unref();
   }
 
@@ -78,6 +95,7 @@ class Broker {
       const owner = byPath.get(path);
       if (owner && seq > owner.seq) owner.seq = seq;
     }
+    this.wake(now); // for the duplicate-detection ids read back
     return stats;
   }
 
@@ -99,13 +117,25 @@ class Broker {
     return out;
   }
 
+  // sweep expires what is due and sets the timer for what is due next.
   sweep() {
     const now = Date.now();
+    this.timer = null;
+    this.wakeAt = Infinity;
+    let next = Infinity;
     for (const e of this.entities) {
       e.sweep(now);
-      if (e.dedupe) e.dedupe.prune(now);
+      next = Math.min(next, e.nextDeadline());
+      if (e.dedupe) {
+        e.dedupe.prune(now);
+        next = Math.min(next, e.dedupe.nextDeadline());
+      }
     }
-    for (const t of this.topics.values()) t.dedupe.prune(now);
+    for (const t of this.topics.values()) {
+      t.dedupe.prune(now);
+      next = Math.min(next, t.dedupe.nextDeadline());
+    }
+    this.wake(next);
   }
 
   // forwardTarget is the queue or topic a ForwardTo property names.

@@ -1,12 +1,13 @@
 'use strict';
 
 // Dedupe remembers message ids for a time window; the history is journalled
-// so that it survives a restart.
+// so that it survives a restart. wake(at) asks for a prune at time at.
 class Dedupe {
-  constructor(windowMs, journal, entity) {
+  constructor(windowMs, journal, entity, wake) {
     this.windowMs = windowMs;
     this.journal = journal;
     this.entity = entity;
+    this.wake = wake;
     this.seen = new Map();
     this.prunedAt = 0;
     this.stale = false; // ids dropped from memory but maybe still on disk
@@ -20,6 +21,7 @@ class Dedupe {
     const t = this.seen.get(key);
     if (t !== undefined && now - t < this.windowMs) return true;
     this.seen.delete(key); // re-inserted last, keeping the map in time order
+    if (this.seen.size === 0) this.wake(now + this.windowMs);
     this.seen.set(key, now);
     this.journal.remember(this.entity, key, now);
     return false;
@@ -41,6 +43,19 @@ class Dedupe {
     if (!this.stale) return;
     this.stale = false;
     this.journal.forget(this.entity, now - this.windowMs);
+  }
+
+  // nextDeadline is when prune next has something to do: the oldest id
+  // leaves the window, or ids dropped from memory are still on disk; at most
+  // once a second.
+  nextDeadline() {
+    let at = Infinity;
+    if (this.stale) at = 0;
+    else for (const t of this.seen.values()) {
+      at = t + this.windowMs;
+      break;
+    }
+    return Math.max(at, this.prunedAt + 1000);
   }
 
   // restore puts back an id read from the store (in time order).

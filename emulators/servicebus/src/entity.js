@@ -74,7 +74,7 @@ class Entity {
     this.pumpQueued = false;
     this.rr = 0;
     this.journal = broker.store;
-    this.dedupe = opts.dedupe ? new Dedupe(props.duplicateWindowMs, this.journal, path) : null;
+    this.dedupe = opts.dedupe ? new Dedupe(props.duplicateWindowMs, this.journal, path, (at) => broker.wake(at)) : null;
     this.dlq = this.isDlq ? null : new Entity(broker, `${path}/$DeadLetterQueue`,
       { ...props, requiresSession: false, defaultTtlMs: Infinity, maxDeliveryCount: Infinity, deadLetteringOnMessageExpiration: false },
       { isDlq: true, displayName: `${path}/$DeadLetterQueue` });
@@ -246,7 +246,7 @@ class Entity {
     } else {
       this.available.push(msg);
     }
-    if (msg.expiresAt !== Infinity) this.expiry.push(msg);
+    if (msg.expiresAt !== Infinity) this.trackExpiry(msg);
     this.pump();
   }
 
@@ -265,6 +265,7 @@ class Entity {
     msg.lockHex = null;
     this.messages.delete(msg.seq);
     this.journal.delete(msg);
+    this.compactExpiry();
   }
 
   // nextFor pops the next deliverable message for a consumer.
@@ -298,6 +299,7 @@ class Entity {
     msg.lockedUntil = now + this.props.lockDurationMs;
     msg.owner = owner;
     this.locks.set(msg.lockHex, msg);
+    this.broker.wake(msg.lockedUntil);
     this.journal.update(msg);
   }
 
@@ -410,6 +412,7 @@ class Entity {
         msg.lockedUntil = now + this.props.lockDurationMs;
         msg.owner = consumer && consumer.session ? consumer : null;
         this.locks.set(msg.lockHex, msg);
+        this.broker.wake(msg.lockedUntil);
         this.journal.update(msg);
         return { msg, payload: this.encode(msg, { lockedUntil: msg.lockedUntil, lockToken: msg.lockToken }) };
       }
@@ -559,6 +562,37 @@ class Entity {
     }
   }
 
+  // trackExpiry has the broker sweep when msg expires.
+  trackExpiry(msg) {
+    this.compactExpiry();
+    this.expiry.push(msg);
+    this.broker.wake(msg.expiresAt);
+  }
+
+  // compactExpiry drops the messages that are gone from the expiry heap
+  // (which keeps them until they would expire) once they are most of it.
+  compactExpiry() {
+    if (this.expiry.size > 2 * this.messages.size + 1024) {
+      this.expiry.rebuild((m) => m.state !== 'gone');
+    }
+  }
+
+  // nextDeadline is the earliest time sweep has something to do here: the
+  // oldest lock (locks are in lock order, of one duration), message expiry
+  // or session lock.
+  nextDeadline() {
+    let at = Infinity;
+    for (const msg of this.locks.values()) {
+      at = msg.lockedUntil;
+      break;
+    }
+    if (this.expiry.size) at = Math.min(at, this.expiry.peek().expiresAt);
+    for (const s of this.lockedSessions) {
+      if (s.owner) at = Math.min(at, s.lockedUntil);
+    }
+    return at;
+  }
+
   // sweep expires locks, sessions and messages whose time has passed.
   sweep(now) {
     for (const [hex, msg] of this.locks) {
@@ -571,12 +605,9 @@ class Entity {
       const msg = this.expiry.pop();
       if (msg.state === 'active' && msg.expiresAt <= now) this.expire(msg);
     }
-    if (this.expiry.size > 2 * this.messages.size + 1024) {
-      this.expiry.rebuild((m) => m.state !== 'gone');
-    }
     if (this.requiresSession) {
       // only sessions with an owner can expire: the others (one per order
-      // ever sent, in the pipeline) are not walked every 50 ms
+      // ever sent, in the pipeline) are not walked at every sweep
       for (const s of [...this.lockedSessions]) {
         if (s.owner && s.lockedUntil <= now) {
           const c = s.owner;
@@ -618,6 +649,7 @@ class Entity {
     s.owner = c;
     this.lockedSessions.add(s);
     s.lockedUntil = now + this.props.lockDurationMs;
+    this.broker.wake(s.lockedUntil);
     c.session = s;
     return s;
   }

@@ -12,7 +12,7 @@ class Topic {
     this.props = props;
     this.subscriptions = new Map();
     this.journal = broker.store;
-    this.dedupe = new Dedupe(props.duplicateWindowMs, this.journal, path);
+    this.dedupe = new Dedupe(props.duplicateWindowMs, this.journal, path, (at) => broker.wake(at));
     this.seq = 0;
     this.scheduled = new Map(); // topic seq -> scheduled message
   }
