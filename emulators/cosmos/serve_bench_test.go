@@ -25,7 +25,12 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
-	srv, err := Start(Options{})
+	return newBenchEnvWith(b, Options{})
+}
+
+func newBenchEnvWith(b *testing.B, opts Options) *benchEnv {
+	b.Helper()
+	srv, err := Start(opts)
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = srv.Close() })
 	_, err = srv.store.createDatabase("db", nil)
@@ -108,7 +113,16 @@ func orderBody(id, pk, status string, version int) []byte {
 // BenchmarkServeStageBatch is a pipeline stage's write: one batch with an
 // event document and the order's replacement.
 func BenchmarkServeStageBatch(b *testing.B) {
-	e := newBenchEnv(b)
+	benchStageBatch(b, newBenchEnv(b))
+}
+
+// BenchmarkServeStageBatchDurable is BenchmarkServeStageBatch on a data
+// directory: every batch is one journal commit, fsyncs included.
+func BenchmarkServeStageBatchDurable(b *testing.B) {
+	benchStageBatch(b, newBenchEnvWith(b, Options{DataDir: b.TempDir()}))
+}
+
+func benchStageBatch(b *testing.B, e *benchEnv) {
 	w := &sink{h: http.Header{}}
 	const orders = 1000
 	create := e.request(http.MethodPost, "dbs/db/colls/items/docs", nil)
@@ -175,4 +189,32 @@ func BenchmarkServeChangeFeed(b *testing.B) {
 	for b.Loop() {
 		e.serve(b, w, r, nil, http.StatusOK)
 	}
+}
+
+// BenchmarkServeReadMany is checkout's catalog lookup: azcosmos's
+// ReadManyItems of three SKUs (catalog partitioned by /sku), one query on
+// the range that holds them, with the parameters as the SDK writes them.
+func BenchmarkServeReadMany(b *testing.B) {
+	e := newBenchEnv(b)
+	props := map[string]any{"id": "catalog", "partitionKey": map[string]any{"paths": []any{"/sku"}}}
+	_, err := e.srv.store.createContainer("db", props, nil)
+	require.NoError(b, err)
+	w := &sink{h: http.Header{}}
+	create := e.request(http.MethodPost, "dbs/db/colls/catalog/docs", nil)
+	for i := range 12 {
+		sku := "SKU-" + strconv.Itoa(i)
+		create.Header.Set(hdrPartitionKey, pkHeader(sku))
+		body := fmt.Appendf(nil, `{"id":%q,"sku":%q,"name":"Product %d","unitPrice":%d,"currency":"EUR","taxCode":"standard"}`, sku, sku, i, 1000+i)
+		e.serve(b, w, create, body, http.StatusCreated)
+	}
+	r := e.request(http.MethodPost, "dbs/db/colls/catalog/docs", nil, hdrIsQuery, "True",
+		"Content-Type", contentTypeQuery, hdrPKRangeID, "0")
+	body := []byte(`{"query":"SELECT * FROM c WHERE (c.id = @param_id0 AND c.sku = @param_pk00) OR (c.id = @param_id1 AND c.sku = @param_pk10) OR (c.id = @param_id2 AND c.sku = @param_pk20)",` +
+		`"parameters":[{"name":"@param_id0","value":"SKU-1"},{"name":"@param_pk00","value":"SKU-1"},{"name":"@param_id1","value":"SKU-5"},` +
+		`{"name":"@param_pk10","value":"SKU-5"},{"name":"@param_id2","value":"SKU-9"},{"name":"@param_pk20","value":"SKU-9"}]}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		e.serve(b, w, r, body, http.StatusOK)
+	}
+	require.Equal(b, "3", w.h.Get(hdrItemCount))
 }
