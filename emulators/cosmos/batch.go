@@ -54,8 +54,15 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, rt route) error {
 
 // decodeBatch decodes a batch request body.
 func decodeBatch(r *http.Request) ([]batchOperation, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if ops, ok := decodeOps(body); ok {
+		return ops, nil
+	}
 	var raw []batchOperation
-	err := decodeJSON(r, &raw)
+	err = decodeBody(body, &raw)
 	return raw, err
 }
 
