@@ -72,7 +72,25 @@ func parseQuery(r *http.Request) (*queryRequest, *query.Query, error) {
 }
 
 // runQuery returns the encoded results and how many documents matched.
-func runQuery(q *query.Query, docs []map[string]any) ([][]byte, int, error) {
+// Whole documents are answered as they are stored: their bodies are what
+// encoding/json makes of their decoded values.
+func runQuery(q *query.Query, docs []*document) ([][]byte, int, error) {
+	if !q.SelectsDocuments() {
+		return runQueryValues(q, values(docs))
+	}
+	rows, matched, err := q.RunRows(values(docs))
+	if err != nil {
+		return nil, 0, errBadRequest("Query cannot be executed: %v", err)
+	}
+	items := make([][]byte, len(rows))
+	for i, row := range rows {
+		items[i] = docs[row].body
+	}
+	return items, matched, nil
+}
+
+// runQueryValues runs a query over decoded values and encodes the results.
+func runQueryValues(q *query.Query, docs []map[string]any) ([][]byte, int, error) {
 	results, matched, err := q.RunMatched(docs)
 	if err != nil {
 		return nil, 0, errBadRequest("Query cannot be executed: %v", err)
@@ -98,7 +116,7 @@ func queryResources(w http.ResponseWriter, r *http.Request, name string, bodies 
 			return err
 		}
 	}
-	items, matched, err := runQuery(q, docs)
+	items, matched, err := runQueryValues(q, docs)
 	if err != nil {
 		return err
 	}
