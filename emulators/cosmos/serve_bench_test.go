@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -120,6 +121,39 @@ func BenchmarkServeStageBatch(b *testing.B) {
 // directory: every batch is one journal commit, fsyncs included.
 func BenchmarkServeStageBatchDurable(b *testing.B) {
 	benchStageBatch(b, newBenchEnvWith(b, Options{DataDir: b.TempDir()}))
+}
+
+// BenchmarkServeStageBatchDurableParallel is the durable stage batch
+// from 16 concurrent writers, each on orders of its own: the journal
+// commits them in groups, as under bench-load.
+func BenchmarkServeStageBatchDurableParallel(b *testing.B) { benchDurable(b, func(*benchEnv) {}) }
+
+func benchDurable(b *testing.B, got func(*benchEnv)) {
+	e := newBenchEnvWith(b, Options{DataDir: b.TempDir()})
+	got(e)
+	batch := e.request(http.MethodPost, "dbs/db/colls/items/docs", nil, hdrIsBatch, "True", "X-Ms-Cosmos-Batch-Atomic", "True")
+	var writers, seq atomic.Int64
+	b.SetParallelism(8)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		r, w := batch.Clone(batch.Context()), &sink{h: http.Header{}}
+		prefix := "ord_" + strconv.FormatInt(writers.Add(1), 10) + "_"
+		for pb.Next() {
+			i := seq.Add(1)
+			pk := prefix + strconv.FormatInt(i%64, 10)
+			event := fmt.Appendf(nil, `{"id":"evt_%d","pk":%q,"kind":"event","type":"PaymentCaptured","orderId":%q,"seq":%d,"at":"2026-12-01T10:00:00Z","data":{"amount":4870,"currency":"EUR"}}`, i, pk, pk, i)
+			body := fmt.Appendf(nil, `[{"operationType":"Create","resourceBody":%s},{"operationType":"Upsert","resourceBody":%s}]`,
+				event, orderBody(pk, pk, "Paid", int(i)))
+			r.Header.Set(hdrPartitionKey, pkHeader(pk))
+			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+			clear(w.h)
+			e.srv.ServeHTTP(w, r)
+			if w.status != http.StatusOK {
+				b.Errorf("status %d, want 200", w.status)
+				return
+			}
+		}
+	})
 }
 
 func benchStageBatch(b *testing.B, e *benchEnv) {
