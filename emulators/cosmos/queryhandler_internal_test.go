@@ -2,6 +2,9 @@ package cosmos
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -56,4 +59,28 @@ func TestWholeDocumentResultsAreTheirEncodedValues(t *testing.T) {
 			assert.Equal(t, string(want[i]), string(got[i]), text)
 		}
 	}
+}
+
+// TestQueriesAreCachedByWholeBody checks that a body seen before reuses
+// its parsed query, and that the same text with other parameter values
+// is another query.
+func TestQueriesAreCachedByWholeBody(t *testing.T) {
+	parse := func(body string) parsedQuery {
+		t.Helper()
+		p, err := parseQuery(httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body)))
+		require.NoError(t, err)
+		return p
+	}
+	a := `{"query":"SELECT * FROM c WHERE c.id = @param_id0","parameters":[{"name":"@param_id0","value":"cache-a"}]}`
+	b := strings.Replace(a, "cache-a", "cache-b", 1)
+	first, again, other := parse(a), parse(a), parse(b)
+	assert.Same(t, first.q, again.q)
+	assert.True(t, again.readMany)
+	assert.NotSame(t, first.q, other.q)
+	assert.Equal(t, map[string]any{"id": "cache-b"}, other.q.Equalities())
+
+	_, err := parseQuery(httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"query":"SELECT FROM"}`)))
+	assert.Error(t, err)
+	_, err = parseQuery(httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"query":"SELECT FROM"}`)))
+	assert.Error(t, err, "a refused body is not cached")
 }

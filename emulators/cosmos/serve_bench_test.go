@@ -228,7 +228,18 @@ func BenchmarkServeChangeFeed(b *testing.B) {
 // BenchmarkServeReadMany is checkout's catalog lookup: azcosmos's
 // ReadManyItems of three SKUs (catalog partitioned by /sku), one query on
 // the range that holds them, with the parameters as the SDK writes them.
+// The same cart every time: its parsed query is reused.
 func BenchmarkServeReadMany(b *testing.B) {
+	benchReadMany(b, func(int) string { return "SKU-9" })
+}
+
+// BenchmarkServeReadManyUncached is BenchmarkServeReadMany with a body
+// never seen before each time (its third SKU does not exist).
+func BenchmarkServeReadManyUncached(b *testing.B) {
+	benchReadMany(b, func(i int) string { return "NONE-" + strconv.Itoa(i) })
+}
+
+func benchReadMany(b *testing.B, third func(int) string) {
 	e := newBenchEnv(b)
 	props := map[string]any{"id": "catalog", "partitionKey": map[string]any{"paths": []any{"/sku"}}}
 	_, err := e.srv.store.createContainer("db", props, nil)
@@ -243,12 +254,14 @@ func BenchmarkServeReadMany(b *testing.B) {
 	}
 	r := e.request(http.MethodPost, "dbs/db/colls/catalog/docs", nil, hdrIsQuery, "True",
 		"Content-Type", contentTypeQuery, hdrPKRangeID, "0")
-	body := []byte(`{"query":"SELECT * FROM c WHERE (c.id = @param_id0 AND c.sku = @param_pk00) OR (c.id = @param_id1 AND c.sku = @param_pk10) OR (c.id = @param_id2 AND c.sku = @param_pk20)",` +
-		`"parameters":[{"name":"@param_id0","value":"SKU-1"},{"name":"@param_pk00","value":"SKU-1"},{"name":"@param_id1","value":"SKU-5"},` +
-		`{"name":"@param_pk10","value":"SKU-5"},{"name":"@param_id2","value":"SKU-9"},{"name":"@param_pk20","value":"SKU-9"}]}`)
+	found := 0
 	b.ReportAllocs()
-	for b.Loop() {
+	for i := 0; b.Loop(); i++ {
+		body := fmt.Appendf(nil, `{"query":"SELECT * FROM c WHERE (c.id = @param_id0 AND c.sku = @param_pk00) OR (c.id = @param_id1 AND c.sku = @param_pk10) OR (c.id = @param_id2 AND c.sku = @param_pk20)",`+
+			`"parameters":[{"name":"@param_id0","value":"SKU-1"},{"name":"@param_pk00","value":"SKU-1"},{"name":"@param_id1","value":"SKU-5"},`+
+			`{"name":"@param_pk10","value":"SKU-5"},{"name":"@param_id2","value":%q},{"name":"@param_pk20","value":%[1]q}]}`, third(i))
 		e.serve(b, w, r, body, http.StatusOK)
+		found, _ = strconv.Atoi(w.h.Get(hdrItemCount))
 	}
-	require.Equal(b, "3", w.h.Get(hdrItemCount))
+	require.GreaterOrEqual(b, found, 2)
 }
