@@ -34,6 +34,7 @@ type container struct {
 	feed    feedLog
 	lsn     uint64 // last LSN assigned
 	deleted bool
+	garbage garbage // replaced versions still in the file
 
 	durable horizon // every write up to it is durable
 }
