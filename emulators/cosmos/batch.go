@@ -3,6 +3,7 @@ package cosmos
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -54,8 +55,15 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, rt route) error {
 
 // decodeBatch decodes a batch request body.
 func decodeBatch(r *http.Request) ([]batchOperation, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if ops, ok := decodeOps(body); ok {
+		return ops, nil
+	}
 	var raw []batchOperation
-	err := decodeJSON(r, &raw)
+	err = decodeBody(body, &raw)
 	return raw, err
 }
 
@@ -81,8 +89,11 @@ func (b batchOperation) toItemOp() itemOp {
 	return op
 }
 
+// writeBatch answers the results, encoded in a pooled buffer as writeFeed
+// does: a batch's answer holds its documents.
 func writeBatch(w http.ResponseWriter, ops []itemOp, results []opResult, minimal bool) error {
-	body := make([]byte, 0, batchResponseSize(results))
+	buf := feedBuffers.Get().(*[]byte)
+	body := slices.Grow((*buf)[:0], batchResponseSize(results))
 	body = append(body, '[')
 	status, total := http.StatusOK, 0.0
 	for i, res := range results {
@@ -95,7 +106,12 @@ func writeBatch(w http.ResponseWriter, ops []itemOp, results []opResult, minimal
 			status = http.StatusMultiStatus
 		}
 	}
-	writeJSON(w, status, formatRU(total), append(body, ']'))
+	body = append(body, ']')
+	writeJSON(w, status, formatRU(total), body)
+	if cap(body) <= maxPooledFeed {
+		*buf = body
+		feedBuffers.Put(buf)
+	}
 	return nil
 }
 

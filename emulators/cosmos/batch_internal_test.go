@@ -1,6 +1,7 @@
 package cosmos
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -142,5 +143,46 @@ func FuzzUnmarshalIsEncodingJSON(f *testing.F) {
 		check(&[]batchOperation{}, &[]batchOperation{})
 		check(&patchSpec{}, &patchSpec{})
 		check(&queryRequest{}, &queryRequest{})
+	})
+}
+
+// TestSDKBatchBodiesTakeTheOnePassDecoder checks that the bodies azcosmos
+// sends are read by decodeOps, not left to unmarshal.
+func TestSDKBatchBodiesTakeTheOnePassDecoder(t *testing.T) {
+	body := `[{"operationType":"Create","resourceBody":{"id":"a","pk":"p"}},` +
+		`{"operationType":"Replace","ifMatch":"\"00000001-0000-0000-0000-00000000002a\"","id":"b","resourceBody":{"id":"b"}},` +
+		`{"operationType":"Patch","id":"c","resourceBody":{"operations":[{"op":"incr","path":"/n","value":-1}]}},` +
+		`{"operationType":"Delete","id":"d"},{"operationType":"Read","id":"e"}]`
+	ops, ok := decodeOps([]byte(body))
+	require.True(t, ok)
+	require.Len(t, ops, 5)
+	assert.Equal(t, batchOperation{OperationType: "Replace", ID: "b", IfMatch: `"00000001-0000-0000-0000-00000000002a"`,
+		ResourceBody: json.RawMessage(`{"id":"b"}`)}, ops[1])
+	assert.Equal(t, "Read", ops[4].OperationType)
+}
+
+// FuzzBatchDecodingIsEncodingJSON holds decodeBatch (decodeOps, or
+// unmarshal when decodeOps declines) to json.Unmarshal.
+func FuzzBatchDecodingIsEncodingJSON(f *testing.F) {
+	for _, s := range []string{
+		`[{"operationType":"Create","id":"a","ifMatch":"x","resourceBody":{"id":"a"}}]`,
+		`[{"operationType":"Replace","ifMatch":"\"e\"","id":"a","resourceBody": [1, {"b" : null}] }]`,
+		`[{"operationType":"Create","id":"a","id":null,"x":{"id":1},"resourceBody":1,"resourceBody":"s"}]`,
+		`[{"operationtype":"Create"}]`, `[{"operationType":1}]`, `[null]`, `null`, `[]`, `[{}] x`,
+		`[{"id":"\u00e9\u2028"}]`, "[{\"id\":\"\xff\"}]", `[{"\u0069d":"a"}]`, `[{"ſd":"a"}]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var want []batchOperation
+		wantErr := json.Unmarshal(body, &want)
+		got, err := decodeBatch(httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body)))
+		if wantErr != nil {
+			require.Error(t, err)
+			assert.Equal(t, errBadRequest("The request body is not valid JSON: %v.", wantErr).Error(), err.Error())
+			return
+		}
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
 	})
 }

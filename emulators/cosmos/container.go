@@ -34,6 +34,7 @@ type container struct {
 	feed    feedLog
 	lsn     uint64 // last LSN assigned
 	deleted bool
+	garbage garbage // replaced versions still in the file
 
 	durable horizon // every write up to it is durable
 }
@@ -144,9 +145,9 @@ func (s scope) holds(d *document) bool {
 // logical reports whether the scope is one logical partition (or prefix).
 func (s scope) logical() bool { return s.pk != "" || s.prefix != "" }
 
-// snapshot returns the decoded items in scope, in change feed order, once
-// they are durable.
-func (c *container) snapshot(ctx context.Context, sc scope) ([]map[string]any, error) {
+// snapshot returns the items in scope, in change feed order, once they
+// are durable.
+func (c *container) snapshot(ctx context.Context, sc scope) ([]*document, error) {
 	docs, seen, err := c.collect(sc)
 	if err != nil {
 		return nil, err
@@ -154,7 +155,7 @@ func (c *container) snapshot(ctx context.Context, sc scope) ([]map[string]any, e
 	if err := c.durable.wait(ctx, seen); err != nil {
 		return nil, err
 	}
-	return values(docs), nil
+	return docs, nil
 }
 
 func (c *container) collect(sc scope) ([]*document, uint64, error) {

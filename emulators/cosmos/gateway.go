@@ -122,9 +122,9 @@ func fanOut(ctx context.Context, c *container, rt *routing, q *query.Query) (que
 	return res, nil
 }
 
-// snapshotByRange returns the decoded items of each live range of rt, in
-// range order and change feed order, once they are durable.
-func (c *container) snapshotByRange(ctx context.Context, rt *routing) ([][]map[string]any, error) {
+// snapshotByRange returns the items of each live range of rt, in range
+// order and change feed order, once they are durable.
+func (c *container) snapshotByRange(ctx context.Context, rt *routing) ([][]*document, error) {
 	docs := make([][]*document, len(rt.Live))
 	index := make(map[*pkRange]int, len(rt.Live))
 	for i, p := range rt.Live {
@@ -146,11 +146,7 @@ func (c *container) snapshotByRange(ctx context.Context, rt *routing) ([][]map[s
 	if err := c.durable.wait(ctx, seen); err != nil {
 		return nil, err
 	}
-	out := make([][]map[string]any, len(docs))
-	for i, ds := range docs {
-		out[i] = values(ds)
-	}
-	return out, nil
+	return docs, nil
 }
 
 const notServableMessage = "The provided cross partition query can not be directly served by the gateway. " +

@@ -96,6 +96,11 @@ func decodeJSON(r *http.Request, v any) error {
 	if err != nil {
 		return err
 	}
+	return decodeBody(body, v)
+}
+
+// decodeBody unmarshals a request body read by readBody.
+func decodeBody(body []byte, v any) error {
 	if err := unmarshal(body, v); err != nil {
 		return errBadRequest("The request body is not valid JSON: %v.", err)
 	}

@@ -178,8 +178,9 @@ func (c *container) loadItems(tx *bolt.Tx) error {
 			return err
 		}
 		d.epk = c.pk.pkeyFromKey(d.pk).epk
-		if old, ok := c.docs[d.key()]; ok {
+		if old, ok := c.docs[d.key()]; ok { // garbage left by a replace
 			c.feed.kill(old.lsn)
+			c.garbage.add(d.key(), old.lsn)
 		}
 		c.docs[d.key()] = d
 		c.feed.append(d)

@@ -159,22 +159,7 @@ func (c *container) commit(st *stage) *pending {
 		return nil
 	}
 	c.lsn = st.lsn
-	var added []*document
-	var replaced []uint64
-	for _, ch := range st.changes {
-		key := ch.key
-		if old, ok := c.docs[key]; ok {
-			c.feed.kill(old.lsn)
-			replaced = append(replaced, old.lsn)
-		}
-		d := ch.doc
-		if d == nil {
-			delete(c.docs, key)
-			continue
-		}
-		c.docs[key] = d
-		added = append(added, d)
-	}
+	added, doomed := c.applyChanges(st.changes)
 	slices.SortFunc(added, func(a, b *document) int { return cmp.Compare(a.lsn, b.lsn) })
 	for _, d := range added {
 		c.feed.append(d)
@@ -184,11 +169,39 @@ func (c *container) commit(st *stage) *pending {
 		c.durable.moveTo(lsn)
 		return nil
 	}
-	return c.journal.submit(persistItems(c, st, replaced), func(err error) {
+	doomed = append(doomed, c.garbage.due(lsn)...)
+	return c.journal.submit(persistItems(c, st, doomed), func(err error) {
 		if err != nil {
 			c.durable.fail(err)
 			return
 		}
 		c.durable.moveTo(lsn)
 	})
+}
+
+// applyChanges puts a stage's changes in the container. It returns the new
+// versions, and the LSNs of the versions the commit deletes from the file:
+// those of deleted items with their garbage. Replaced versions become
+// garbage. The caller holds c.mu.
+func (c *container) applyChanges(changes []change) (added []*document, doomed []uint64) {
+	for _, ch := range changes {
+		old, existed := c.docs[ch.key]
+		if existed {
+			c.feed.kill(old.lsn)
+		}
+		switch {
+		case ch.doc == nil:
+			delete(c.docs, ch.key)
+			if existed {
+				doomed = append(doomed, old.lsn)
+			}
+			doomed = append(doomed, c.garbage.take(ch.key)...)
+			continue
+		case existed && c.journal != nil:
+			c.garbage.add(ch.key, old.lsn)
+		}
+		c.docs[ch.key] = ch.doc
+		added = append(added, ch.doc)
+	}
+	return added, doomed
 }

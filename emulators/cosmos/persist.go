@@ -22,8 +22,9 @@ import (
 //	                     partition key JSON NUL item id + item JSON
 //
 // Items are keyed by the LSN of their latest version, so the items bucket
-// is append-mostly (cheap commits) and loads in change feed order; a write
-// deletes the key of the version it replaces.
+// is append-mostly (cheap commits) and loads in change feed order. A
+// replaced version stays until it is garbageHorizon LSNs old (garbage.go):
+// the newer version shadows it on load. A delete removes every version.
 var (
 	bucketMeta    = []byte("meta")
 	bucketDBs     = []byte("dbs")
@@ -179,9 +180,9 @@ func unpersistContainer(c *container) func(*bolt.Tx) error {
 }
 
 // persistItems writes a committed stage: its final versions, the removal
-// of the versions they replace (replaced: their LSNs), and the container's
-// LSN, so a restart never reuses an LSN.
-func persistItems(c *container, st *stage, replaced []uint64) func(*bolt.Tx) error {
+// of the versions doomed (their LSNs), and the container's LSN, so a
+// restart never reuses an LSN.
+func persistItems(c *container, st *stage, doomed []uint64) func(*bolt.Tx) error {
 	var puts [][2][]byte
 	for _, ch := range st.changes {
 		if d := ch.doc; d != nil {
@@ -195,7 +196,7 @@ func persistItems(c *container, st *stage, replaced []uint64) func(*bolt.Tx) err
 			return nil // the container was deleted meanwhile
 		}
 		b.FillPercent = 1 // keys only grow: keep pages full
-		for _, old := range replaced {
+		for _, old := range doomed {
 			if err := b.Delete(lsnKey(old)); err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ordersflow/orderpipeline/emulators/cosmos/query"
@@ -31,10 +32,11 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, rt route) error {
 	if err != nil {
 		return err
 	}
-	req, q, err := parseQuery(r)
+	parsed, err := parseQuery(r)
 	if err != nil {
 		return refuseClause(err, c, sc)
 	}
+	q := parsed.q
 	start := time.Now()
 	res, err := runScoped(r, c, q, sc)
 	if err != nil {
@@ -42,7 +44,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, rt route) error {
 	}
 	addQueryMetrics(w, r, q, res.scanned, res.items, start)
 	price := queryPrice(len(res.items), res.matched)
-	if req.isReadMany() {
+	if parsed.readMany {
 		price = func(page [][]byte, _ int) float64 { return readManyRU(page) }
 	}
 	return writePage(w, r, c.rid, "Documents", res.items, price)
@@ -53,10 +55,23 @@ func isQuery(r *http.Request) bool {
 		strings.HasPrefix(header(r, "Content-Type"), contentTypeQuery)
 }
 
-func parseQuery(r *http.Request) (*queryRequest, *query.Query, error) {
+// parsedQuery is a query request body, parsed.
+type parsedQuery struct {
+	q        *query.Query
+	readMany bool // the body is one of azcosmos's ReadManyItems queries
+}
+
+func parseQuery(r *http.Request) (parsedQuery, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return parsedQuery{}, err
+	}
+	if p, ok := queries.get(body); ok {
+		return p, nil
+	}
 	var req queryRequest
-	if err := decodeJSON(r, &req); err != nil {
-		return nil, nil, err
+	if err := decodeBody(body, &req); err != nil {
+		return parsedQuery{}, err
 	}
 	params := make(map[string]any, len(req.Parameters))
 	for _, p := range req.Parameters {
@@ -66,13 +81,70 @@ func parseQuery(r *http.Request) (*queryRequest, *query.Query, error) {
 	if err != nil {
 		e := errBadRequest("Query is invalid: %v", err)
 		e.cause = err
-		return nil, nil, e
+		return parsedQuery{}, e
 	}
-	return &req, q, nil
+	p := parsedQuery{q: q, readMany: req.isReadMany()}
+	queries.put(body, p)
+	return p, nil
+}
+
+// queries keeps the queries parsed from recent request bodies: clients
+// send the same bodies over and over (ReadManyItems of the same few
+// products, the local host's lease listings), and decoding and parsing
+// one cost more than running it. A body holds the query and the values
+// of its parameters, so the same body is the same query; a parsed query
+// is never modified, so one serves concurrent requests.
+var queries = queryCache{parsed: map[string]parsedQuery{}}
+
+type queryCache struct {
+	mu     sync.Mutex
+	parsed map[string]parsedQuery
+}
+
+const (
+	maxCachedQueries   = 1024
+	maxCachedQueryBody = 4 << 10
+)
+
+func (c *queryCache) get(body []byte) (parsedQuery, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.parsed[string(body)]
+	return p, ok
+}
+
+func (c *queryCache) put(body []byte, p parsedQuery) {
+	if len(body) > maxCachedQueryBody {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.parsed) >= maxCachedQueries {
+		clear(c.parsed)
+	}
+	c.parsed[string(body)] = p
 }
 
 // runQuery returns the encoded results and how many documents matched.
-func runQuery(q *query.Query, docs []map[string]any) ([][]byte, int, error) {
+// Whole documents are answered as they are stored: their bodies are what
+// encoding/json makes of their decoded values.
+func runQuery(q *query.Query, docs []*document) ([][]byte, int, error) {
+	if !q.SelectsDocuments() {
+		return runQueryValues(q, values(docs))
+	}
+	rows, matched, err := q.RunRows(values(docs))
+	if err != nil {
+		return nil, 0, errBadRequest("Query cannot be executed: %v", err)
+	}
+	items := make([][]byte, len(rows))
+	for i, row := range rows {
+		items[i] = docs[row].body
+	}
+	return items, matched, nil
+}
+
+// runQueryValues runs a query over decoded values and encodes the results.
+func runQueryValues(q *query.Query, docs []map[string]any) ([][]byte, int, error) {
 	results, matched, err := q.RunMatched(docs)
 	if err != nil {
 		return nil, 0, errBadRequest("Query cannot be executed: %v", err)
@@ -88,17 +160,18 @@ func runQuery(q *query.Query, docs []map[string]any) ([][]byte, int, error) {
 
 // queryResources answers a query over databases or containers.
 func queryResources(w http.ResponseWriter, r *http.Request, name string, bodies [][]byte) error {
-	_, q, err := parseQuery(r)
+	parsed, err := parseQuery(r)
 	if err != nil {
 		return err
 	}
+	q := parsed.q
 	docs := make([]map[string]any, len(bodies))
 	for i, b := range bodies {
 		if err := json.Unmarshal(b, &docs[i]); err != nil {
 			return err
 		}
 	}
-	items, matched, err := runQuery(q, docs)
+	items, matched, err := runQueryValues(q, docs)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -25,7 +26,12 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
-	srv, err := Start(Options{})
+	return newBenchEnvWith(b, Options{})
+}
+
+func newBenchEnvWith(b *testing.B, opts Options) *benchEnv {
+	b.Helper()
+	srv, err := Start(opts)
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = srv.Close() })
 	_, err = srv.store.createDatabase("db", nil)
@@ -108,7 +114,49 @@ func orderBody(id, pk, status string, version int) []byte {
 // BenchmarkServeStageBatch is a pipeline stage's write: one batch with an
 // event document and the order's replacement.
 func BenchmarkServeStageBatch(b *testing.B) {
-	e := newBenchEnv(b)
+	benchStageBatch(b, newBenchEnv(b))
+}
+
+// BenchmarkServeStageBatchDurable is BenchmarkServeStageBatch on a data
+// directory: every batch is one journal commit, fsyncs included.
+func BenchmarkServeStageBatchDurable(b *testing.B) {
+	benchStageBatch(b, newBenchEnvWith(b, Options{DataDir: b.TempDir()}))
+}
+
+// BenchmarkServeStageBatchDurableParallel is the durable stage batch
+// from 16 concurrent writers, each on orders of its own: the journal
+// commits them in groups, as under bench-load.
+func BenchmarkServeStageBatchDurableParallel(b *testing.B) { benchDurable(b, func(*benchEnv) {}) }
+
+func benchDurable(b *testing.B, got func(*benchEnv)) {
+	e := newBenchEnvWith(b, Options{DataDir: b.TempDir()})
+	got(e)
+	batch := e.request(http.MethodPost, "dbs/db/colls/items/docs", nil, hdrIsBatch, "True", "X-Ms-Cosmos-Batch-Atomic", "True")
+	var writers, seq atomic.Int64
+	b.SetParallelism(8)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		r, w := batch.Clone(batch.Context()), &sink{h: http.Header{}}
+		prefix := "ord_" + strconv.FormatInt(writers.Add(1), 10) + "_"
+		for pb.Next() {
+			i := seq.Add(1)
+			pk := prefix + strconv.FormatInt(i%64, 10)
+			event := fmt.Appendf(nil, `{"id":"evt_%d","pk":%q,"kind":"event","type":"PaymentCaptured","orderId":%q,"seq":%d,"at":"2026-12-01T10:00:00Z","data":{"amount":4870,"currency":"EUR"}}`, i, pk, pk, i)
+			body := fmt.Appendf(nil, `[{"operationType":"Create","resourceBody":%s},{"operationType":"Upsert","resourceBody":%s}]`,
+				event, orderBody(pk, pk, "Paid", int(i)))
+			r.Header.Set(hdrPartitionKey, pkHeader(pk))
+			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+			clear(w.h)
+			e.srv.ServeHTTP(w, r)
+			if w.status != http.StatusOK {
+				b.Errorf("status %d, want 200", w.status)
+				return
+			}
+		}
+	})
+}
+
+func benchStageBatch(b *testing.B, e *benchEnv) {
 	w := &sink{h: http.Header{}}
 	const orders = 1000
 	create := e.request(http.MethodPost, "dbs/db/colls/items/docs", nil)
@@ -175,4 +223,45 @@ func BenchmarkServeChangeFeed(b *testing.B) {
 	for b.Loop() {
 		e.serve(b, w, r, nil, http.StatusOK)
 	}
+}
+
+// BenchmarkServeReadMany is checkout's catalog lookup: azcosmos's
+// ReadManyItems of three SKUs (catalog partitioned by /sku), one query on
+// the range that holds them, with the parameters as the SDK writes them.
+// The same cart every time: its parsed query is reused.
+func BenchmarkServeReadMany(b *testing.B) {
+	benchReadMany(b, func(int) string { return "SKU-9" })
+}
+
+// BenchmarkServeReadManyUncached is BenchmarkServeReadMany with a body
+// never seen before each time (its third SKU does not exist).
+func BenchmarkServeReadManyUncached(b *testing.B) {
+	benchReadMany(b, func(i int) string { return "NONE-" + strconv.Itoa(i) })
+}
+
+func benchReadMany(b *testing.B, third func(int) string) {
+	e := newBenchEnv(b)
+	props := map[string]any{"id": "catalog", "partitionKey": map[string]any{"paths": []any{"/sku"}}}
+	_, err := e.srv.store.createContainer("db", props, nil)
+	require.NoError(b, err)
+	w := &sink{h: http.Header{}}
+	create := e.request(http.MethodPost, "dbs/db/colls/catalog/docs", nil)
+	for i := range 12 {
+		sku := "SKU-" + strconv.Itoa(i)
+		create.Header.Set(hdrPartitionKey, pkHeader(sku))
+		body := fmt.Appendf(nil, `{"id":%q,"sku":%q,"name":"Product %d","unitPrice":%d,"currency":"EUR","taxCode":"standard"}`, sku, sku, i, 1000+i)
+		e.serve(b, w, create, body, http.StatusCreated)
+	}
+	r := e.request(http.MethodPost, "dbs/db/colls/catalog/docs", nil, hdrIsQuery, "True",
+		"Content-Type", contentTypeQuery, hdrPKRangeID, "0")
+	found := 0
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		body := fmt.Appendf(nil, `{"query":"SELECT * FROM c WHERE (c.id = @param_id0 AND c.sku = @param_pk00) OR (c.id = @param_id1 AND c.sku = @param_pk10) OR (c.id = @param_id2 AND c.sku = @param_pk20)",`+
+			`"parameters":[{"name":"@param_id0","value":"SKU-1"},{"name":"@param_pk00","value":"SKU-1"},{"name":"@param_id1","value":"SKU-5"},`+
+			`{"name":"@param_pk10","value":"SKU-5"},{"name":"@param_id2","value":%q},{"name":"@param_pk20","value":%[1]q}]}`, third(i))
+		e.serve(b, w, r, body, http.StatusOK)
+		found, _ = strconv.Atoi(w.h.Get(hdrItemCount))
+	}
+	require.GreaterOrEqual(b, found, 2)
 }

@@ -43,7 +43,7 @@ type lexer struct {
 
 func lex(src string) ([]token, error) {
 	l := &lexer{src: src}
-	var toks []token
+	toks := make([]token, 0, len(src)/3+2) // about a token every 3 bytes: one allocation
 	for {
 		tok, err := l.next()
 		if err != nil {

@@ -30,6 +30,29 @@ func (q *Query) RunMatched(docs []map[string]any) (results []any, matched int, e
 	return q.project(roots), len(roots), nil
 }
 
+// SelectsDocuments reports whether the results of the query are whole
+// documents (SELECT *, or a filter predicate), which RunRows identifies.
+func (q *Query) SelectsDocuments() bool { return q != nil && q.sel.star }
+
+// RunRows is RunMatched of a query that SelectsDocuments: it returns the
+// positions in docs of the results, in result order, so that a caller
+// can answer with the documents as it stores them.
+func (q *Query) RunRows(docs []map[string]any) (rows []int, matched int, err error) {
+	if !q.SelectsDocuments() {
+		return nil, 0, errors.New("run query: the results are not whole documents")
+	}
+	for i, d := range docs {
+		if q.matches(d) {
+			rows = append(rows, i)
+		}
+	}
+	matched = len(rows)
+	if q.orderBy != nil {
+		rows = sortRows(q, rows, func(i int) any { return docs[i] })
+	}
+	return window(q, rows), matched, nil
+}
+
 // Eval reports whether the WHERE clause holds for doc; a query without WHERE
 // holds for every document.
 func (q *Query) Eval(doc map[string]any) (bool, error) {
@@ -61,26 +84,32 @@ func (q *Query) filter(docs []map[string]any) []any {
 // sort orders roots by the ORDER BY path, stably, dropping those whose sort
 // value is undefined.
 func (q *Query) sort(roots []any) []any {
+	return sortRows(q, roots, func(r any) any { return r })
+}
+
+// sortRows orders rows by the ORDER BY path of their root, stably,
+// dropping those whose sort value is undefined.
+func sortRows[T any](q *Query, rows []T, root func(T) any) []T {
 	type keyed struct {
-		root any
-		key  any
+		row T
+		key any
 	}
-	rows := make([]keyed, 0, len(roots))
-	for _, r := range roots {
-		if k := q.orderBy.path.eval(r); kindOf(k) != kindUndefined {
-			rows = append(rows, keyed{root: r, key: k})
+	keys := make([]keyed, 0, len(rows))
+	for _, r := range rows {
+		if k := q.orderBy.path.eval(root(r)); kindOf(k) != kindUndefined {
+			keys = append(keys, keyed{row: r, key: k})
 		}
 	}
-	sort.SliceStable(rows, func(i, j int) bool {
-		c := compareSortKeys(rows[i].key, rows[j].key)
+	sort.SliceStable(keys, func(i, j int) bool {
+		c := compareSortKeys(keys[i].key, keys[j].key)
 		if q.orderBy.desc {
 			return c > 0
 		}
 		return c < 0
 	})
-	out := make([]any, len(rows))
-	for i, r := range rows {
-		out[i] = r.root
+	out := make([]T, len(keys))
+	for i, k := range keys {
+		out[i] = k.row
 	}
 	return out
 }
@@ -125,8 +154,10 @@ func (q *Query) full(n int) bool {
 }
 
 // page applies OFFSET, LIMIT and TOP to already computed results.
-func (q *Query) page(results []any) []any {
-	out := []any{}
+func (q *Query) page(results []any) []any { return window(q, results) }
+
+func window[T any](q *Query, results []T) []T {
+	out := []T{}
 	for i, v := range results {
 		if i >= q.offset && !q.full(len(out)) {
 			out = append(out, v)

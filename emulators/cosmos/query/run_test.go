@@ -49,7 +49,46 @@ func runCases(t *testing.T, cases []runCase) {
 			got, err := q.Run(decodeDocs(t, docsJSON))
 			require.NoError(t, err)
 			assert.Equal(t, decode(t, tc.want), got)
+			if q.SelectsDocuments() {
+				assertRowsAreResults(t, q)
+			}
 		})
+	}
+}
+
+// assertRowsAreResults checks that RunRows names the documents
+// RunMatched returns, with the same count of matches.
+func assertRowsAreResults(t *testing.T, q *Query) {
+	t.Helper()
+	docs := decodeDocs(t, docsJSON)
+	want, wantMatched, err := q.RunMatched(docs)
+	require.NoError(t, err)
+	rows, matched, err := q.RunRows(docs)
+	require.NoError(t, err)
+	got := []any{}
+	for _, i := range rows {
+		got = append(got, docs[i])
+	}
+	assert.Equal(t, want, got)
+	assert.Equal(t, wantMatched, matched)
+}
+
+func TestRunRowsNeedsWholeDocuments(t *testing.T) {
+	for text, whole := range map[string]bool{
+		"SELECT * FROM c": true, "FROM c WHERE c.total > 1": true, "SELECT TOP 2 * FROM c ORDER BY c.id DESC": true,
+		"SELECT * FROM c ORDER BY c.total": true, "SELECT * FROM c ORDER BY c.total DESC OFFSET 1 LIMIT 2": true,
+		"SELECT * FROM c WHERE c.status = 'Placed' OFFSET 1 LIMIT 1": true,
+		"SELECT c.id FROM c": false, "SELECT VALUE c FROM c": false, "SELECT VALUE COUNT(1) FROM c": false,
+	} {
+		q, err := Parse(text, nil)
+		require.NoError(t, err)
+		assert.Equal(t, whole, q.SelectsDocuments(), text)
+		if !whole {
+			_, _, err := q.RunRows(nil)
+			assert.Error(t, err, text)
+			continue
+		}
+		assertRowsAreResults(t, q)
 	}
 }
 
