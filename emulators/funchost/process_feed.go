@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
+
+	"github.com/ordersflow/orderpipeline/internal/feedpage"
 )
 
 // workerEnd says why a worker stopped.
@@ -35,7 +37,9 @@ func (l *listener) process(w worker, hl *heldLease) workerEnd {
 	cp := l.newCheckpoints(w, hl)
 	var lastErr string
 	for yield.Err() == nil && ctx.Err() == nil {
-		resp, err := l.feed.ReadChangeFeed(ctx, l.feedOptions(cp.at()))
+		pctx, page := feedpage.Capture(ctx)
+		resp, err := l.feed.ReadChangeFeed(pctx, l.feedOptions(cp.at()))
+		docs := page.Documents(resp)
 		if children, gone := l.splitOf(resp.ContinuationToken, err); gone {
 			if !l.checkpointed(ctx, cp) {
 				return endLost
@@ -55,18 +59,18 @@ func (l *listener) process(w worker, hl *heldLease) workerEnd {
 			continue
 		}
 		lastErr = ""
-		if len(resp.Items) == 0 {
+		if len(docs) == 0 {
 			l.keepStartingPoint(ctx, cp, resp.ContinuationToken)
 			sleep(l.pollDelay, yield, ctx)
 			continue
 		}
-		if !l.deliver(worker{stop: yield, lease: ctx}, hl, resp.Items) {
+		if !l.deliver(worker{stop: yield, lease: ctx}, hl, docs) {
 			break
 		}
 		if err := cp.start(ctx, resp.ContinuationToken); err != nil && !l.checkpointFailed(ctx, err) {
 			return endLost
 		}
-		if len(resp.Items) < l.pageSize() && !l.checkpointed(ctx, cp) {
+		if len(docs) < l.pageSize() && !l.checkpointed(ctx, cp) {
 			return endLost
 		}
 	}
