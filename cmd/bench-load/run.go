@@ -12,7 +12,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
+
+	"github.com/ordersflow/orderpipeline/internal/feedpage"
 )
 
 // measurement is everything one run collects, before it is summarised.
@@ -49,7 +53,7 @@ func run(ctx context.Context, cfg config, st *stack, out io.Writer) (*report, er
 	if err != nil {
 		return nil, err
 	}
-	client, err := azcosmos.NewClientFromConnectionString(st.cosmos, nil)
+	client, err := newFeedClient(st.cosmos)
 	if err != nil {
 		return nil, fmt.Errorf("cosmos client: %w", err)
 	}
@@ -121,6 +125,13 @@ func (m *measurement) load(ctx context.Context, cfg config, st *stack, hc *http.
 		return fmt.Errorf("follow the change feed: %w", p.err)
 	}
 	return ctx.Err()
+}
+
+// newFeedClient is the tracker's client: its change feed pages are split
+// by feedpage, not decoded by the SDK.
+func newFeedClient(conn string) (*azcosmos.Client, error) {
+	return azcosmos.NewClientFromConnectionString(conn, &azcosmos.ClientOptions{
+		ClientOptions: azcore.ClientOptions{PerCallPolicies: []policy.Policy{feedpage.Policy}}})
 }
 
 func describeLoad(cfg config) string {

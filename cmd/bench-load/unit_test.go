@@ -27,18 +27,6 @@ func TestStackProcessesFindsThisProcess(t *testing.T) {
 	assert.GreaterOrEqual(t, times[0], time.Duration(0))
 }
 
-func TestContinuationLSN(t *testing.T) {
-	token := `{"version":1,"resourceId":"AQAAAIAAAAI=","continuation":[{"minInclusive":"","maxExclusive":"80","continuationToken":"\"36\""},` +
-		`{"minInclusive":"80","maxExclusive":"FF","continuationToken":"\"12\""}]}`
-	lsn, err := continuationLSN(token)
-	require.NoError(t, err)
-	assert.Equal(t, uint64(12), lsn, "the lowest range")
-	for _, bad := range []string{`"36"`, `{"continuation":[]}`, `{"continuation":[{"continuationToken":"\"x\""}]}`} {
-		_, err := continuationLSN(bad)
-		assert.Error(t, err, bad)
-	}
-}
-
 func TestRUCollectorSumsInvocationLinesByFunction(t *testing.T) {
 	c := newRUCollector()
 	for _, l := range []string{
@@ -107,16 +95,6 @@ func TestNiceCeil(t *testing.T) {
 	for in, want := range map[float64]float64{0: 1, 1: 1, 3: 5, 7: 10, 12: 20, 130: 200, 4999: 5000} {
 		assert.Equal(t, want, niceCeil(in), in)
 	}
-}
-
-func TestUnreadIsWritesSinceTheCheckpoint(t *testing.T) {
-	tr := &tracker{byID: map[string]*orderTrack{}, kinds: map[string]int{}, leaseLSN: map[string]uint64{}, head: 40}
-	require.NoError(t, tr.addLease([]byte(`{"id":"tax-0","LeaseToken":"0","ContinuationToken":"{\"continuation\":[{\"continuationToken\":\"\\\"36\\\"\"}]}"}`)))
-	require.NoError(t, tr.addLease([]byte(`{"id":"publish-0","LeaseToken":"0","ContinuationToken":"not a token"}`)))
-	p := tr.progress()
-	assert.Equal(t, map[string]int{"tax-": 4}, p.unread)
-	line := sample{at: time.Now(), prog: p}.line(time.Now(), 0)
-	assert.Contains(t, line, "unread tax 4 payment - fulfil - publish -")
 }
 
 func TestMillionOrdersCost(t *testing.T) {

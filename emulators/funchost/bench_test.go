@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
+
+	"github.com/ordersflow/orderpipeline/internal/feedpage"
 )
 
 // eventPage is a change feed page as the emulator serves it: maxItems
@@ -125,5 +127,71 @@ func BenchmarkChangeFeedDelivery(b *testing.B) {
 	case <-all:
 	case <-time.After(time.Minute):
 		b.Fatalf("delivered %d of %d", delivered.Load(), b.N)
+	}
+}
+
+// BenchmarkReadChangeFeedPage is a listener's read of a full page of 100
+// event documents from the in-process emulator, both sides of the HTTP
+// exchange: with the host's client, whose pages feedpage splits, and with
+// a plain azcosmos client, which decodes every document.
+func BenchmarkReadChangeFeedPage(b *testing.B) {
+	tc := startCosmosWith(b, 1)
+	for i, doc := range eventPage(100) {
+		_, err := tc.orders.CreateItem(context.Background(), azcosmos.NewPartitionKeyString(fmt.Sprintf("ord-%06d", i)), doc, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	for name, opts := range map[string]*azcosmos.ClientOptions{"host": triggerClientOptions, "sdk": nil} {
+		b.Run(name, func(b *testing.B) {
+			client, err := azcosmos.NewClientFromConnectionString(tc.conn, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c, _ := client.NewContainer("commerce", "orders")
+			ranges, err := c.ReadFeedRanges(context.Background(), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				ctx, page := feedpage.Capture(context.Background())
+				resp, err := c.ReadChangeFeed(ctx, &azcosmos.ChangeFeedOptions{FeedRange: &ranges[0], MaxItemCount: 100})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n := len(page.Documents(resp)); n != 100 {
+					b.Fatalf("%d documents", n)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkEmptyPoll is a caught-up listener's read: a 304 from the
+// in-process emulator, both sides of the exchange.
+func BenchmarkEmptyPoll(b *testing.B) {
+	tc := startCosmosWith(b, 1)
+	client, err := azcosmos.NewClientFromConnectionString(tc.conn, triggerClientOptions)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, _ := client.NewContainer("commerce", "orders")
+	ranges, err := c.ReadFeedRanges(context.Background(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp, err := c.ReadChangeFeed(context.Background(), &azcosmos.ChangeFeedOptions{FeedRange: &ranges[0]})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cont := resp.ContinuationToken
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx, page := feedpage.Capture(context.Background())
+		resp, err := c.ReadChangeFeed(ctx, &azcosmos.ChangeFeedOptions{Continuation: &cont, MaxItemCount: 100})
+		if err != nil || len(page.Documents(resp)) != 0 {
+			b.Fatal(err)
+		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
+
+	"github.com/ordersflow/orderpipeline/internal/feedpage"
 )
 
 // cosmosClients keeps one azcosmos client per connection setting.
@@ -60,8 +62,11 @@ func newCosmosClient(conn string, settings *appSettings) (*azcosmos.Client, erro
 // triggerClientOptions retry throttled requests as the real host's
 // cosmosDBTrigger does: the .NET SDK under it retries 429 nine times
 // (MaxRetryAttemptsOnRateLimitedRequests), honouring the retry-after.
+// The listeners' change feed pages are split by feedpage rather than
+// decoded by the SDK: the host only forwards the documents.
 var triggerClientOptions = &azcosmos.ClientOptions{ClientOptions: azcore.ClientOptions{
-	Retry: policy.RetryOptions{MaxRetries: 9, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: 30 * time.Second}}}
+	Retry:           policy.RetryOptions{MaxRetries: 9, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: 30 * time.Second},
+	PerCallPolicies: []policy.Policy{feedpage.Policy}}}
 
 // statusCode is the HTTP status of a Cosmos DB error, or 0.
 func statusCode(err error) int {

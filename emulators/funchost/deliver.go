@@ -75,7 +75,7 @@ func (l *listener) invokeOnce(ctx context.Context, data map[string]json.RawMessa
 // documentsValue encodes the documents the way the real host does: the
 // trigger value is the JSON array as a string, serialised once more into
 // Data, so Data.documents is a JSON string holding a JSON string. The
-// documents are valid JSON (the SDK decoded the page), so they are
+// documents are the server's JSON (a Cosmos DB response), so they are
 // compacted and escaped in one pass, with no validating scanner.
 func documentsValue(docs [][]byte) json.RawMessage {
 	size := 8

@@ -62,14 +62,53 @@ func appendJSONString(dst, s []byte) []byte {
 // then appendJSONString twice would write, in one pass. Every quote and
 // backslash is escaped twice and invalid UTF-8 becomes U+FFFD; whitespace
 // is dropped outside strings. No other byte of valid JSON needs escaping
-// (control characters cannot appear raw in it).
+// (control characters cannot appear raw in it). A document is mostly short
+// runs between quotes, so bytes are written one by one into room made
+// beforehand rather than appended run by run.
 func appendTwiceEscaped(dst, doc []byte) []byte {
-	checkUTF8 := !utf8.Valid(doc)
+	if !utf8.Valid(doc) {
+		return appendTwiceEscapedInvalid(dst, doc)
+	}
+	n := len(dst)
+	out := slices.Grow(dst, twiceEscapedLen(doc))[:n+twiceEscapedLen(doc)]
+	inString, escaped := false, false
+	for _, c := range doc {
+		switch escapeClass[c] {
+		case copyByte:
+			out[n] = c
+			n++
+			escaped = false
+			continue
+		case quoteByte:
+			if !escaped {
+				inString = !inString
+			}
+			out[n], out[n+1], out[n+2], out[n+3] = '\\', '\\', '\\', '"'
+			n += 4
+			escaped = false
+		case backslashByte:
+			out[n], out[n+1], out[n+2], out[n+3] = '\\', '\\', '\\', '\\'
+			n += 4
+			escaped = !escaped
+		case spaceByte:
+			if inString {
+				out[n] = c
+				n++
+			}
+			escaped = false
+		}
+	}
+	return out[:n]
+}
+
+// appendTwiceEscapedInvalid is appendTwiceEscaped for a document with
+// invalid UTF-8, which becomes U+FFFD.
+func appendTwiceEscapedInvalid(dst, doc []byte) []byte {
 	inString, escaped := false, false
 	start := 0
 	for i := 0; i < len(doc); i++ {
 		c := doc[i]
-		if verbatim[c] || (c >= utf8.RuneSelf && !checkUTF8) {
+		if escapeClass[c] == copyByte && c < utf8.RuneSelf {
 			escaped = false
 			continue
 		}
@@ -107,17 +146,23 @@ func twiceEscapedLen(doc []byte) int {
 	return len(doc) + 3*(bytes.Count(doc, []byte{'"'})+bytes.Count(doc, []byte{'\\'}))
 }
 
-// verbatim marks the ASCII bytes appendTwiceEscaped copies as they are:
-// all but quote, backslash and JSON whitespace.
-var verbatim = func() (t [256]bool) {
-	for c := range utf8.RuneSelf {
-		t[c] = true
-	}
-	for _, c := range []byte{'"', '\\', ' ', '\t', '\n', '\r'} {
-		t[c] = false
+// escapeClass says what appendTwiceEscaped does with each byte: quote,
+// backslash and JSON whitespace are special, every other byte is copied
+// (bytes of UTF-8 sequences included, once the document is known valid).
+var escapeClass = func() (t [256]byte) {
+	t['"'], t['\\'] = quoteByte, backslashByte
+	for _, c := range []byte{' ', '\t', '\n', '\r'} {
+		t[c] = spaceByte
 	}
 	return t
 }()
+
+const (
+	copyByte = iota
+	quoteByte
+	backslashByte
+	spaceByte
+)
 
 // encode writes the envelope. Its values are JSON this package produced
 // (mustJSON, documentsValue), so they are copied as they are.

@@ -25,7 +25,8 @@ type listener struct {
 	startedAt time.Time
 	inv       *invoker
 	con       *console
-	me        string // this instance
+	me        string        // this instance
+	watches   *rangeWatches // the host's shared polls
 
 	ranges  []azcosmos.FeedRange
 	mu      sync.Mutex
@@ -53,7 +54,7 @@ func newListener(h *Host, f *function, instance string) *listener {
 	store := &leaseStore{c: leases, owner: instance + "/" + f.Name, prefix: t.LeasePrefix,
 		monitored: t.Database + "/" + t.Container, ttl: t.LeaseExpiration}
 	return &listener{
-		fn: f, t: t, feed: feed, leaseDB: leaseDB, pollDelay: poll, inv: h.inv, con: h.con, me: instance,
+		fn: f, t: t, feed: feed, leaseDB: leaseDB, pollDelay: poll, inv: h.inv, con: h.con, me: instance, watches: &h.watches,
 		leases: store, running: map[string]bool{}, waiting: map[string]string{}, kick: make(chan struct{}, 1),
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
+
+	"github.com/ordersflow/orderpipeline/internal/feedpage"
 )
 
 // workerEnd says why a worker stopped.
@@ -23,19 +25,30 @@ const (
 // pages), ctx (lease lost: abandon at once), a request for the lease
 // (hand it over after the batch in flight) or a split ends. As the change
 // feed processor does, it reads again at once after a page with documents
-// and waits pollDelay only after an empty one. One batch is in flight at a
-// time. After a full page (more is waiting) its checkpoint is written
-// while the next page is read and delivered; after a shorter one the feed
-// is drained, and the next read waits for the checkpoint, as the change
-// feed processor's does, rather than come too soon to find anything.
+// and waits pollDelay only after an empty one (sharing the poll with the
+// host's other listeners idle on the range: rangewatch.go). One batch is
+// in flight at a time. After a full page (more is waiting) its checkpoint
+// is written while the next page is read and delivered; after a shorter
+// one the feed is drained, and the next read waits for the checkpoint, as
+// the change feed processor's does, rather than come too soon to find
+// anything.
 func (l *listener) process(w worker, hl *heldLease) workerEnd {
 	ctx := w.lease
 	yield, cancel := yieldWhenAsked(w.stop, hl)
 	defer cancel()
 	cp := l.newCheckpoints(w, hl)
+	watch := l.watches.of(l.t.Connection+"/"+l.t.Database+"/"+l.t.Container, hl.snapshot().FeedRange, l.pollDelay)
+	poll := false // the next read is the poll of every listener idle on the range
+	defer func() {
+		if poll {
+			watch.wake() // they must not wait for a poll that will not come
+		}
+	}()
 	var lastErr string
 	for yield.Err() == nil && ctx.Err() == nil {
-		resp, err := l.feed.ReadChangeFeed(ctx, l.feedOptions(cp.at()))
+		since := watch.since()
+		resp, docs, err := l.read(ctx, cp, watch, poll)
+		poll = false
 		if children, gone := l.splitOf(resp.ContinuationToken, err); gone {
 			if !l.checkpointed(ctx, cp) {
 				return endLost
@@ -55,18 +68,18 @@ func (l *listener) process(w worker, hl *heldLease) workerEnd {
 			continue
 		}
 		lastErr = ""
-		if len(resp.Items) == 0 {
+		if len(docs) == 0 {
 			l.keepStartingPoint(ctx, cp, resp.ContinuationToken)
-			sleep(l.pollDelay, yield, ctx)
+			poll = watch.idle(since, l.pollDelay, yield, ctx)
 			continue
 		}
-		if !l.deliver(worker{stop: yield, lease: ctx}, hl, resp.Items) {
+		if !l.deliver(worker{stop: yield, lease: ctx}, hl, docs) {
 			break
 		}
 		if err := cp.start(ctx, resp.ContinuationToken); err != nil && !l.checkpointFailed(ctx, err) {
 			return endLost
 		}
-		if len(resp.Items) < l.pageSize() && !l.checkpointed(ctx, cp) {
+		if len(docs) < l.pageSize() && !l.checkpointed(ctx, cp) {
 			return endLost
 		}
 	}
@@ -74,6 +87,18 @@ func (l *listener) process(w worker, hl *heldLease) workerEnd {
 		return endLost
 	}
 	return l.why(w, hl)
+}
+
+// read reads the page after cp. When it was the poll of the listeners idle
+// on the range (poll) and found anything but an empty page, it wakes them.
+func (l *listener) read(ctx context.Context, cp *checkpoints, watch *rangeWatch, poll bool) (azcosmos.ChangeFeedResponse, [][]byte, error) {
+	pctx, page := feedpage.Capture(ctx)
+	resp, err := l.feed.ReadChangeFeed(pctx, l.feedOptions(cp.at()))
+	docs := page.Documents(resp)
+	if poll && (err != nil || len(docs) > 0) {
+		watch.wake()
+	}
+	return resp, docs, err
 }
 
 // pageSize is the most documents a read returns: maxItemsPerInvocation,
