@@ -167,31 +167,3 @@ func BenchmarkReadChangeFeedPage(b *testing.B) {
 		})
 	}
 }
-
-// BenchmarkEmptyPoll is a caught-up listener's read: a 304 from the
-// in-process emulator, both sides of the exchange.
-func BenchmarkEmptyPoll(b *testing.B) {
-	tc := startCosmosWith(b, 1)
-	client, err := azcosmos.NewClientFromConnectionString(tc.conn, triggerClientOptions)
-	if err != nil {
-		b.Fatal(err)
-	}
-	c, _ := client.NewContainer("commerce", "orders")
-	ranges, err := c.ReadFeedRanges(context.Background(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	resp, err := c.ReadChangeFeed(context.Background(), &azcosmos.ChangeFeedOptions{FeedRange: &ranges[0]})
-	if err != nil {
-		b.Fatal(err)
-	}
-	cont := resp.ContinuationToken
-	b.ReportAllocs()
-	for b.Loop() {
-		ctx, page := feedpage.Capture(context.Background())
-		resp, err := c.ReadChangeFeed(ctx, &azcosmos.ChangeFeedOptions{Continuation: &cont, MaxItemCount: 100})
-		if err != nil || len(page.Documents(resp)) != 0 {
-			b.Fatal(err)
-		}
-	}
-}

@@ -83,12 +83,7 @@
 // it, checkpoints in order; a failed checkpoint is covered by the next one
 // (or written again once the feed is drained) instead of making the batch
 // come again; a checkpoint that finds the lease lost abandons the batch in
-// flight at once. The leases of this host that are caught up on the same
-// range with the same delay share one poll (on Azure each function's
-// processor polls on its own): one of them reads after feedPollDelay, and
-// what it finds wakes the others to read from their own continuations, so
-// each still sees a change within one delay. Change feed pages are split
-// by internal/feedpage rather than decoded by azcosmos.
+// flight at once.
 //
 // Lease differences: a stolen lease is handed over. The thief writes
 // RequestedBy; the owner finishes and checkpoints the batch in flight and

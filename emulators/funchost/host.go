@@ -63,7 +63,6 @@ type Host struct {
 	lock     *primaryLock
 	// lockTiming, when set before Start, replaces the primary lock's timing.
 	lockTiming lockTiming
-	watches    rangeWatches // caught-up listeners' shared polls
 
 	mu        sync.Mutex
 	srv       *http.Server

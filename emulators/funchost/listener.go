@@ -25,8 +25,7 @@ type listener struct {
 	startedAt time.Time
 	inv       *invoker
 	con       *console
-	me        string        // this instance
-	watches   *rangeWatches // the host's shared polls
+	me        string // this instance
 
 	ranges  []azcosmos.FeedRange
 	mu      sync.Mutex
@@ -54,7 +53,7 @@ func newListener(h *Host, f *function, instance string) *listener {
 	store := &leaseStore{c: leases, owner: instance + "/" + f.Name, prefix: t.LeasePrefix,
 		monitored: t.Database + "/" + t.Container, ttl: t.LeaseExpiration}
 	return &listener{
-		fn: f, t: t, feed: feed, leaseDB: leaseDB, pollDelay: poll, inv: h.inv, con: h.con, me: instance, watches: &h.watches,
+		fn: f, t: t, feed: feed, leaseDB: leaseDB, pollDelay: poll, inv: h.inv, con: h.con, me: instance,
 		leases: store, running: map[string]bool{}, waiting: map[string]string{}, kick: make(chan struct{}, 1),
 	}
 }

@@ -25,30 +25,21 @@ const (
 // pages), ctx (lease lost: abandon at once), a request for the lease
 // (hand it over after the batch in flight) or a split ends. As the change
 // feed processor does, it reads again at once after a page with documents
-// and waits pollDelay only after an empty one (sharing the poll with the
-// host's other listeners idle on the range: rangewatch.go). One batch is
-// in flight at a time. After a full page (more is waiting) its checkpoint
-// is written while the next page is read and delivered; after a shorter
-// one the feed is drained, and the next read waits for the checkpoint, as
-// the change feed processor's does, rather than come too soon to find
-// anything.
+// and waits pollDelay only after an empty one. One batch is in flight at a
+// time. After a full page (more is waiting) its checkpoint is written
+// while the next page is read and delivered; after a shorter one the feed
+// is drained, and the next read waits for the checkpoint, as the change
+// feed processor's does, rather than come too soon to find anything.
 func (l *listener) process(w worker, hl *heldLease) workerEnd {
 	ctx := w.lease
 	yield, cancel := yieldWhenAsked(w.stop, hl)
 	defer cancel()
 	cp := l.newCheckpoints(w, hl)
-	watch := l.watches.of(l.t.Connection+"/"+l.t.Database+"/"+l.t.Container, hl.snapshot().FeedRange, l.pollDelay)
-	poll := false // the next read is the poll of every listener idle on the range
-	defer func() {
-		if poll {
-			watch.wake() // they must not wait for a poll that will not come
-		}
-	}()
 	var lastErr string
 	for yield.Err() == nil && ctx.Err() == nil {
-		since := watch.since()
-		resp, docs, err := l.read(ctx, cp, watch, poll)
-		poll = false
+		pctx, page := feedpage.Capture(ctx)
+		resp, err := l.feed.ReadChangeFeed(pctx, l.feedOptions(cp.at()))
+		docs := page.Documents(resp)
 		if children, gone := l.splitOf(resp.ContinuationToken, err); gone {
 			if !l.checkpointed(ctx, cp) {
 				return endLost
@@ -70,7 +61,7 @@ func (l *listener) process(w worker, hl *heldLease) workerEnd {
 		lastErr = ""
 		if len(docs) == 0 {
 			l.keepStartingPoint(ctx, cp, resp.ContinuationToken)
-			poll = watch.idle(since, l.pollDelay, yield, ctx)
+			sleep(l.pollDelay, yield, ctx)
 			continue
 		}
 		if !l.deliver(worker{stop: yield, lease: ctx}, hl, docs) {
@@ -87,18 +78,6 @@ func (l *listener) process(w worker, hl *heldLease) workerEnd {
 		return endLost
 	}
 	return l.why(w, hl)
-}
-
-// read reads the page after cp. When it was the poll of the listeners idle
-// on the range (poll) and found anything but an empty page, it wakes them.
-func (l *listener) read(ctx context.Context, cp *checkpoints, watch *rangeWatch, poll bool) (azcosmos.ChangeFeedResponse, [][]byte, error) {
-	pctx, page := feedpage.Capture(ctx)
-	resp, err := l.feed.ReadChangeFeed(pctx, l.feedOptions(cp.at()))
-	docs := page.Documents(resp)
-	if poll && (err != nil || len(docs) > 0) {
-		watch.wake()
-	}
-	return resp, docs, err
 }
 
 // pageSize is the most documents a read returns: maxItemsPerInvocation,
