@@ -31,7 +31,7 @@ type container struct {
 
 	mu      sync.RWMutex
 	docs    map[string]*document // by docKey
-	feed    feedLog
+	feed    changeFeed
 	lsn     uint64 // last LSN assigned
 	deleted bool
 	garbage garbage // replaced versions still in the file
@@ -165,7 +165,7 @@ func (c *container) collect(sc scope) ([]*document, uint64, error) {
 		return nil, 0, errContainerGone(c.id)
 	}
 	out := make([]*document, 0, len(c.docs))
-	for _, e := range c.feed.entries {
+	for _, e := range c.feed.entries(sc.rng) {
 		if e.doc != nil && sc.holds(e.doc) {
 			out = append(out, e.doc)
 		}

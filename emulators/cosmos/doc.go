@@ -38,7 +38,9 @@
 // (the etag header) is the last LSN read, which is valid on every child of
 // the range: azcosmos resumes a split range's continuation on its children,
 // and every item is delivered. Deletes do not appear in the change feed, as
-// in Cosmos DB's "latest version" mode.
+// in Cosmos DB's "latest version" mode. The feed is kept per live range as
+// well, so a read of one range walks only that range's entries (a split's
+// children are indexed by the next write).
 //
 // A query with a partition key (the header, or a filter that fixes every
 // partition key path to a constant), or with a range id (ReadManyItems),

@@ -2,9 +2,75 @@ package cosmos
 
 import "sort"
 
-// feedLog lists the latest version of every live item in LSN order. When an
-// item changes, its old entry is marked dead and a new one is appended; dead
-// entries are compacted away once they outnumber live ones.
+// changeFeed is a container's change feed: the log of every item, and one
+// log per live partition key range of the routing it was indexed for, so
+// that a read of one range (what each lease of the Functions host sends)
+// touches only the entries of that range. A range's log holds exactly the
+// live entries whose EPK the range holds, whatever the current routing: a
+// range is immutable. After a split the next write indexes the new routing;
+// until then the new ranges are read from the log of every item.
+type changeFeed struct {
+	all     feedLog
+	of      *routing              // the routing byRange was built for
+	byRange map[*pkRange]*feedLog // nil until the first write
+}
+
+// append adds the latest version of an item; rt is the current routing.
+// The caller holds the container's lock for writing.
+func (f *changeFeed) append(rt *routing, d *document) {
+	f.index(rt)
+	f.all.append(d)
+	f.byRange[rt.owner(d.epk)].append(d)
+}
+
+// kill marks the entry of a superseded or deleted version dead.
+func (f *changeFeed) kill(d *document) {
+	f.all.kill(d.lsn)
+	if f.of != nil {
+		f.byRange[f.of.owner(d.epk)].kill(d.lsn)
+	}
+}
+
+// index builds the logs of rt's ranges from the log of every item, once
+// per routing.
+func (f *changeFeed) index(rt *routing) {
+	if f.of == rt {
+		return
+	}
+	f.of, f.byRange = rt, make(map[*pkRange]*feedLog, len(rt.Live))
+	for _, p := range rt.Live {
+		f.byRange[p] = &feedLog{}
+	}
+	for _, e := range f.all.entries {
+		if e.doc != nil {
+			f.byRange[rt.owner(e.doc.epk)].append(e.doc)
+		}
+	}
+}
+
+// entries returns, in LSN order, the entries that may hold the items of
+// rng (nil: every range): its own log when it has one.
+func (f *changeFeed) entries(rng *pkRange) []feedEntry {
+	if l, ok := f.byRange[rng]; ok && rng != nil {
+		return l.entries
+	}
+	return f.all.entries
+}
+
+// read serves one page of the feed.
+func (f *changeFeed) read(q feedQuery) feedPage {
+	l, ok := f.byRange[q.scope.rng]
+	if !ok || q.scope.rng == nil {
+		return f.all.read(q)
+	}
+	q.scope.rng = nil // every entry of its log is in the range
+	return l.read(q)
+}
+
+// feedLog lists the latest version of every live item (of a container or
+// of one range) in LSN order. When an item changes, its old entry is
+// marked dead and a new one is appended; dead entries are compacted away
+// once they outnumber live ones.
 type feedLog struct {
 	entries []feedEntry
 	dead    int

@@ -135,7 +135,7 @@ func (c *container) snapshotByRange(ctx context.Context, rt *routing) ([][]*docu
 		c.mu.RUnlock()
 		return nil, errContainerGone(c.id)
 	}
-	for _, e := range c.feed.entries {
+	for _, e := range c.feed.all.entries {
 		if e.doc != nil {
 			i := index[rt.owner(e.doc.epk)]
 			docs[i] = append(docs[i], e.doc)

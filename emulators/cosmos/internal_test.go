@@ -189,7 +189,7 @@ func TestChangeFeedStarMeansFromNow(t *testing.T) {
 	q, err := parseFeedQuery(r, c)
 	require.NoError(t, err)
 	assert.True(t, q.fromNow)
-	c.feed.append(&document{lsn: 1})
+	c.feed.append(c.routing(), &document{lsn: 1})
 	c.durable.moveTo(1)
 	page, err := c.readFeed(q)
 	require.NoError(t, err)

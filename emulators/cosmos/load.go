@@ -179,11 +179,11 @@ func (c *container) loadItems(tx *bolt.Tx) error {
 		}
 		d.epk = c.pk.pkeyFromKey(d.pk).epk
 		if old, ok := c.docs[d.key()]; ok { // garbage left by a replace
-			c.feed.kill(old.lsn)
+			c.feed.kill(old)
 			c.garbage.add(d.key(), old.lsn)
 		}
 		c.docs[d.key()] = d
-		c.feed.append(d)
+		c.feed.append(c.routing(), d)
 		c.lsn = max(c.lsn, d.lsn)
 		return nil
 	})

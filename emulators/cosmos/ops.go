@@ -162,7 +162,7 @@ func (c *container) commit(st *stage) *pending {
 	added, doomed := c.applyChanges(st.changes)
 	slices.SortFunc(added, func(a, b *document) int { return cmp.Compare(a.lsn, b.lsn) })
 	for _, d := range added {
-		c.feed.append(d)
+		c.feed.append(c.routing(), d)
 	}
 	lsn := c.lsn
 	if c.journal == nil { // in memory: durable once applied, nothing to encode
@@ -187,7 +187,7 @@ func (c *container) applyChanges(changes []change) (added []*document, doomed []
 	for _, ch := range changes {
 		old, existed := c.docs[ch.key]
 		if existed {
-			c.feed.kill(old.lsn)
+			c.feed.kill(old)
 		}
 		switch {
 		case ch.doc == nil:

@@ -225,6 +225,29 @@ func BenchmarkServeChangeFeed(b *testing.B) {
 	}
 }
 
+// BenchmarkServeChangeFeedOfFour is BenchmarkServeChangeFeed on a
+// container of four ranges, as the pipeline's are: the page is read from
+// the first range while the other three hold three quarters of the items.
+func BenchmarkServeChangeFeedOfFour(b *testing.B) {
+	e := newBenchEnv(b)
+	c, err := e.srv.store.container("db", "items")
+	require.NoError(b, err)
+	c.grow(4)
+	w := &sink{h: http.Header{}}
+	create := e.request(http.MethodPost, "dbs/db/colls/items/docs", nil)
+	for i := range 4000 {
+		pk := "ord_" + strconv.Itoa(i)
+		create.Header.Set(hdrPartitionKey, pkHeader(pk))
+		e.serve(b, w, create, orderBody(pk, pk, "Placed", 1), http.StatusCreated)
+	}
+	r := e.request(http.MethodGet, "dbs/db/colls/items/docs", nil, hdrChangeFeed, "Incremental Feed",
+		hdrPKRangeID, c.routing().Live[0].ID, hdrMaxItemCount, "100", "If-None-Match", `"2000"`)
+	b.ReportAllocs()
+	for b.Loop() {
+		e.serve(b, w, r, nil, http.StatusOK)
+	}
+}
+
 // BenchmarkServeReadMany is checkout's catalog lookup: azcosmos's
 // ReadManyItems of three SKUs (catalog partitioned by /sku), one query on
 // the range that holds them, with the parameters as the SDK writes them.
