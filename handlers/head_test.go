@@ -41,6 +41,11 @@ func TestCheckedHeadOfReadsAsHeadOf(t *testing.T) {
 		"a string":                `"kind"`,
 		"empty":                   `{}`,
 		"upper-case names":        `{"KIND":"event","OrderId":"o","Type":"OrderPlaced"}`,
+		"order, type later":       `{"orderId":"o","kind":"order","lines":[],"type":"OrderPlaced"}`,
+		"order, bad type later":   `{"orderId":"o","kind":"order","lines":[],"type":5}`,
+		"order, escaped type":     `{"orderId":"o","kind":"order","lines":[],"\u0074ype":5}`,
+		"order, nested type":      `{"orderId":"o","kind":"order","lines":[{"type":5}]}`,
+		"order, type in a string": `{"orderId":"o","kind":"order","name":"a \"type\" b"}`,
 		"head after nested value": `{"data":{"kind":"order","orderId":"x"},"kind":"event","orderId":"o","type":"PaymentCaptured"}`,
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -53,10 +58,19 @@ func TestCheckedHeadOfReadsAsHeadOf(t *testing.T) {
 }
 
 func TestCheckedHeadOfStopsAtTheHead(t *testing.T) {
-	// Past the head the document is not read again: decodeDocuments checked it.
-	head, err := checkedHeadOf([]byte(`{"orderId":"o","kind":"event","type":"OrderPlaced","seq":1,"data":{`))
-	require.NoError(t, err)
-	assert.Equal(t, docHead{Kind: "event", Type: "OrderPlaced", OrderID: "o"}, head)
+	// Past the head the document is not read again: decodeDocuments checked
+	// it. These are cut short to prove it.
+	for doc, want := range map[string]docHead{
+		`{"orderId":"o","kind":"event","type":"OrderPlaced","seq":1,"data":{`: {Kind: "event", Type: "OrderPlaced", OrderID: "o"},
+		`{"id":"o","orderId":"o","kind":"order","lines":[{`:                    {Kind: "order", OrderID: "o"},
+	} {
+		head, err := checkedHeadOf([]byte(doc))
+		require.NoError(t, err, doc)
+		assert.Equal(t, want, head, doc)
+	}
+	// An order that may have a member named type is read to the end.
+	_, err := checkedHeadOf([]byte(`{"orderId":"o","kind":"order","lines":[{"type":`))
+	assert.Error(t, err)
 }
 
 // FuzzDocumentHead: for every document of a batch decodeDocuments accepts,
@@ -73,6 +87,7 @@ func FuzzDocumentHead(f *testing.F) {
 		}
 	}
 	f.Add([]byte(`{"kind":"ev\u0065nt","orderId":"o","type":null}`))
+	f.Add([]byte(`{"orderId":"o","kind":"order","lines":[{"sku":"a"}],"type":5}`))
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		docs, err := decodeDocuments(append(append([]byte("["), doc...), ']'))
 		if err != nil || len(docs) != 1 {
