@@ -62,7 +62,7 @@ func TestCheckedHeadOfStopsAtTheHead(t *testing.T) {
 	// it. These are cut short to prove it.
 	for doc, want := range map[string]docHead{
 		`{"orderId":"o","kind":"event","type":"OrderPlaced","seq":1,"data":{`: {Kind: "event", Type: "OrderPlaced", OrderID: "o"},
-		`{"id":"o","orderId":"o","kind":"order","lines":[{`:                    {Kind: "order", OrderID: "o"},
+		`{"id":"o","orderId":"o","kind":"order","lines":[{`:                   {Kind: "order", OrderID: "o"},
 	} {
 		head, err := checkedHeadOf([]byte(doc))
 		require.NoError(t, err, doc)
