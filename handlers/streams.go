@@ -45,7 +45,7 @@ func streams(docs []json.RawMessage, on []order.EventType) [][]item {
 	index := map[string]int{}
 	states := map[string]json.RawMessage{}
 	for _, doc := range docs {
-		head, err := headOf(doc, checked)
+		head, err := checkedHeadOf(doc)
 		if err == nil && head.Kind == order.KindOrder {
 			states[head.OrderID] = doc // the feed's order is the latest version
 			continue
