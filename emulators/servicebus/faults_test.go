@@ -218,3 +218,38 @@ func TestFaultAPINeedsTheControlEndpoint(t *testing.T) {
 	assert.Empty(t, emu.ControlURL())
 	require.ErrorContains(t, emu.InjectFault(ctxFor(t), sbemu.Fault{Kind: sbemu.DetachLinks, For: time.Second}), "WithFaultControl")
 }
+
+// TestFaultDetachLinksFailsTransfersInFlight detaches the link of a sender
+// that is busy sending: a transfer the client sent before it saw the detach
+// reaches a link the emulator has let go of, and must fail the way the
+// detach does (amqp:link:detach-forced, which the SDK recovers from), not as
+// a link with no entity (which it does not). Each round races several sends
+// with the detach; the rounds make that race likely to be met.
+func TestFaultDetachLinksFailsTransfersInFlight(t *testing.T) {
+	const rounds, senders = 10, 8
+	emu, c := faultyEmulator(t)
+	for round := range rounds {
+		s, err := c.NewSender("basic", nil)
+		require.NoError(t, err)
+		require.NoError(t, s.SendMessage(ctxFor(t), msg("warm-up"), nil), "round %d", round)
+		failed := make(chan error, senders)
+		for range senders {
+			go func() {
+				for {
+					if err := s.SendMessage(ctxFor(t), msg("busy"), nil); err != nil {
+						failed <- err
+						return
+					}
+				}
+			}()
+		}
+		require.NoError(t, emu.InjectFault(ctxFor(t), sbemu.Fault{Kind: sbemu.DetachLinks, For: longFault}))
+		for range senders {
+			err := <-failed
+			requireCode(t, err, azservicebus.CodeConnectionLost)
+			assert.ErrorContains(t, err, "amqp:link:detach-forced", "round %d", round)
+		}
+		require.NoError(t, emu.ClearFaults(ctxFor(t)))
+		require.NoError(t, s.Close(ctxFor(t)))
+	}
+}

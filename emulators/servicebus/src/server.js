@@ -326,7 +326,7 @@ class Server {
     const target = link.sbTarget;
     const d = ctx.delivery;
     if (!target) {
-      d.reject({ condition: 'amqp:not-found', description: 'link has no entity' });
+      d.reject(link.sbDetached || { condition: 'amqp:not-found', description: 'link has no entity' });
       return;
     }
     let buffers;
@@ -413,6 +413,7 @@ class Server {
       for (const link of [...st.targets]) {
         st.targets.delete(link);
         link.sbTarget = null;
+        link.sbDetached = err; // for transfers the client sent before it saw the detach
         if (link.is_open()) link.close(err);
       }
     }
