@@ -59,18 +59,20 @@ func (b *requestBody) Close() error {
 	return nil
 }
 
-// detach ends the handler's access to the caller's body (waiting for a
-// read under way) and closes it, as net/http's client closes a request
-// body; it returns the error reading the body failed with, if any.
+// detach closes the caller's body and ends the handler's access to it;
+// it returns the error reading the body failed with, if any.
 func (b *requestBody) detach(req *http.Request) error {
 	if b == nil {
 		closeBody(req)
 		return nil
 	}
+	// Close first, as net/http's client closes a body its write loop may
+	// be reading: that ends a read blocked on the caller's body. Then
+	// wait for a read under way.
+	_ = b.src.Close()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.detached = true
-	_ = b.src.Close()
 	return b.srcErr
 }
 

@@ -214,6 +214,31 @@ func TestCancelledRoundTripReturnsTheContextError(t *testing.T) {
 	assert.ErrorIs(t, <-exited, http.ErrBodyReadAfterClose)
 }
 
+// TestCancelEndsAReadBlockedOnTheCallersBody: a handler waiting for
+// request body bytes that never come is let go when the caller cancels.
+func TestCancelEndsAReadBlockedOnTheCallersBody(t *testing.T) {
+	entered, exited := make(chan struct{}), make(chan error, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		_, err := io.ReadAll(r.Body)
+		exited <- err
+	})
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, "POST", "http://cosmos.local/x", pr)
+	require.NoError(t, err)
+	result := make(chan error, 1)
+	go func() {
+		_, err := inproc.New(h, inproc.Options{}).RoundTrip(req)
+		result <- err
+	}()
+	<-entered
+	cancel()
+	assert.ErrorIs(t, <-result, context.Canceled)
+	assert.Error(t, <-exited)
+}
+
 // TestRoundTripHonoursDeadlines: an expired deadline fails before the
 // handler runs; one that passes while it runs ends its context.
 func TestRoundTripHonoursDeadlines(t *testing.T) {
