@@ -5,7 +5,11 @@
 //
 // Tests start one in-process with Start(Options{}) and talk to it through
 // the real SDK using Endpoint and Key; cmd/cosmos-emulator runs it as a
-// standalone binary.
+// standalone binary. A client in the same process may skip loopback TCP:
+// Server.Transport, set as the client's azcore Transport, hands each
+// request to the emulator's handler and returns its answer as net/http
+// would (package emulators/inproc); devstack's local Functions host
+// reaches the emulator that way.
 //
 // # Model
 //

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/ordersflow/orderpipeline/emulators/inproc"
 )
 
 // DefaultKey is the well-known key of the Cosmos DB emulator.
@@ -94,7 +96,7 @@ func (s *Server) listen() error {
 		return fmt.Errorf("listen on %s: %w", s.opts.Addr, err)
 	}
 	s.listener = ln
-	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
+	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, MaxHeaderBytes: maxHeaderBytes}
 	if !s.opts.TLS {
 		go func() { s.serveErr <- s.http.Serve(ln) }()
 		return nil
@@ -107,6 +109,22 @@ func (s *Server) listen() error {
 	s.http.TLSConfig, s.clientTLS = serverTLS, clientTLS
 	go func() { s.serveErr <- s.http.ServeTLS(ln, "", "") }()
 	return nil
+}
+
+// maxHeaderBytes bounds a request's header, over TCP and in process.
+const maxHeaderBytes = http.DefaultMaxHeaderBytes
+
+// Transport is a client transport (an azcore policy.Transporter, set as
+// ClientOptions.Transport, and an http.RoundTripper) that serves each
+// request with this emulator's handler in the calling process instead of
+// over TCP, for a client in the same process as the emulator: the local
+// Functions host in devstack. The handler is the one the listener serves,
+// so faults, throttling, charges and shutdown apply alike; the transport
+// applies the listener's header limit. Its requests name the endpoint's
+// host, as a client of Endpoint does. Once Close has begun they are
+// answered 503 (the emulator is shutting down) instead of refused.
+func (s *Server) Transport() *inproc.Transport {
+	return inproc.New(s, inproc.Options{TLS: s.opts.TLS, MaxHeaderBytes: maxHeaderBytes})
 }
 
 // Endpoint is the account endpoint, e.g. "http://127.0.0.1:41234/".

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"github.com/ordersflow/orderpipeline/emulators/azurite"
@@ -141,8 +142,12 @@ func (st *Stack) start(ctx context.Context, o Options) error {
 		}
 		return st.injectFaults(o.CosmosFaults)
 	}
+	// The host shares this process with the emulator: its triggers' Cosmos
+	// DB requests go to the emulator's handler without TCP.
+	transports := map[string]policy.Transporter{st.cosmos.Endpoint(): st.cosmos.Transport()}
 	host, err := funchost.New(funchost.Config{ScriptRoot: o.AppDir, Addr: o.Addr, Settings: st.settings,
-		FeedPollDelay: o.FeedPollDelay, LeaseExpiration: o.LeaseExpiration, Log: o.Console})
+		FeedPollDelay: o.FeedPollDelay, LeaseExpiration: o.LeaseExpiration, Log: o.Console,
+		CosmosTransports: transports})
 	if err != nil {
 		return fmt.Errorf("local functions host: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"github.com/ordersflow/orderpipeline/internal/feedpage"
@@ -132,8 +133,9 @@ func BenchmarkChangeFeedDelivery(b *testing.B) {
 
 // BenchmarkReadChangeFeedPage is a listener's read of a full page of 100
 // event documents from the in-process emulator, both sides of the HTTP
-// exchange: with the host's client, whose pages feedpage splits, and with
-// a plain azcosmos client, which decodes every document.
+// exchange: with the host's client, whose pages feedpage splits, over TCP
+// and through the emulator's in-process transport (as in devstack), and
+// with a plain azcosmos client, which decodes every document.
 func BenchmarkReadChangeFeedPage(b *testing.B) {
 	tc := startCosmosWith(b, 1)
 	for i, doc := range eventPage(100) {
@@ -142,17 +144,10 @@ func BenchmarkReadChangeFeedPage(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	for name, opts := range map[string]*azcosmos.ClientOptions{"host": triggerClientOptions, "sdk": nil} {
+	inProcess := hostOptionsWith(tc.srv.Transport())
+	for name, opts := range map[string]*azcosmos.ClientOptions{"host": triggerClientOptions, "host-inproc": inProcess, "sdk": nil} {
 		b.Run(name, func(b *testing.B) {
-			client, err := azcosmos.NewClientFromConnectionString(tc.conn, opts)
-			if err != nil {
-				b.Fatal(err)
-			}
-			c, _ := client.NewContainer("commerce", "orders")
-			ranges, err := c.ReadFeedRanges(context.Background(), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
+			c, ranges := ordersFeed(b, tc.conn, opts)
 			b.ReportAllocs()
 			for b.Loop() {
 				ctx, page := feedpage.Capture(context.Background())
@@ -166,4 +161,54 @@ func BenchmarkReadChangeFeedPage(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkIdleChangeFeedPoll is a listener's poll of a caught-up lease
+// (the emulator answers 304), the request an idle host makes most: over
+// TCP and through the emulator's in-process transport.
+func BenchmarkIdleChangeFeedPoll(b *testing.B) {
+	tc := startCosmosWith(b, 1)
+	_, err := tc.orders.CreateItem(context.Background(), azcosmos.NewPartitionKeyString("ord-000000"), eventPage(1)[0], nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for name, opts := range map[string]*azcosmos.ClientOptions{"tcp": triggerClientOptions, "inproc": hostOptionsWith(tc.srv.Transport())} {
+		b.Run(name, func(b *testing.B) {
+			c, ranges := ordersFeed(b, tc.conn, opts)
+			resp, err := c.ReadChangeFeed(context.Background(), &azcosmos.ChangeFeedOptions{FeedRange: &ranges[0]})
+			if err != nil || len(resp.Items) != 1 {
+				b.Fatalf("first page: %d items, %v", len(resp.Items), err)
+			}
+			caughtUp := resp.ContinuationToken
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := c.ReadChangeFeed(context.Background(), &azcosmos.ChangeFeedOptions{Continuation: &caughtUp})
+				if err != nil || len(resp.Items) != 0 {
+					b.Fatalf("poll: %d items, %v", len(resp.Items), err)
+				}
+			}
+		})
+	}
+}
+
+// hostOptionsWith are the host's client options with transport t.
+func hostOptionsWith(t policy.Transporter) *azcosmos.ClientOptions {
+	o := *triggerClientOptions
+	o.Transport = t
+	return &o
+}
+
+// ordersFeed is the orders container through a client with opts, and its
+// feed ranges.
+func ordersFeed(b *testing.B, conn string, opts *azcosmos.ClientOptions) (*azcosmos.ContainerClient, []azcosmos.FeedRange) {
+	client, err := azcosmos.NewClientFromConnectionString(conn, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, _ := client.NewContainer("commerce", "orders")
+	ranges, err := c.ReadFeedRanges(context.Background(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c, ranges
 }

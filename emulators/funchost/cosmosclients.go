@@ -19,7 +19,8 @@ type cosmosClients map[string]*azcosmos.Client
 
 // connect builds the clients every cosmosDBTrigger needs; a missing or
 // malformed connection setting is a start-up error naming the binding.
-func connectCosmos(fns []*function, settings *appSettings) (cosmosClients, error) {
+// A connection to an account in transports uses its transport.
+func connectCosmos(fns []*function, settings *appSettings, transports map[string]policy.Transporter) (cosmosClients, error) {
 	clients := cosmosClients{}
 	var errs []error
 	for _, f := range fns {
@@ -30,7 +31,7 @@ func connectCosmos(fns []*function, settings *appSettings) (cosmosClients, error
 			if _, ok := clients[conn]; ok {
 				continue
 			}
-			c, err := newCosmosClient(conn, settings)
+			c, err := newCosmosClient(conn, settings, transports)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: binding %q (cosmosDBTrigger): %w", f.File, f.Cosmos.Name, err))
 				continue
@@ -41,7 +42,7 @@ func connectCosmos(fns []*function, settings *appSettings) (cosmosClients, error
 	return clients, errors.Join(errs...)
 }
 
-func newCosmosClient(conn string, settings *appSettings) (*azcosmos.Client, error) {
+func newCosmosClient(conn string, settings *appSettings, transports map[string]policy.Transporter) (*azcosmos.Client, error) {
 	cs, ok := settings.lookup(conn)
 	if !ok || cs == "" {
 		if ep, _ := settings.lookup(conn + "__accountEndpoint"); ep != "" {
@@ -55,6 +56,11 @@ func newCosmosClient(conn string, settings *appSettings) (*azcosmos.Client, erro
 	c, err := azcosmos.NewClientFromConnectionString(cs, triggerClientOptions)
 	if err != nil {
 		return nil, fmt.Errorf("connection %q: %w", conn, err)
+	}
+	if t := transports[c.Endpoint()]; t != nil { // the endpoint as azcosmos read it
+		opts := *triggerClientOptions
+		opts.Transport = t
+		return azcosmos.NewClientFromConnectionString(cs, &opts)
 	}
 	return c, nil
 }

@@ -65,6 +65,15 @@
 // every error of its own (404, 405 with Allow, 401, 413, 408, 500) as RFC
 // 9457 problem+json; paths with empty or dot segments are a 404.
 //
+// Its Cosmos DB clients reach an account over TCP, or, when
+// Config.CosmosTransports has a transport for the connection's account
+// endpoint, through that transport: devstack gives the Cosmos DB emulator
+// running in the host's process (cosmos.Server.Transport), so the
+// triggers' change feed polls, lease reads and checkpoints are served by
+// the emulator's handler without loopback TCP; azcosmos still signs,
+// retries, routes and splits, and the emulator still injects its faults,
+// throttles and charges.
+//
 // Connections to the handler are kept alive, as the host's HttpClient
 // keeps them: at most 64 idle, each closed after 60 s unused or as soon as
 // the handler closes it.

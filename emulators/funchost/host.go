@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/google/uuid"
 )
 
@@ -31,6 +32,11 @@ type Config struct {
 	// ids. Default: a new UUID.
 	InstanceID string
 	Log        io.Writer // console output
+	// CosmosTransports, keyed by account endpoint, carry the requests of
+	// every Cosmos DB connection whose AccountEndpoint is that key instead
+	// of TCP: devstack gives the emulator running in its own process
+	// (cosmos.Server.Transport). Other connections use TCP.
+	CosmosTransports map[string]policy.Transporter
 
 	// HTTP limits; zero takes the default. MaxRequestBodyBytes falls back
 	// to the FUNCTIONS_REQUEST_BODY_SIZE_LIMIT app setting, then to
@@ -114,7 +120,7 @@ func (h *Host) load() error {
 	if h.rt, err = newRouter(h.hc.RoutePrefix, h.fns); err != nil {
 		return err
 	}
-	if h.cosmos, err = connectCosmos(h.fns, h.settings); err != nil {
+	if h.cosmos, err = connectCosmos(h.fns, h.settings, h.cfg.CosmosTransports); err != nil {
 		return err
 	}
 	if _, err := os.Stat(h.hc.Executable); err != nil {
