@@ -17,9 +17,11 @@ import (
 // invokeRequest is the host's envelope for a non-HTTP trigger.
 type invokeRequest struct {
 	Data     map[string]json.RawMessage `json:"Data"`
-	Metadata struct {
-		RetryContext *RetryContext `json:"RetryContext"`
-	} `json:"Metadata"`
+	Metadata invocationMetadata         `json:"Metadata"`
+}
+
+type invocationMetadata struct {
+	RetryContext *RetryContext `json:"RetryContext"`
 }
 
 // RetryContext is present when the function has a retry policy.
@@ -54,7 +56,8 @@ type invokeResponse struct {
 // maxEnvelope bounds an invocation body (maxItemsPerInvocation documents).
 const maxEnvelope = 64 << 20
 
-// decodeInvocation reads the envelope and the documents of binding name.
+// decodeInvocation reads the envelope and the documents of binding name,
+// and returns the documents and the envelope's RetryContext.
 //
 // Envelopes and change feed documents are decoded with the same decoder as
 // the checkout body (github.com/go-json-experiment/json): a batch of 100
@@ -63,19 +66,103 @@ const maxEnvelope = 64 << 20
 // pass first (BenchmarkDecodeInvocation). The documents are this app's own
 // writes, so its strictness (exact names, no duplicate keys, valid UTF-8)
 // costs nothing; a document that fails it is dead-lettered as undecodable.
-func decodeInvocation(r *http.Request, name string) (invokeRequest, []json.RawMessage, error) {
-	var inv invokeRequest
+//
+// The envelope is read in one pass of tokens (see scanEnvelope) that keeps
+// the documents where they are in the body instead of copying them out as
+// Unmarshal into invokeRequest would; what it accepts is what that Unmarshal
+// accepts, and any envelope it does not accept is decoded by Unmarshal
+// again, so the errors are Unmarshal's.
+func decodeInvocation(r *http.Request, name string) (*RetryContext, []json.RawMessage, error) {
 	buf := scratchBuffer()
-	defer recycle(buf) // inv holds copies of what it needs of the body
+	defer recycle(buf) // decodeDocuments copies the documents out of the body
 	body, err := readBody(r, buf)
-	if err == nil {
-		err = jsonv2.Unmarshal(body, &inv)
-	}
 	if err != nil {
-		return inv, nil, fmt.Errorf("decode invocation envelope: %v: %w", err, order.ErrPermanent)
+		return nil, nil, envelopeError(err)
 	}
-	docs, err := decodeDocuments(inv.Data[name])
-	return inv, docs, err
+	meta, raw, ok := scanEnvelope(body, name)
+	if !ok {
+		var inv invokeRequest
+		if err := jsonv2.Unmarshal(body, &inv); err != nil {
+			return nil, nil, envelopeError(err)
+		}
+		meta, raw = inv.Metadata, inv.Data[name]
+	}
+	docs, err := decodeDocuments(raw)
+	return meta.RetryContext, docs, err
+}
+
+func envelopeError(err error) error {
+	return fmt.Errorf("decode invocation envelope: %v: %w", err, order.ErrPermanent)
+}
+
+// scanEnvelope reads body as jsonv2.Unmarshal into invokeRequest would,
+// with the same decoder (so the same checks of syntax, UTF-8 and duplicate
+// names), but keeps of Data only the value of binding name, as a slice of
+// body. false: body is not an envelope it reads (an error, or null),
+// and Unmarshal is to say why.
+func scanEnvelope(body []byte, name string) (meta invocationMetadata, raw []byte, ok bool) {
+	dec := jsontext.NewDecoder(bytes.NewBuffer(body)) // parses body in place
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return meta, nil, false
+	}
+	for dec.PeekKind() == '"' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return meta, nil, false
+		}
+		switch tok.String() {
+		case "Data":
+			raw, ok = scanData(dec, body, name)
+		case "Metadata":
+			ok = jsonv2.UnmarshalDecode(dec, &meta) == nil
+		default:
+			ok = dec.SkipValue() == nil
+		}
+		if !ok {
+			return meta, nil, false
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil { // the closing brace
+		return meta, nil, false
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return meta, nil, false
+	}
+	return meta, raw, true
+}
+
+// scanData reads the Data object dec is at and returns the value of its
+// member name as a slice of body (nil if there is none).
+func scanData(dec *jsontext.Decoder, body []byte, name string) ([]byte, bool) {
+	var raw []byte
+	switch tok, err := dec.ReadToken(); {
+	case err != nil:
+		return nil, false
+	case tok.Kind() == 'n':
+		return nil, true
+	case tok.Kind() != '{':
+		return nil, false
+	}
+	for dec.PeekKind() == '"' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return nil, false
+		}
+		if tok.String() != name {
+			if dec.SkipValue() != nil {
+				return nil, false
+			}
+			continue
+		}
+		v, err := dec.ReadValue()
+		if err != nil {
+			return nil, false
+		}
+		end := int(dec.InputOffset())
+		raw = body[end-len(v) : end : end]
+	}
+	_, err := dec.ReadToken() // the closing brace
+	return raw, err == nil
 }
 
 // readBody reads an envelope of at most maxEnvelope bytes into buf, grown
@@ -115,31 +202,38 @@ func recycle(bufs ...*[]byte) {
 // document array as a JSON string (sometimes a string of a string), so
 // unwrap while the value is a JSON string, then split the array.
 //
-// Each level is unquoted straight into a scratch buffer, the last one is
-// copied out, and the documents are slices of that copy: no string is built
-// per level and no document is copied (BenchmarkDecodeDocuments). The
-// decoder validates the array as encoding/json/v2's Unmarshal would
-// (syntax, UTF-8, duplicate names), so what it accepts and refuses is
-// unchanged.
+// Each level is unquoted straight into a scratch buffer (see appendUnquote),
+// and the documents are slices of the last one, which is not recycled but
+// left to them: no string is built per level and no document is copied
+// (BenchmarkDecodeDocuments). raw may be a slice of a recycled buffer (the
+// body): an array that was not wrapped in a string is copied out of it. The
+// decoder validates the array as encoding/json/v2's Unmarshal would (syntax,
+// UTF-8, duplicate names), so what it accepts and refuses is unchanged.
 func decodeDocuments(raw json.RawMessage) ([]json.RawMessage, error) {
 	bufs := [2]*[]byte{scratchBuffer(), scratchBuffer()}
-	defer recycle(bufs[:]...)
-	unwrapped := false
+	last := -1 // the buffer raw is in, if any
+	defer func() {
+		for i, b := range bufs {
+			if i != last {
+				recycle(b)
+			}
+		}
+	}()
 	for i := 0; i < 4; i++ {
 		raw = bytes.TrimSpace(raw)
 		if len(raw) == 0 || raw[0] != '"' {
 			break
 		}
 		buf := bufs[i%2] // the other one holds raw
-		unquoted, err := jsontext.AppendUnquote((*buf)[:0], raw)
+		unquoted, err := appendUnquote((*buf)[:0], raw)
 		*buf = unquoted
 		if err != nil {
 			return nil, fmt.Errorf("unwrap documents: %v: %w", err, order.ErrPermanent)
 		}
-		raw, unwrapped = unquoted, true
+		raw, last = unquoted, i%2
 	}
-	if unwrapped {
-		raw = bytes.Clone(raw) // the documents outlive the scratch buffers
+	if last < 0 {
+		raw = bytes.Clone(raw) // the documents outlive the body
 	}
 	docs, err := splitArray(raw)
 	if err != nil {
