@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -69,17 +70,27 @@ const maxEnvelope = 64 << 20
 //
 // The envelope is read in one pass of tokens (see scanEnvelope) that keeps
 // the documents where they are in the body instead of copying them out as
-// Unmarshal into invokeRequest would; what it accepts is what that Unmarshal
-// accepts, and any envelope it does not accept is decoded by Unmarshal
-// again, so the errors are Unmarshal's.
+// Unmarshal into invokeRequest would, and the documents string, most of the
+// body, is unquoted straight out of it and not read by the decoder too (see
+// scanAround). What each accepts is what that Unmarshal accepts, and any
+// envelope they do not take is decoded by Unmarshal again, so the errors
+// are Unmarshal's.
 func decodeInvocation(r *http.Request, name string) (*RetryContext, []json.RawMessage, error) {
 	buf := scratchBuffer()
-	defer recycle(buf) // decodeDocuments copies the documents out of the body
+	defer recycle(buf) // the documents are unquoted or copied out of the body
 	body, err := readBody(r, buf)
 	if err != nil {
 		return nil, nil, envelopeError(err)
 	}
-	meta, raw, ok := scanEnvelope(body, name)
+	u := newUnwrapper()
+	defer u.release()
+	meta, raw, ok := u.scanAround(body, name)
+	if !ok {
+		var lo, hi int
+		if meta, lo, hi, ok = scanEnvelope(body, name); ok && lo >= 0 {
+			raw = body[lo:hi:hi]
+		}
+	}
 	if !ok {
 		var inv invokeRequest
 		if err := jsonv2.Unmarshal(body, &inv); err != nil {
@@ -87,7 +98,7 @@ func decodeInvocation(r *http.Request, name string) (*RetryContext, []json.RawMe
 		}
 		meta, raw = inv.Metadata, inv.Data[name]
 	}
-	docs, err := decodeDocuments(raw)
+	docs, err := u.documents(raw)
 	return meta.RetryContext, docs, err
 }
 
@@ -95,74 +106,106 @@ func envelopeError(err error) error {
 	return fmt.Errorf("decode invocation envelope: %v: %w", err, order.ErrPermanent)
 }
 
+// scanAround is scanEnvelope for an envelope as the host writes it, with
+// the documents as a string right after their name (`"documents":"…`): it
+// unquotes that string itself, out of the body into u, and has the decoder
+// read the envelope with "" in its place. That is the same envelope to the
+// decoder but for the string, whose syntax and UTF-8 unquoteString checks
+// as strictly, so what it accepts is what scanEnvelope accepts, and the
+// string is read once, not validated first and unquoted after. The decoder
+// must find the "" it put in as the value of Data.<name>; false for any
+// other envelope, and for any error (scanEnvelope is to try).
+func (u *unwrapper) scanAround(body []byte, name string) (meta invocationMetadata, raw []byte, ok bool) {
+	key := `"` + name + `":"`
+	at := bytes.Index(body, []byte(key))
+	if at < 0 {
+		return meta, nil, false
+	}
+	start := at + len(key) - 1 // the string's opening quote
+	out := slices.Grow((*u.bufs[0])[:0], len(body)-start)
+	w, end, ok := unquoteString(out[:len(body)-start], body[start:])
+	if !ok {
+		return meta, nil, false
+	}
+	rest := make([]byte, 0, len(body)-end+2)
+	rest = append(append(append(rest, body[:start]...), `""`...), body[start+end:]...)
+	meta, lo, hi, ok := scanEnvelope(rest, name)
+	if !ok || lo != start || hi != start+2 {
+		return meta, nil, false
+	}
+	*u.bufs[0], u.last = out[:w], 0
+	return meta, *u.bufs[0], true
+}
+
 // scanEnvelope reads body as jsonv2.Unmarshal into invokeRequest would,
 // with the same decoder (so the same checks of syntax, UTF-8 and duplicate
-// names), but keeps of Data only the value of binding name, as a slice of
-// body. false: body is not an envelope it reads (an error, or null),
-// and Unmarshal is to say why.
-func scanEnvelope(body []byte, name string) (meta invocationMetadata, raw []byte, ok bool) {
+// names), but keeps of Data only where the value of binding name is in body,
+// body[lo:hi] (lo < 0 if there is none). false: body is not an envelope it
+// reads (an error, or null), and Unmarshal is to say why.
+func scanEnvelope(body []byte, name string) (meta invocationMetadata, lo, hi int, ok bool) {
+	lo = -1
 	dec := jsontext.NewDecoder(bytes.NewBuffer(body)) // parses body in place
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
-		return meta, nil, false
+		return meta, lo, hi, false
 	}
 	for dec.PeekKind() == '"' {
 		tok, err := dec.ReadToken()
 		if err != nil {
-			return meta, nil, false
+			return meta, lo, hi, false
 		}
 		switch tok.String() {
 		case "Data":
-			raw, ok = scanData(dec, body, name)
+			lo, hi, ok = scanData(dec, name)
 		case "Metadata":
 			ok = jsonv2.UnmarshalDecode(dec, &meta) == nil
 		default:
 			ok = dec.SkipValue() == nil
 		}
 		if !ok {
-			return meta, nil, false
+			return meta, lo, hi, false
 		}
 	}
 	if _, err := dec.ReadToken(); err != nil { // the closing brace
-		return meta, nil, false
+		return meta, lo, hi, false
 	}
 	if _, err := dec.ReadToken(); err != io.EOF {
-		return meta, nil, false
+		return meta, lo, hi, false
 	}
-	return meta, raw, true
+	return meta, lo, hi, true
 }
 
-// scanData reads the Data object dec is at and returns the value of its
-// member name as a slice of body (nil if there is none).
-func scanData(dec *jsontext.Decoder, body []byte, name string) ([]byte, bool) {
-	var raw []byte
+// scanData reads the Data object dec is at and returns where the value of
+// its member name is in the input (lo < 0 if there is none).
+func scanData(dec *jsontext.Decoder, name string) (lo, hi int, ok bool) {
+	lo = -1
 	switch tok, err := dec.ReadToken(); {
 	case err != nil:
-		return nil, false
+		return lo, hi, false
 	case tok.Kind() == 'n':
-		return nil, true
+		return lo, hi, true
 	case tok.Kind() != '{':
-		return nil, false
+		return lo, hi, false
 	}
 	for dec.PeekKind() == '"' {
 		tok, err := dec.ReadToken()
 		if err != nil {
-			return nil, false
+			return lo, hi, false
 		}
 		if tok.String() != name {
 			if dec.SkipValue() != nil {
-				return nil, false
+				return lo, hi, false
 			}
 			continue
 		}
 		v, err := dec.ReadValue()
 		if err != nil {
-			return nil, false
+			return lo, hi, false
 		}
-		end := int(dec.InputOffset())
-		raw = body[end-len(v) : end : end]
+		hi = int(dec.InputOffset())
+		lo = hi - len(v)
 	}
 	_, err := dec.ReadToken() // the closing brace
-	return raw, err == nil
+	return lo, hi, err == nil
 }
 
 // readBody reads an envelope of at most maxEnvelope bytes into buf, grown
@@ -205,34 +248,54 @@ func recycle(bufs ...*[]byte) {
 // Each level is unquoted straight into a scratch buffer (see appendUnquote),
 // and the documents are slices of the last one, which is not recycled but
 // left to them: no string is built per level and no document is copied
-// (BenchmarkDecodeDocuments). raw may be a slice of a recycled buffer (the
-// body): an array that was not wrapped in a string is copied out of it. The
-// decoder validates the array as encoding/json/v2's Unmarshal would (syntax,
-// UTF-8, duplicate names), so what it accepts and refuses is unchanged.
+// (BenchmarkDecodeDocuments). The decoder validates the array as
+// encoding/json/v2's Unmarshal would (syntax, UTF-8, duplicate names), so
+// what it accepts and refuses is unchanged.
 func decodeDocuments(raw json.RawMessage) ([]json.RawMessage, error) {
-	bufs := [2]*[]byte{scratchBuffer(), scratchBuffer()}
-	last := -1 // the buffer raw is in, if any
-	defer func() {
-		for i, b := range bufs {
-			if i != last {
-				recycle(b)
-			}
+	u := newUnwrapper()
+	defer u.release()
+	return u.documents(raw)
+}
+
+// unwrapper holds the two buffers the levels of a documents string are
+// unquoted into, one level from the other.
+type unwrapper struct {
+	bufs [2]*[]byte
+	last int // the buffer the last level is in, -1 if none
+}
+
+func newUnwrapper() *unwrapper {
+	return &unwrapper{bufs: [2]*[]byte{scratchBuffer(), scratchBuffer()}, last: -1}
+}
+
+// release recycles the buffers but the one the documents are in.
+func (u *unwrapper) release() {
+	for i, b := range u.bufs {
+		if i != u.last {
+			recycle(b)
 		}
-	}()
+	}
+}
+
+// documents unwraps raw (in the buffer u.last, or not in u at all: then it
+// may be a slice of a recycled buffer, the body, and an array that was not
+// wrapped in a string is copied out) and splits the array.
+func (u *unwrapper) documents(raw json.RawMessage) ([]json.RawMessage, error) {
 	for i := 0; i < 4; i++ {
 		raw = bytes.TrimSpace(raw)
 		if len(raw) == 0 || raw[0] != '"' {
 			break
 		}
-		buf := bufs[i%2] // the other one holds raw
+		next := 1 - max(u.last, 0) // the other one holds raw
+		buf := u.bufs[next]
 		unquoted, err := appendUnquote((*buf)[:0], raw)
 		*buf = unquoted
 		if err != nil {
 			return nil, fmt.Errorf("unwrap documents: %v: %w", err, order.ErrPermanent)
 		}
-		raw, last = unquoted, i%2
+		raw, u.last = unquoted, next
 	}
-	if last < 0 {
+	if u.last < 0 {
 		raw = bytes.Clone(raw) // the documents outlive the body
 	}
 	docs, err := splitArray(raw)

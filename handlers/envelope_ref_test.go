@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -116,6 +118,48 @@ func BenchmarkAppendUnquote(b *testing.B) {
 			for b.Loop() {
 				buf, _ = unquote(buf[:0], raw)
 			}
+		})
+	}
+}
+
+// TestDecodeInvocationAsReference holds decodeInvocation to the reference
+// on envelopes that take each of its ways: the documents string unquoted
+// out of the body (scanAround), the token pass alone, and Unmarshal.
+func TestDecodeInvocationAsReference(t *testing.T) {
+	for name, env := range map[string]string{
+		"as the host writes it":     `{"Data":{"documents":"\"[{\\\"id\\\":\\\"a\\\"}]\""},"Metadata":{"RetryContext":{"RetryCount":1,"MaxRetryCount":5}}}`,
+		"metadata first":            `{"Metadata":{"RetryContext":{"RetryCount":2,"MaxRetryCount":-1}},"Data":{"documents":"[{\"id\":\"a\"}]"}}`,
+		"spaces":                    `{ "Data" : { "documents" : "[{\"id\":\"a\"}]" } }`,
+		"name in a string first":    `{"Metadata":{"x":"\"documents\":\"[]\""},"Data":{"documents":"[{\"id\":\"a\"}]"}}`,
+		"nested name first":         `{"Data":{"x":{"documents":"[{\"id\":\"b\"}]"},"documents":"[{\"id\":\"a\"}]"}}`,
+		"duplicate documents":       `{"Data":{"documents":"[{\"id\":\"a\"}]","documents":"[]"}}`,
+		"escaped duplicate":         `{"Data":{"documents":"[]","docu\u006dents":"[]"}}`,
+		"duplicate Data":            `{"Data":{"documents":"[]"},"Data":{}}`,
+		"duplicate in a document":   `{"Data":{"documents":"[{\"id\":\"a\",\"id\":\"b\"}]"}}`,
+		"surrogate pair":            `{"Data":{"documents":"[{\"id\":\"\\ud83d\\ude00\"}]"}}`,
+		"lone surrogate":            `{"Data":{"documents":"[{\"id\":\"\\ud83d\"}]"}}`,
+		"escaped surrogate":         `{"Data":{"documents":"\ud83d[]"}}`,
+		"invalid UTF-8":             "{\"Data\":{\"documents\":\"[{\\\"id\\\":\\\"\xff\\\"}]\"}}",
+		"control character":         "{\"Data\":{\"documents\":\"[\x01]\"}}",
+		"unterminated":              `{"Data":{"documents":"[{\"id\":\"a\"}]`,
+		"bad after the string":      `{"Data":{"documents":"[]"x}}`,
+		"trailing data":             `{"Data":{"documents":"[]"}}x`,
+		"bad metadata":              `{"Data":{"documents":"[]"},"Metadata":{"RetryContext":{"RetryCount":"1"}}}`,
+		"array of documents":        `{"Data":{"documents":[{"id":"a"}]}}`,
+		"null documents":            `{"Data":{"documents":null}}`,
+		"no documents":              `{"Data":{"other":"[]"}}`,
+		"null":                      `null`,
+		"not an object":             `[]`,
+		"upper-case names":          `{"DATA":{"documents":"[]"}}`,
+		"three levels":              `{"Data":{"documents":"\"\\\"[]\\\"\""}}`,
+		"unicode escapes":           `{"Data":{"documents":"[{\"id\":\"\\u00e9\u00e9\"}]"}}`,
+		"string of a bad string":    `{"Data":{"documents":"\"\\x\""}}`,
+		"documents in the metadata": `{"Metadata":{"documents":"[]"},"Data":{"documents":"[{\"id\":\"a\"}]"}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			rc, docs, err := decodeInvocation(httptest.NewRequest(http.MethodPost, "/ApplyTax", strings.NewReader(env)), documentsBinding)
+			wantRC, want, wantErr := refDecodeInvocation(httptest.NewRequest(http.MethodPost, "/ApplyTax", strings.NewReader(env)), documentsBinding)
+			sameDecoding(t, wantRC, rc, want, docs, wantErr, err)
 		})
 	}
 }

@@ -20,8 +20,8 @@ import (
 func appendUnquote(dst, src []byte) ([]byte, error) {
 	n := len(dst)
 	dst = slices.Grow(dst, len(src))
-	w, ok := unquoteInto(dst[n:n+len(src)], src)
-	if !ok {
+	w, end, ok := unquoteString(dst[n:n+len(src)], src)
+	if !ok || end != len(src) {
 		return jsontext.AppendUnquote(dst[:n], src)
 	}
 	return dst[:n+w], nil
@@ -53,54 +53,56 @@ var byteClass = func() (c [256]byte) {
 // not one.
 var unescaped = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
-// unquoteInto writes the content of the JSON string src, quotes and all,
-// to out (len(out) >= len(src)) and returns its length; false if src holds
-// anything it leaves to the library. It goes one byte at a time: runs of
-// plain bytes between escapes are short in a string of escaped JSON, and
-// testing eight bytes at once first made it twice as slow.
-func unquoteInto(out, src []byte) (int, bool) {
-	last := len(src) - 1 // the closing quote
-	if last < 1 || src[0] != '"' || src[last] != '"' {
-		return 0, false
+// unquoteString writes the content of the JSON string at the start of src
+// to out (len(out) >= len(src)) and returns its length and the length of
+// the string, quotes and all; false if the string holds anything it leaves
+// to the library or does not end. It goes one byte at a time: runs of plain
+// bytes between escapes are short in a string of escaped JSON, and testing
+// eight bytes at once first made it twice as slow.
+func unquoteString(out, src []byte) (w, end int, ok bool) {
+	if len(src) == 0 || src[0] != '"' {
+		return 0, 0, false
 	}
 	out = out[:len(src)]
-	w := 0
-	for i := 1; i < last; {
+	for i := 1; i < len(src); {
 		c := src[i]
 		switch byteClass[c] {
 		case plainByte:
 			out[w] = c
 			w, i = w+1, i+1
 		case escapeByte:
-			if i+1 == last {
-				return 0, false // the escape takes the closing quote
+			if i+1 == len(src) {
+				return 0, 0, false
 			}
 			if c := unescaped[src[i+1]]; c != 0 {
 				out[w] = c
 				w, i = w+1, i+2
 				continue
 			}
-			if src[i+1] != 'u' || i+6 > last {
-				return 0, false
+			if src[i+1] != 'u' || i+6 > len(src) {
+				return 0, 0, false
 			}
 			r, ok := hex4(src[i+2 : i+6])
 			if !ok || utf16.IsSurrogate(r) {
-				return 0, false
+				return 0, 0, false
 			}
 			w += utf8.EncodeRune(out[w:], r)
 			i += 6
 		case multiByte:
-			r, size := utf8.DecodeRune(src[i:last])
+			r, size := utf8.DecodeRune(src[i:])
 			if r == utf8.RuneError && size == 1 {
-				return 0, false
+				return 0, 0, false
 			}
 			w += copy(out[w:], src[i:i+size])
 			i += size
 		default:
-			return 0, false
+			if c == '"' {
+				return w, i + 1, true
+			}
+			return 0, 0, false // a control character
 		}
 	}
-	return w, true
+	return 0, 0, false // no closing quote
 }
 
 // hex4 is the value of four hexadecimal digits.
