@@ -12,7 +12,7 @@ LOG_LEVEL  ?= warn
 FUZZTIME   ?= 30s
 RUN_NPM_DIRS  := emulators/servicebus emulators/azurite
 TEST_NPM_DIRS := $(RUN_NPM_DIRS) infra/check
-FUZZ_TARGETS  := FuzzCheckoutRequest FuzzInvocationEnvelope FuzzChangeFeedDocument FuzzDocumentHead
+FUZZ_TARGETS  := FuzzCheckoutRequest FuzzInvocationEnvelope FuzzChangeFeedDocument FuzzDocumentHead FuzzAppendUnquote
 GOTESTFLAGS ?= -race -count=1 -timeout 30m
 # staticcheck 2026.2.2, the newest release on the module proxy; it supports Go 1.26.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -56,7 +56,7 @@ test: deps ## Run every test: unit, store, emulator conformance, host, end to en
 	$(GO) test $(GOTESTFLAGS) ./...
 
 .PHONY: fuzz
-fuzz: ## Fuzz the checkout decoder, the host envelope, the change feed decoder and its head reader, FUZZTIME each (default 30s)
+fuzz: ## Fuzz the checkout decoder, the host envelope, the change feed decoder and its head reader, the documents unquoting, FUZZTIME each (default 30s)
 	@for f in $(FUZZ_TARGETS); do \
 		echo "fuzz $$f for $(FUZZTIME)"; \
 		$(GO) test ./handlers -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \

@@ -93,13 +93,21 @@ func assertAcceptable(t *testing.T, req order.PlaceRequest) {
 
 // FuzzInvocationEnvelope: any envelope either yields documents that are
 // each valid JSON, or fails as a permanent error (it is dead-lettered, not
-// retried forever).
+// retried forever); and decodeInvocation answers as the reference decoder
+// (Unmarshal of the whole envelope, the library's unquoting) does: the same
+// documents and RetryContext, or the same error.
 func FuzzInvocationEnvelope(f *testing.F) {
 	addTestdata(f, "applytax_first_attempt.json", "applytax_last_retry.json", "applytax_no_retry_policy.json", "applytax_undecodable.json")
 	f.Add([]byte(`{"Data":{"documents":"\"\\\"[]\\\"\""},"Metadata":{}}`))
+	f.Add([]byte(`{"Metadata":{"RetryContext":{"RetryCount":1,"MaxRetryCount":-1,"Exception":{}}},"Data":{"x":1,"documents":[{"id":"a"}]}}`))
+	f.Add([]byte(`{"Data":{"documents":"[{\"id\":\"\\u00e9\"}]","documents":"[]"}}`))
+	f.Add([]byte(`{"Data":null,"Metadata":{"RetryContext":{"RetryCount":"1"}}}`))
+	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, envelope []byte) {
 		r := httptest.NewRequest(http.MethodPost, "/ApplyTax", bytes.NewReader(envelope))
-		_, docs, err := decodeInvocation(r, documentsBinding)
+		rc, docs, err := decodeInvocation(r, documentsBinding)
+		wantRC, want, wantErr := refDecodeInvocation(httptest.NewRequest(http.MethodPost, "/ApplyTax", bytes.NewReader(envelope)), documentsBinding)
+		sameDecoding(t, wantRC, rc, want, docs, wantErr, err)
 		if err != nil {
 			if !errors.Is(err, order.ErrPermanent) {
 				t.Fatalf("envelope error is not permanent: %v", err)

@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -73,8 +75,9 @@ func TestCheckedHeadOfStopsAtTheHead(t *testing.T) {
 	assert.Error(t, err)
 }
 
-// FuzzDocumentHead: for every document of a batch decodeDocuments accepts,
-// checkedHeadOf gives headOf's answer.
+// FuzzDocumentHead: decodeDocuments splits a batch of one document, bare or
+// wrapped in a string, as the reference decoder does, and for every document
+// it accepts, checkedHeadOf gives headOf's answer.
 func FuzzDocumentHead(f *testing.F) {
 	for _, name := range []string{"applytax_first_attempt.json", "applytax_undecodable.json"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
@@ -89,7 +92,14 @@ func FuzzDocumentHead(f *testing.F) {
 	f.Add([]byte(`{"kind":"ev\u0065nt","orderId":"o","type":null}`))
 	f.Add([]byte(`{"orderId":"o","kind":"order","lines":[{"sku":"a"}],"type":5}`))
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		docs, err := decodeDocuments(append(append([]byte("["), doc...), ']'))
+		arr := append(append([]byte("["), doc...), ']')
+		docs, err := decodeDocuments(arr)
+		want, wantErr := refDecodeDocuments(arr)
+		sameDecoding(t, nil, nil, want, docs, wantErr, err)
+		if q, qerr := json.Marshal(string(arr)); qerr == nil && utf8.Valid(arr) { // as the host wraps it (Marshal replaces invalid UTF-8)
+			inString, err := decodeDocuments(q)
+			sameDecoding(t, nil, nil, docs, inString, wantErr, err)
+		}
 		if err != nil || len(docs) != 1 {
 			return
 		}

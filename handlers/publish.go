@@ -26,13 +26,13 @@ var allEvents = []order.EventType{order.OrderPlaced, order.TaxApplied, order.Pay
 // at once and the other orders are still published.
 func (s *Server) publishEvents(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	inv, docs, err := decodeInvocation(r, documentsBinding)
+	rc, docs, err := decodeInvocation(r, documentsBinding)
 	if err != nil {
 		s.finish(ctx, w, s.deadLetterEnvelope(ctx, "PublishEvents", r, err), "envelope dead-lettered")
 		return
 	}
 	b := &batch{s: s, fn: "PublishEvents",
-		inv: deadLetterSource{invocationID: r.Header.Get(invocationHeader), rc: inv.Metadata.RetryContext}}
+		inv: deadLetterSource{invocationID: r.Header.Get(invocationHeader), rc: rc}}
 	orders := streams(docs, allEvents)
 	err = b.publishAll(ctx, orders)
 	events := 0

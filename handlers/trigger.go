@@ -59,13 +59,13 @@ type deadLetterSource struct {
 func (s *Server) trigger(fn string, st stage) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		inv, docs, err := decodeInvocation(r, documentsBinding)
+		rc, docs, err := decodeInvocation(r, documentsBinding)
 		if err != nil {
 			s.finish(ctx, w, s.deadLetterEnvelope(ctx, fn, r, err), "envelope dead-lettered")
 			return
 		}
-		b := &batch{s: s, fn: fn, run: s.traced(fn, inv.Metadata.RetryContext, st.run),
-			inv: deadLetterSource{invocationID: r.Header.Get(invocationHeader), rc: inv.Metadata.RetryContext}}
+		b := &batch{s: s, fn: fn, run: s.traced(fn, rc, st.run),
+			inv: deadLetterSource{invocationID: r.Header.Get(invocationHeader), rc: rc}}
 		orders := streams(docs, st.on)
 		failed := b.runAll(ctx, orders)
 		s.finish(ctx, w, failed, fmt.Sprintf("%d documents, %d orders, %d dead-lettered", len(docs), len(orders), b.dead.Load()))
