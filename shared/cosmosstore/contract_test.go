@@ -36,16 +36,22 @@ import (
 // external endpoint when one is given.
 func contractStores(t *testing.T) map[string]*cosmosstore.Store {
 	t.Helper()
-	srv, err := cosmos.Start(cosmos.Options{Addr: "127.0.0.1:0"})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = srv.Close() })
-	emu, err := azcosmos.NewClientFromConnectionString(srv.ConnectionString(), nil)
-	require.NoError(t, err)
-	stores := map[string]*cosmosstore.Store{"emulator": storeIn(t, emu, "commerce", false)}
+	stores := map[string]*cosmosstore.Store{"emulator": storeIn(t, emulatorClient(t), "commerce", false)}
 	if ep := os.Getenv("COSMOS_CONTRACT_ENDPOINT"); ep != "" {
 		stores["external"] = storeIn(t, externalClient(t, ep), "storecontract-"+randomHex(), true)
 	}
 	return stores
+}
+
+// emulatorClient is a client of a fresh in-memory emulator.
+func emulatorClient(t *testing.T) *azcosmos.Client {
+	t.Helper()
+	srv, err := cosmos.Start(cosmos.Options{Addr: "127.0.0.1:0"})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Close() })
+	client, err := azcosmos.NewClientFromConnectionString(srv.ConnectionString(), nil)
+	require.NoError(t, err)
+	return client
 }
 
 func externalClient(t *testing.T, endpoint string) *azcosmos.Client {
@@ -64,6 +70,12 @@ func externalClient(t *testing.T, endpoint string) *azcosmos.Client {
 // drop) and returns a store on it.
 func storeIn(t *testing.T, client *azcosmos.Client, db string, drop bool) *cosmosstore.Store {
 	t.Helper()
+	return storeWith(t, client, db, drop, cosmosstore.Options{})
+}
+
+// storeWith is storeIn with options.
+func storeWith(t *testing.T, client *azcosmos.Client, db string, drop bool, o cosmosstore.Options) *cosmosstore.Store {
+	t.Helper()
 	schema, err := infra.LoadSchema()
 	require.NoError(t, err)
 	schema.Database = db
@@ -77,7 +89,7 @@ func storeIn(t *testing.T, client *azcosmos.Client, db string, drop bool) *cosmo
 			}
 		})
 	}
-	s, err := cosmosstore.New(client, db, config.LoadContainers(func(string) string { return "" }), cosmosstore.Options{})
+	s, err := cosmosstore.New(client, db, config.LoadContainers(func(string) string { return "" }), o)
 	require.NoError(t, err)
 	return s
 }

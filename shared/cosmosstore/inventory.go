@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
@@ -44,30 +45,84 @@ type Stock struct{ s *Store }
 // read: one batch creates the reservation and takes the stock with a patch
 // `incr available -qty` under the filter `available >= qty`, which the server
 // checks atomically. Orders that share a hot SKU never retry against each
-// other. A 409 on the create means the order already holds the reservation;
-// a 412 on the patch means the stock is short.
+// other: reservations of one SKU that arrive while another batch of that SKU
+// is in flight go out together in the next one (see reserveQueue). A 409 on
+// the create means the order already holds the reservation; a 412 on the
+// patch means the stock is short.
 func (a Stock) Reserve(ctx context.Context, orderID, sku string, qty int) error {
-	res := reservationDoc{ID: reservationID(orderID), SKU: sku, Kind: kindReservation, OrderID: orderID, Quantity: qty}
-	b := a.s.inventory.NewTransactionalBatch(pk(sku))
-	if err := addCreate(&b, res); err != nil {
+	return a.s.reservations.reserve(ctx, reservation{orderID: orderID, sku: sku, qty: qty}, a.s.reserveAll)
+}
+
+// reserveOne reserves one line in a batch of its own.
+func (s *Store) reserveOne(ctx context.Context, r reservation) error {
+	b := s.inventory.NewTransactionalBatch(pk(r.sku))
+	if err := addCreate(&b, r.doc()); err != nil {
 		return err
 	}
-	take := azcosmos.PatchOperations{}
-	take.SetCondition(fmt.Sprintf("FROM c WHERE c.available >= %d", qty))
-	take.AppendIncrement("/available", int64(-qty))
-	b.PatchItem(sku, take, nil)
-	failed, err := a.s.commitStock(ctx, "reserve_stock", b)
+	b.PatchItem(r.sku, take(r.qty), nil)
+	failed, err := s.commitStock(ctx, "reserve_stock", b)
 	switch {
 	case err != nil:
-		return fmt.Errorf("reserve %d of %s for %s: %w", qty, sku, orderID, err)
+		return fmt.Errorf("reserve %d of %s for %s: %w", r.qty, r.sku, r.orderID, err)
 	case failed == nil:
 		return nil
 	case failed.index == 0 && failed.status == http.StatusConflict:
 		return nil // this order already holds the reservation
 	case failed.index == 1 && failed.status == http.StatusPreconditionFailed:
-		return fmt.Errorf("%s has less than %d for order %s: %w", sku, qty, orderID, inventory.ErrInsufficientStock)
+		return fmt.Errorf("%s has less than %d for order %s: %w", r.sku, r.qty, r.orderID, inventory.ErrInsufficientStock)
 	}
-	return fmt.Errorf("reserve %d of %s for %s: %w", qty, sku, orderID, failed.err)
+	return fmt.Errorf("reserve %d of %s for %s: %w", r.qty, r.sku, r.orderID, failed.err)
+}
+
+// reserveAll reserves lines of one SKU for different orders. It tries one
+// batch for all of them: every reservation is created and the stock takes
+// their sum under `available >= sum`, or nothing happens. If that batch
+// fails as a whole (an order already holds its reservation, the sum is more
+// than is left, anything else), each line is reserved in a batch of its own,
+// concurrently, so that each gets the answer it would have had alone. An
+// error of the call itself (a timeout, throttling) is every line's.
+func (s *Store) reserveAll(ctx context.Context, rs []reservation) []error {
+	errs := make([]error, len(rs))
+	if len(rs) == 1 {
+		errs[0] = s.reserveOne(ctx, rs[0])
+		return errs
+	}
+	failed, err := s.commitStock(ctx, "reserve_stock", combined(s.inventory, rs))
+	if err != nil {
+		for i, r := range rs {
+			errs[i] = fmt.Errorf("reserve %d of %s for %s: %w", r.qty, r.sku, r.orderID, err)
+		}
+		return errs
+	}
+	if failed == nil {
+		return errs
+	}
+	var wg sync.WaitGroup
+	for i, r := range rs {
+		wg.Go(func() { errs[i] = s.reserveOne(ctx, r) })
+	}
+	wg.Wait()
+	return errs
+}
+
+// combined is the batch that reserves every line of rs (one SKU) at once.
+func combined(c *azcosmos.ContainerClient, rs []reservation) azcosmos.TransactionalBatch {
+	b := c.NewTransactionalBatch(pk(rs[0].sku))
+	sum := 0
+	for _, r := range rs {
+		_ = addCreate(&b, r.doc()) // a reservationDoc always encodes
+		sum += r.qty
+	}
+	b.PatchItem(rs[0].sku, take(sum), nil)
+	return b
+}
+
+// take is the patch that takes qty from the stock if that much is left.
+func take(qty int) azcosmos.PatchOperations {
+	p := azcosmos.PatchOperations{}
+	p.SetCondition(fmt.Sprintf("FROM c WHERE c.available >= %d", qty))
+	p.AppendIncrement("/available", int64(-qty))
+	return p
 }
 
 // Release gives back qty of sku held for the order, in one batch: delete the

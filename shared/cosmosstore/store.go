@@ -29,6 +29,8 @@ type Store struct {
 
 	timeout time.Duration
 	observe ChargeObserver
+
+	reservations reserveQueue
 }
 
 // Options tune a Store. Zero values pick the defaults.
