@@ -43,13 +43,18 @@ func contractStores(t *testing.T) map[string]*cosmosstore.Store {
 	return stores
 }
 
-// emulatorClient is a client of a fresh in-memory emulator.
-func emulatorClient(t *testing.T) *azcosmos.Client {
+// emulatorClient is a client (with options o, if any) of a fresh
+// in-memory emulator.
+func emulatorClient(t *testing.T, o ...*azcosmos.ClientOptions) *azcosmos.Client {
 	t.Helper()
 	srv, err := cosmos.Start(cosmos.Options{Addr: "127.0.0.1:0"})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Close() })
-	client, err := azcosmos.NewClientFromConnectionString(srv.ConnectionString(), nil)
+	var opts *azcosmos.ClientOptions
+	if len(o) > 0 {
+		opts = o[0]
+	}
+	client, err := azcosmos.NewClientFromConnectionString(srv.ConnectionString(), opts)
 	require.NoError(t, err)
 	return client
 }

@@ -77,24 +77,19 @@ func (s *Store) reserveOne(ctx context.Context, r reservation) error {
 // reserveAll reserves lines of one SKU for different orders. It tries one
 // batch for all of them: every reservation is created and the stock takes
 // their sum under `available >= sum`, or nothing happens. If that batch
-// fails as a whole (an order already holds its reservation, the sum is more
-// than is left, anything else), each line is reserved in a batch of its own,
-// concurrently, so that each gets the answer it would have had alone. An
-// error of the call itself (a timeout, throttling) is every line's.
+// does not commit (an order already holds its reservation, the sum is more
+// than is left, the call failed), each line is reserved in a batch of its
+// own, concurrently, and gets the answer it would have had alone: never
+// more requests than without the shared batch, plus that one. After a call
+// that failed with an unknown outcome the shared batch may have committed;
+// then each line's own create finds its reservation (409) and is done.
 func (s *Store) reserveAll(ctx context.Context, rs []reservation) []error {
 	errs := make([]error, len(rs))
 	if len(rs) == 1 {
 		errs[0] = s.reserveOne(ctx, rs[0])
 		return errs
 	}
-	failed, err := s.commitStock(ctx, "reserve_stock", combined(s.inventory, rs))
-	if err != nil {
-		for i, r := range rs {
-			errs[i] = fmt.Errorf("reserve %d of %s for %s: %w", r.qty, r.sku, r.orderID, err)
-		}
-		return errs
-	}
-	if failed == nil {
+	if failed, err := s.commitStock(ctx, "reserve_stock", combined(s.inventory, rs)); err == nil && failed == nil {
 		return errs
 	}
 	var wg sync.WaitGroup

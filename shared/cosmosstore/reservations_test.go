@@ -2,11 +2,17 @@ package cosmosstore_test
 
 import (
 	"context"
+	"errors"
+	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -92,6 +98,39 @@ func TestReservationGroupFallsBack(t *testing.T) {
 			})
 		})
 	}
+}
+
+// failFirstBatch fails, once armed, the first transactional batch sent to
+// the inventory container as a connection that broke would.
+type failFirstBatch struct {
+	armed   atomic.Bool
+	batches atomic.Int32
+}
+
+func (f *failFirstBatch) Do(req *policy.Request) (*http.Response, error) {
+	r := req.Raw()
+	if r.Header.Get("x-ms-cosmos-is-batch-request") != "" && strings.Contains(r.URL.Path, "/colls/inventory") && f.armed.Load() {
+		if f.batches.Add(1) == 1 {
+			return nil, errors.New("connection reset by peer")
+		}
+	}
+	return req.Next()
+}
+
+// TestReservationGroupFallsBackAfterAFailedCall: when the call of a shared
+// batch fails, each line is still reserved, in a batch of its own.
+func TestReservationGroupFallsBackAfterAFailedCall(t *testing.T) {
+	fail := &failFirstBatch{}
+	client := emulatorClient(t, &azcosmos.ClientOptions{ClientOptions: azcore.ClientOptions{
+		PerCallPolicies: []policy.Policy{fail}, Retry: policy.RetryOptions{MaxRetries: -1}}})
+	s := storeIn(t, client, "commerce", false)
+	sku := unique("SKU-")
+	seedStock(t, s, map[string]int{sku: 5})
+	fail.armed.Store(true)
+	errs := s.Inventory().ReserveGroup(context.Background(), sku, []string{unique("ord_"), unique("ord_"), unique("ord_")}, []int{1, 1, 2})
+	assert.Equal(t, []error{nil, nil, nil}, errs)
+	assert.Equal(t, int32(4), fail.batches.Load(), "the shared batch failed, then one batch per line")
+	assert.Equal(t, 1, availableIn(t, s, sku))
 }
 
 // TestConcurrentReservationsSellExactlyTheStock: 64 orders of one unit race
