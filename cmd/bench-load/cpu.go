@@ -109,6 +109,45 @@ func children(ppid int) ([]procStat, error) {
 	return out, nil
 }
 
+// peakRSS is the most resident memory a process has had (VmHWM in
+// /proc/<pid>/status), in bytes; -1 if it has gone or does not say.
+func peakRSS(pid int) int64 {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	if err != nil {
+		return -1
+	}
+	return parseVmHWM(string(b))
+}
+
+// parseVmHWM reads the "VmHWM:    1234 kB" line of a /proc status file.
+func parseVmHWM(status string) int64 {
+	for line := range strings.Lines(status) {
+		rest, ok := strings.CutPrefix(line, "VmHWM:")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) != 2 || f[1] != "kB" {
+			return -1
+		}
+		kb, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return -1
+		}
+		return kb << 10
+	}
+	return -1
+}
+
+// peakRSSes is peakRSS of every process.
+func peakRSSes(procs []process) []int64 {
+	out := make([]int64, len(procs))
+	for i, p := range procs {
+		out[i] = peakRSS(p.PID)
+	}
+	return out
+}
+
 // cpuTimes reads the CPU time of every process; a process that has gone
 // (a restarted handler) reads as -1.
 func cpuTimes(procs []process) []time.Duration {

@@ -67,6 +67,7 @@ type cpuRow struct {
 	LoadSeconds  float64 `json:"duringLoadSeconds"`
 	DrainSeconds float64 `json:"afterLoadSeconds"`
 	MsPerOrder   float64 `json:"msPerOrder"`
+	PeakRSSMiB   float64 `json:"peakRSSMiB,omitempty"` // VmHWM when the backlog drained
 }
 
 type ruRow struct {
@@ -204,6 +205,9 @@ func (r *report) summariseCPU(m *measurement) {
 		row := cpuRow{Process: p.Name, PID: p.PID, Seconds: total.Seconds(),
 			LoadSeconds: (m.cpuLoadEnd[i] - m.cpuBefore[i]).Seconds(), DrainSeconds: (m.cpuAfter[i] - m.cpuLoadEnd[i]).Seconds()}
 		row.MsPerOrder = perOrder(total.Seconds()*1000, r.Checkout.Accepted)
+		if i < len(m.peakRSS) && m.peakRSS[i] > 0 {
+			row.PeakRSSMiB = float64(m.peakRSS[i]) / (1 << 20)
+		}
 		r.CPU = append(r.CPU, row)
 	}
 }
@@ -229,9 +233,10 @@ func (r *report) print(w io.Writer) {
 		e.Final, e.Fulfilled, e.Cancelled, e.NotFinal, e.Seconds, e.PerSec, e.PeakPerS, e.P50ms, e.P99ms)
 	fmt.Fprintf(w, "  backlog      largest %d orders at %.1f s; drained %.2f s after the load stopped (last final event); published everything %.2f s after (drained: %v)\n",
 		b.Max, b.MaxAtS, b.DrainS, b.PublishedS, b.Drained)
-	fmt.Fprintln(w, "  CPU per order (utime+stime; during load / after):")
+	fmt.Fprintln(w, "  CPU per order (utime+stime; during load / after) and peak resident memory (VmHWM):")
 	for _, p := range r.CPU {
-		fmt.Fprintf(w, "    %-36s pid %-7d %7.2f s  %6.2f ms/order   (%.2f / %.2f s)\n", p.Process, p.PID, p.Seconds, p.MsPerOrder, p.LoadSeconds, p.DrainSeconds)
+		fmt.Fprintf(w, "    %-36s pid %-7d %7.2f s  %6.2f ms/order   (%.2f / %.2f s)   peak RSS %4.0f MiB\n",
+			p.Process, p.PID, p.Seconds, p.MsPerOrder, p.LoadSeconds, p.DrainSeconds, p.PeakRSSMiB)
 	}
 	r.printRU(w)
 	fmt.Fprintf(w, "  change feed  orders container documents by kind: %v\n", r.FeedDocs)

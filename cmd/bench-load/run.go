@@ -34,6 +34,7 @@ type measurement struct {
 	cpuBefore  []time.Duration
 	cpuLoadEnd []time.Duration
 	cpuAfter   []time.Duration
+	peakRSS    []int64 // bytes, when the backlog drained; -1 unknown
 	ru         []stageRU
 	raw        *rawCreates
 	profiles   []string
@@ -111,6 +112,7 @@ func (m *measurement) load(ctx context.Context, cfg config, st *stack, hc *http.
 	m.drainedOK = m.waitDrained(ctx, tr, int(d.placed.Load()))
 	m.drained = time.Now()
 	m.cpuAfter = cpuTimes(m.procs)
+	m.peakRSS = peakRSSes(m.procs)
 	stopProgress()
 	if st.ru != nil {
 		st.ru.settle(300*time.Millisecond, 3*time.Second)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -25,6 +26,14 @@ func TestStackProcessesFindsThisProcess(t *testing.T) {
 	require.Len(t, procs, 1)
 	times := cpuTimes(procs)
 	assert.GreaterOrEqual(t, times[0], time.Duration(0))
+}
+
+func TestParseVmHWM(t *testing.T) {
+	assert.Equal(t, int64(51200<<10), parseVmHWM("Name:\tdevstack\nVmPeak:\t 1234567 kB\nVmHWM:\t   51200 kB\nVmRSS:\t 40000 kB\n"))
+	assert.Equal(t, int64(-1), parseVmHWM("Name:\tzombie\nState:\tZ (zombie)\n"), "a zombie has no VmHWM")
+	assert.Equal(t, int64(-1), parseVmHWM("VmHWM:\t  12 MB\n"), "only kB is a unit it knows")
+	assert.Positive(t, peakRSS(os.Getpid()), "this process has resident memory")
+	assert.Equal(t, int64(-1), peakRSS(-1))
 }
 
 func TestRUCollectorSumsInvocationLinesByFunction(t *testing.T) {
