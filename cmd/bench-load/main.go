@@ -51,6 +51,7 @@ type config struct {
 	feedPollDelay    time.Duration
 	drainTimeout     time.Duration
 	ru               bool
+	checkoutOnly     bool
 	rawClients       int
 	rawDuration      time.Duration
 	out              string
@@ -77,11 +78,12 @@ func parseConfig(args []string) (config, error) {
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the order mix")
 	fs.DurationVar(&c.feedPollDelay, "feed-poll-delay", devstack.DefaultFeedPollDelay, "devstack -feed-poll-delay")
 	fs.DurationVar(&c.drainTimeout, "drain-timeout", 2*time.Minute, "how long to wait for the backlog to drain after the load")
+	fs.BoolVar(&c.checkoutOnly, "checkout-only", false, "disable the change feed functions (AzureWebJobs.<name>.Disabled) to measure checkout on its own: no end-to-end figures")
 	fs.BoolVar(&c.ru, "ru", true, "collect request units by function from the handler's log (runs the handler at LOG_LEVEL=info)")
 	fs.IntVar(&c.rawClients, "raw-clients", 32, "SDK clients of the raw Cosmos emulator create benchmark")
 	fs.DurationVar(&c.rawDuration, "raw-duration", 3*time.Second, "how long the raw create benchmark runs (0 skips it)")
 	fs.StringVar(&c.out, "out", "dist/bench", "directory for load.csv, load.svg and report.json")
-	fs.StringVar(&c.pprofDir, "pprof-dir", "", "profile the stack's processes under load into this directory (devstack and handler pprof, node .cpuprofile)")
+	fs.StringVar(&c.pprofDir, "pprof-dir", "", "profile the stack's processes and this one under load into this directory (devstack, handler and bench-load pprof, node .cpuprofile)")
 	fs.IntVar(&c.pprofSeconds, "pprof-seconds", 15, "length of the CPU profiles taken with -pprof-dir")
 	fs.StringVar(&c.database, "database", "commerce", "with -base: the Cosmos DB database")
 	fs.StringVar(&c.ordersC, "orders-container", "orders", "with -base: the orders container")
@@ -106,6 +108,8 @@ func (c config) validate() error {
 		return errors.New("-base needs -cosmos (the COSMOS= line of the stack's banner) to follow the orders")
 	case c.base != "" && c.pprofDir != "":
 		return errors.New("-pprof-dir needs a stack this command starts (no -base)")
+	case c.base != "" && c.checkoutOnly:
+		return errors.New("-checkout-only needs a stack this command starts (no -base)")
 	}
 	return nil
 }

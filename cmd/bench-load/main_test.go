@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,23 +18,55 @@ import (
 	"github.com/ordersflow/orderpipeline/emulators/servicebus/sbemu"
 )
 
-// buildStack stages the app and builds devstack as make bench-load does.
+// built is the app and devstack that buildStack staged, once for the
+// package's tests; TestMain removes them.
+var built struct {
+	once          sync.Once
+	dir           string
+	app, devstack string
+	err           error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		_ = os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// buildStack stages the app and builds devstack as make bench-load does,
+// once for every test that needs them.
 func buildStack(t *testing.T) (app, devstack string) {
 	t.Helper()
+	built.once.Do(func() { built.app, built.devstack, built.err = stageStack() })
+	require.NoError(t, built.err)
+	return built.app, built.devstack
+}
+
+func stageStack() (app, devstack string, err error) {
 	root, err := sbemu.RepoRoot()
-	require.NoError(t, err)
-	dir := t.TempDir()
-	app, devstack = filepath.Join(dir, "app"), filepath.Join(dir, "devstack")
-	require.NoError(t, os.MkdirAll(app, 0o755))
+	if err != nil {
+		return "", "", err
+	}
+	if built.dir, err = os.MkdirTemp("", "bench-load-test-"); err != nil {
+		return "", "", err
+	}
+	app, devstack = filepath.Join(built.dir, "app"), filepath.Join(built.dir, "devstack")
+	if err := os.MkdirAll(app, 0o755); err != nil {
+		return "", "", err
+	}
 	for _, b := range [][]string{{"-o", filepath.Join(app, "handler"), "./cmd/handler"}, {"-o", devstack, "./cmd/devstack"}} {
 		cmd := exec.Command("go", append([]string{"build"}, b...)...)
 		cmd.Dir = root
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "%s", out)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", "", fmt.Errorf("go build %v: %w\n%s", b, err, out)
+		}
 	}
-	out, err := exec.Command("bash", "-c", fmt.Sprintf("cp %q/host.json %q/ && cp -r %q/functions/* %q/", root, app, root, app)).CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	return app, devstack
+	if out, err := exec.Command("bash", "-c", fmt.Sprintf("cp %q/host.json %q/ && cp -r %q/functions/* %q/", root, app, root, app)).CombinedOutput(); err != nil {
+		return "", "", fmt.Errorf("stage the app: %w\n%s", err, out)
+	}
+	return app, devstack, nil
 }
 
 // TestSmallRunReportsEveryFigure places a few orders on a fresh stack and
@@ -91,14 +124,56 @@ func TestSmallRunReportsEveryFigure(t *testing.T) {
 	}
 }
 
+// TestCheckoutOnlyLeavesEveryOrderPlaced runs checkout with the change
+// feed functions disabled: every order is accepted and none moves on.
+func TestCheckoutOnlyLeavesEveryOrderPlaced(t *testing.T) {
+	app, devstack := buildStack(t)
+	outDir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var out strings.Builder
+	err := realMain(ctx, []string{"-app", app, "-devstack", devstack, "-checkout-only", "-orders", "20", "-clients", "4",
+		"-raw-duration", "0", "-out", outDir}, &out)
+	require.NoError(t, err, out.String())
+	t.Log(out.String())
+
+	var r report
+	b, err := os.ReadFile(filepath.Join(outDir, "report.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &r))
+	assert.ElementsMatch(t, []string{"ApplyTax", "ProcessPayment", "FulfilOrder", "PublishEvents"}, r.Disabled)
+	assert.Equal(t, 20, r.Checkout.Accepted)
+	assert.Equal(t, 0, r.EndToEnd.Final, "no order moved past Placed")
+	assert.Equal(t, 20, r.FeedDocs["event"], "only OrderPlaced was written")
+	fns := map[string]bool{}
+	for _, s := range r.RU {
+		fns[s.Function] = true
+	}
+	assert.True(t, fns["Checkout"])
+	assert.False(t, fns["ApplyTax"], "ApplyTax never ran: %v", r.RU)
+	assert.Contains(t, out.String(), "end to end   not measured: -checkout-only disabled")
+	assert.Contains(t, out.String(), "cost of 1,000,000 checkouts (only: -checkout-only)")
+}
+
+func TestFeedFunctionsAreTheTriggeredOnes(t *testing.T) {
+	root, err := sbemu.RepoRoot()
+	require.NoError(t, err)
+	fns, err := feedFunctions(filepath.Join(root, "functions"))
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"ApplyTax", "ProcessPayment", "FulfilOrder", "PublishEvents"}, fns)
+	_, err = feedFunctions(t.TempDir())
+	assert.ErrorContains(t, err, "no function")
+}
+
 // assertProfiles checks that every process of the stack was profiled: the
-// devstack process and the handler over pprof, node when it stopped.
+// devstack process and the handler over pprof, node when it stopped, and
+// bench-load itself.
 func assertProfiles(t *testing.T, dir string) {
 	t.Helper()
 	node, err := filepath.Glob(filepath.Join(dir, "servicebus", "*.cpuprofile"))
 	require.NoError(t, err)
 	require.Len(t, node, 1)
-	for _, f := range []string{filepath.Join(dir, "devstack.pprof"), filepath.Join(dir, "handler.pprof"),
+	for _, f := range []string{filepath.Join(dir, "devstack.pprof"), filepath.Join(dir, "handler.pprof"), filepath.Join(dir, "bench-load.pprof"),
 		filepath.Join(dir, "devstack.allocs.pprof"), filepath.Join(dir, "handler.allocs.pprof"), node[0]} {
 		st, err := os.Stat(f)
 		require.NoError(t, err)

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -38,6 +41,7 @@ type measurement struct {
 	ru         []stageRU
 	raw        *rawCreates
 	profiles   []string
+	disabled   []string // the functions -checkout-only turned off
 }
 
 // sample is one progress line.
@@ -109,7 +113,9 @@ func (m *measurement) load(ctx context.Context, cfg config, st *stack, hc *http.
 		stopProgress()
 		return *errp
 	}
-	m.drainedOK = m.waitDrained(ctx, tr, int(d.placed.Load()))
+	if m.disabled = st.disabled; len(m.disabled) == 0 { // else nothing moves the orders on
+		m.drainedOK = m.waitDrained(ctx, tr, int(d.placed.Load()))
+	}
 	m.drained = time.Now()
 	m.cpuAfter = cpuTimes(m.procs)
 	m.peakRSS = peakRSSes(m.procs)
@@ -241,6 +247,15 @@ func startProfiles(ctx context.Context, p profileAddrs, dir string, seconds int)
 			files = append(files, path)
 		})
 	}
+	wg.Go(func() {
+		path, err := profileSelf(ctx, dir, seconds)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			path = fmt.Sprintf("bench-load: %v", err)
+		}
+		files = append(files, path)
+	})
 	return func() []string {
 		wg.Wait()
 		for name, addr := range map[string]string{"devstack": p.devstack, "handler": p.handler} {
@@ -253,6 +268,25 @@ func startProfiles(ctx context.Context, p profileAddrs, dir string, seconds int)
 		sort.Strings(files)
 		return append(files, p.nodeDir+"/*.cpuprofile (written when the stack stops)")
 	}
+}
+
+// profileSelf writes this process's CPU profile (the load and the
+// tracker) for seconds as dir/bench-load.pprof.
+func profileSelf(ctx context.Context, dir string, seconds int) (string, error) {
+	path := filepath.Join(dir, "bench-load.pprof")
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return "", errors.Join(err, f.Close())
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(time.Duration(seconds) * time.Second):
+	}
+	pprof.StopCPUProfile()
+	return path, f.Close()
 }
 
 func fetchProfile(ctx context.Context, addr, dir, name string, seconds int) (string, error) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,8 @@ type stack struct {
 	setting map[string]string // app settings from the banner
 	ru      *ruCollector      // nil when the handler's log is not ours to read
 	pprof   profileAddrs
+	// disabled are the functions -checkout-only turned off.
+	disabled []string
 
 	cmd  *exec.Cmd
 	done chan struct{}
@@ -58,7 +61,52 @@ func startStack(ctx context.Context, cfg config, data string) (*stack, error) {
 	if cfg.ru {
 		st.ru = newRUCollector()
 	}
-	return st, st.spawn(ctx, cfg.devstack, args)
+	var env []string
+	if cfg.checkoutOnly {
+		fns, err := feedFunctions(cfg.app)
+		if err != nil {
+			return nil, err
+		}
+		st.disabled = fns
+		for _, fn := range fns {
+			env = append(env, "AzureWebJobs."+fn+".Disabled=true")
+		}
+	}
+	return st, st.spawn(ctx, cfg.devstack, args, env)
+}
+
+// feedFunctions are the functions of the staged app that a cosmosDBTrigger
+// starts, read from their function.json files.
+func feedFunctions(app string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(app, "*", "function.json"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		var fj struct {
+			Bindings []struct {
+				Type string `json:"type"`
+			} `json:"bindings"`
+		}
+		if err := json.Unmarshal(raw, &fj); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		for _, b := range fj.Bindings {
+			if b.Type == "cosmosDBTrigger" {
+				out = append(out, filepath.Base(filepath.Dir(f)))
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no function in %s has a cosmosDBTrigger", app)
+	}
+	return out, nil
 }
 
 func profileArgs(dir string) (profileAddrs, error) {
@@ -75,8 +123,10 @@ func profileArgs(dir string) (profileAddrs, error) {
 	return profileAddrs{devstack: ports[0], handler: ports[1], nodeDir: nodeDir}, os.MkdirAll(nodeDir, 0o755)
 }
 
-func (st *stack) spawn(ctx context.Context, bin string, args []string) error {
+// spawn starts devstack with this process's environment and env.
+func (st *stack) spawn(ctx context.Context, bin string, args, env []string) error {
 	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	// Its own group keeps Ctrl-C for this process, which then stops devstack
 	// in order; if this process dies first, the kernel stops devstack too.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}

@@ -110,3 +110,20 @@ func TestMillionOrdersCost(t *testing.T) {
 	assert.InDelta(t, 5.0, millionOrdersCost(20), 1e-9, "20 RU/order: 20 million RU at $0.25 per million")
 	assert.Zero(t, millionOrdersCost(0))
 }
+
+func TestParseConfigRefusesWhatItCannotDo(t *testing.T) {
+	for _, args := range [][]string{
+		{"-orders", "0"},
+		{"-clients", "0"},
+		{"-declined", "2"},
+		{"-base", "http://127.0.0.1:7071"},
+		{"-base", "http://127.0.0.1:7071", "-cosmos", "AccountEndpoint=x", "-pprof-dir", "p"},
+		{"-base", "http://127.0.0.1:7071", "-cosmos", "AccountEndpoint=x", "-checkout-only"},
+	} {
+		_, err := parseConfig(args)
+		assert.Error(t, err, "%q", args)
+	}
+	c, err := parseConfig([]string{"-checkout-only"})
+	require.NoError(t, err)
+	assert.True(t, c.checkoutOnly)
+}
