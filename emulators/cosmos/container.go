@@ -27,6 +27,8 @@ type container struct {
 	routes   atomic.Pointer[routing] // the partition key ranges; replaced by splits
 
 	index atomic.Pointer[indexPolicy] // from the properties; counts a write's indexed properties
+	ttl   atomic.Int64                // defaultTtl from the properties; ttlOff when none
+	clock *timeSource                 // the emulator's (Options.Now)
 	offer atomic.Pointer[offer]       // its own throughput (a copy of the store's); nil when it shares its database's
 
 	mu      sync.RWMutex
@@ -44,7 +46,10 @@ func newContainer(d *database, num uint32, props map[string]any, ts int64) (*con
 	if err != nil {
 		return nil, err
 	}
-	c := &container{db: d, id: props["id"].(string), num: num, pk: pk, docs: map[string]*document{}}
+	if _, err := containerTTL(props); err != nil {
+		return nil, err
+	}
+	c := &container{db: d, id: props["id"].(string), num: num, pk: pk, docs: map[string]*document{}, clock: systemClock}
 	c.routes.Store(newRouting(pk, 1))
 	c.ridBytes = containerRIDBytes(d.num, num)
 	c.rid = base64.StdEncoding.EncodeToString(c.ridBytes[:])
@@ -59,6 +64,7 @@ func (c *container) properties() []byte { return *c.body.Load() }
 func (c *container) setProperties(body []byte) {
 	c.body.Store(&body)
 	c.index.Store(parseIndexPolicy(body))
+	c.ttl.Store(propertiesTTL(body))
 }
 
 func containerBody(props map[string]any, c *container, ts int64) ([]byte, error) {
@@ -122,7 +128,7 @@ func (c *container) lookupItem(pk, id string) (*document, uint64, error) {
 		return nil, 0, errContainerGone(c.id)
 	}
 	d, ok := c.docs[docKey(pk, id)]
-	if !ok {
+	if !ok || !c.live(d) {
 		return nil, c.lsn, errNotFound()
 	}
 	return d, c.lsn, nil
@@ -165,8 +171,9 @@ func (c *container) collect(sc scope) ([]*document, uint64, error) {
 		return nil, 0, errContainerGone(c.id)
 	}
 	out := make([]*document, 0, len(c.docs))
+	now := c.clock.now().Unix()
 	for _, e := range c.feed.entries(sc.rng) {
-		if e.doc != nil && sc.holds(e.doc) {
+		if e.doc != nil && sc.holds(e.doc) && !c.expired(e.doc, now) {
 			out = append(out, e.doc)
 		}
 	}
@@ -197,7 +204,12 @@ func (c *container) readFeed(q feedQuery) (feedPage, error) {
 	if q.fromNow {
 		q.after = q.upTo
 	}
-	return c.feed.read(q), nil
+	page := c.feed.read(q)
+	if c.ttl.Load() != ttlOff { // the page's continuation still covers what expired
+		now := c.clock.now().Unix()
+		page.docs = slices.DeleteFunc(page.docs, func(d *document) bool { return c.expired(d, now) })
+	}
+	return page, nil
 }
 
 // checkReplacement rejects replacement properties that change the id or

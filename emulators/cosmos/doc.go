@@ -74,6 +74,13 @@
 // operation and container (InjectFault, the /_emulator/faults control
 // endpoint).
 //
+// Time to live is a container's defaultTtl (off when absent, -1 on with no
+// default, n seconds) and an item's ttl (-1 or 1..2147483647; anything else
+// is refused with 400, as the service refuses it). An expired item is gone
+// from that moment for reads, queries, the change feed and writes (its id
+// can be created again); a sweep every Options.SweepInterval deletes it for
+// good, uncharged, and Expired counts them. Options.Now is the clock.
+//
 // # Durability and fsync policy
 //
 // With Options.DataDir empty all state lives in memory and is lost on Close.
@@ -100,7 +107,7 @@
 // # Not emulated
 //
 // No merges of ranges, no splits by storage size (only by throughput or on
-// request), no stored procedures, triggers, UDFs, TTL or unique keys, no
+// request), no stored procedures, triggers, UDFs or unique keys, no
 // consistency levels beyond the one the account advertises
 // (Options.Consistency: every read sees the latest durable write), no
 // resource tokens (master key only), and indexing policies do not speed

@@ -21,6 +21,7 @@ type document struct {
 	ts   int64 // _ts, seconds
 	atNs int64 // commit time, nanoseconds, for the change feed's StartFrom
 	lsn  uint64
+	ttl  int32  // the item's own time to live, seconds; 0 when it has none
 	body []byte // the JSON served to clients, system properties included
 
 	decoded      sync.Once

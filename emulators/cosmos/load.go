@@ -136,6 +136,7 @@ func (s *store) loadContainer(tx *bolt.Tx, key string, v []byte) error {
 		return fmt.Errorf("container %s: %w", key, err)
 	}
 	c.setProperties(slices.Clone(v[4:]))
+	c.clock = s.clock
 	if err := c.loadRouting(tx); err != nil {
 		return fmt.Errorf("container %s: %w", key, err)
 	}
@@ -209,6 +210,6 @@ func decodeRecord(k, v []byte) (*document, error) {
 	d.rid, _ = d.decodedValue["_rid"].(string)
 	d.etag, _ = d.decodedValue["_etag"].(string)
 	ts, _ := d.decodedValue["_ts"].(float64)
-	d.ts = int64(ts)
+	d.ts, d.ttl = int64(ts), storedTTL(d.decodedValue)
 	return d, nil
 }

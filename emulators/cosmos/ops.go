@@ -52,7 +52,7 @@ func (c *container) apply(pk pkey, ops []itemOp) (*pending, []opResult, uint64, 
 	if c.deleted {
 		return nil, nil, 0, errContainerGone(c.id)
 	}
-	st := &stage{c: c, pk: pk, lsn: c.lsn, now: time.Now()}
+	st := &stage{c: c, pk: pk, lsn: c.lsn, now: c.clock.now()}
 	results := make([]opResult, len(ops))
 	for i, op := range ops {
 		results[i] = st.run(op)
@@ -100,7 +100,9 @@ func (s *stage) current(id string) *document {
 	key := docKey(s.pk.key, id)
 	d, ok := s.changed(key)
 	if !ok {
-		d = s.c.docs[key]
+		if d = s.c.docs[key]; d != nil && s.c.expired(d, s.now.Unix()) {
+			d = nil // as good as deleted
+		}
 	}
 	s.last.id, s.last.doc, s.last.ok = id, d, true
 	return d
@@ -138,12 +140,16 @@ func (s *stage) put(it *item, id, rid string) (*document, *apiError) {
 	if got := s.c.pk.keyOfItem(it); got != s.pk.key {
 		return nil, errBadRequest("PartitionKey extracted from document doesn't match the one specified in the header.")
 	}
+	ttl, err := itemTTL(it)
+	if err != nil {
+		return nil, err
+	}
 	s.lsn++
 	if rid == "" {
 		rid = itemRID(s.c.ridBytes, s.lsn)
 	}
 	d := &document{id: id, pk: s.pk.key, epk: s.pk.epk, rid: rid, lsn: s.lsn, etag: itemETag(s.c.num, s.lsn),
-		ts: s.now.Unix(), atNs: s.now.UnixNano()}
+		ts: s.now.Unix(), atNs: s.now.UnixNano(), ttl: ttl}
 	if err := seal(it, d, s.c.self()+"docs/"+rid+"/"); err != nil {
 		s.lsn--
 		return nil, err

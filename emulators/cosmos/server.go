@@ -1,6 +1,7 @@
 package cosmos
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -45,6 +46,13 @@ type Options struct {
 	// ServerlessRUPerSecond, when positive, throttles containers with no
 	// provisioned throughput (serverless) at this many RU/s per partition.
 	ServerlessRUPerSecond float64
+
+	// Now is the emulator's clock (time.Now if nil): the _ts of every item
+	// written, and when an item's time to live runs out.
+	Now func() time.Time
+	// SweepInterval is how often expired items are deleted for good
+	// (1 s if 0); they are invisible from the moment they expire.
+	SweepInterval time.Duration
 }
 
 // Server is a running emulator.
@@ -60,6 +68,7 @@ type Server struct {
 	throttle  *throttler
 	faults    *faults
 	charges   charges
+	sweeper   *sweeper
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -81,12 +90,16 @@ func Start(opts Options) (*Server, error) {
 		}
 	}
 	st.partitions = partitionConfig{byName: opts.ContainerPartitions, def: opts.Partitions}
+	if opts.Now != nil {
+		st.clock.now = opts.Now // before any request: the containers share it
+	}
 	s := &Server{opts: opts, store: st, auth: auth, serveErr: make(chan error, 1),
 		throttle: newThrottler(opts), faults: newFaults()}
 	if err := s.listen(); err != nil {
 		_ = st.journal.close()
 		return nil, err
 	}
+	s.sweeper = startSweeper(st, cmp.Or(opts.SweepInterval, sweepInterval))
 	return s, nil
 }
 
@@ -169,6 +182,7 @@ func (s *Server) shutdown() error {
 	_ = s.http.Shutdown(stopAccepting) // closes the listener, returns at once
 	s.faults.clear()                   // no pending split fires on a closed store
 	s.inflight.drain()
+	s.sweeper.close() // its last deletions are durable before the store closes
 	err := s.http.Close()
 	if serveErr := <-s.serveErr; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		err = errors.Join(err, serveErr)

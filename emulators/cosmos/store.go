@@ -18,6 +18,7 @@ type store struct {
 	ridSeq     uint32
 	journal    *journal // nil in memory
 	partitions partitionConfig
+	clock      *timeSource // every container's
 }
 
 type database struct {
@@ -35,7 +36,7 @@ type database struct {
 func noAfter(error) {}
 
 func newStore() *store {
-	return &store{dbs: map[string]*database{}, offers: map[string]*offer{}}
+	return &store{dbs: map[string]*database{}, offers: map[string]*offer{}, clock: &timeSource{now: time.Now}}
 }
 
 func (s *store) nextRID() uint32 {

@@ -32,7 +32,7 @@ func (s *store) addContainer(dbID, id string, props map[string]any, t *throughpu
 	if err != nil {
 		return nil, nil, err
 	}
-	c.journal = s.journal
+	c.journal, c.clock = s.journal, s.clock
 	o, n := s.placeContainer(d, c, t)
 	c.routes.Store(newRouting(c.pk, n))
 	if o != nil {
@@ -115,6 +115,9 @@ func (s *store) updateContainer(dbID, id string, props map[string]any) (*contain
 	}
 	withPKVersion(props, c.pk.version)
 	if err := c.checkReplacement(props); err != nil {
+		return nil, nil, err
+	}
+	if _, err := containerTTL(props); err != nil {
 		return nil, nil, err
 	}
 	body, err := containerBody(props, c, time.Now().Unix())
