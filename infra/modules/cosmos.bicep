@@ -92,6 +92,9 @@ resource containers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containe
         kind: 'Hash'
         version: 2
       }
+      // Time to live in seconds where containers.json gives one (the
+      // idempotency records: a day); null leaves it off.
+      defaultTtl: contains(c, 'defaultTtl') ? c.defaultTtl : null
     }
   }
 }]

@@ -23,13 +23,7 @@ import (
 // from infra/containers.json and seeds the demo catalog.
 func newStore(t *testing.T) (*cosmosstore.Store, *float64) {
 	t.Helper()
-	srv, err := cosmos.Start(cosmos.Options{Addr: "127.0.0.1:0"})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = srv.Close() })
-	client, err := azcosmos.NewClientFromConnectionString(srv.ConnectionString(), nil)
-	require.NoError(t, err)
-	schema, err := infra.LoadSchema()
-	require.NoError(t, err)
+	client, schema := startEmulator(t, cosmos.Options{})
 	ctx := context.Background()
 	require.NoError(t, cosmosstore.EnsureSchema(ctx, client, schema))
 	require.NoError(t, cosmosstore.EnsureSchema(ctx, client, schema), "idempotent")
@@ -46,6 +40,21 @@ func newStore(t *testing.T) (*cosmosstore.Store, *float64) {
 	require.NoError(t, err)
 	require.NoError(t, s.Seed(ctx, items))
 	return s, ru
+}
+
+// startEmulator starts an in-process Cosmos emulator with opts and returns
+// a client of it and the app's schema (not yet created).
+func startEmulator(t *testing.T, opts cosmos.Options) (*azcosmos.Client, cosmosstore.Schema) {
+	t.Helper()
+	opts.Addr = "127.0.0.1:0"
+	srv, err := cosmos.Start(opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Close() })
+	client, err := azcosmos.NewClientFromConnectionString(srv.ConnectionString(), nil)
+	require.NoError(t, err)
+	schema, err := infra.LoadSchema()
+	require.NoError(t, err)
+	return client, schema
 }
 
 func placeOne(t *testing.T, s *cosmosstore.Store, id string, qty int) order.Order {
