@@ -83,10 +83,7 @@ func TestSmallRunReportsEveryFigure(t *testing.T) {
 	require.NoError(t, err, out.String())
 	t.Log(out.String())
 
-	var r report
-	b, err := os.ReadFile(filepath.Join(outDir, "report.json"))
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(b, &r))
+	r := readReport(t, outDir)
 	assert.Equal(t, 24, r.Checkout.Sent)
 	assert.Equal(t, 24, r.Checkout.Accepted)
 	assert.Equal(t, r.Checkout.Accepted, r.EndToEnd.Final+r.EndToEnd.NotFinal)
@@ -137,10 +134,7 @@ func TestCheckoutOnlyLeavesEveryOrderPlaced(t *testing.T) {
 	require.NoError(t, err, out.String())
 	t.Log(out.String())
 
-	var r report
-	b, err := os.ReadFile(filepath.Join(outDir, "report.json"))
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(b, &r))
+	r := readReport(t, outDir)
 	assert.ElementsMatch(t, []string{"ApplyTax", "ProcessPayment", "FulfilOrder", "PublishEvents"}, r.Disabled)
 	assert.Equal(t, 20, r.Checkout.Accepted)
 	assert.Equal(t, 0, r.EndToEnd.Final, "no order moved past Placed")
@@ -163,6 +157,16 @@ func TestFeedFunctionsAreTheTriggeredOnes(t *testing.T) {
 	assert.ElementsMatch(t, []string{"ApplyTax", "ProcessPayment", "FulfilOrder", "PublishEvents"}, fns)
 	_, err = feedFunctions(t.TempDir())
 	assert.ErrorContains(t, err, "no function")
+}
+
+// readReport reads the report.json a run wrote into dir.
+func readReport(t *testing.T, dir string) report {
+	t.Helper()
+	var r report
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &r))
+	return r
 }
 
 // assertProfiles checks that every process of the stack was profiled: the

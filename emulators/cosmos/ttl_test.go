@@ -50,6 +50,16 @@ func ttlContainer(t *testing.T, e *env, defaultTTL *int32) *azcosmos.ContainerCl
 	return c
 }
 
+// ttlOnWithoutDefault starts an emulator on a test clock, with no sweeps,
+// and creates a container with defaultTtl -1.
+func ttlOnWithoutDefault(t *testing.T) (*testClock, *azcosmos.ContainerClient) {
+	t.Helper()
+	clk := newTestClock()
+	_, e := startServer(t, cosmos.Options{Now: clk.Now, SweepInterval: time.Hour})
+	on := int32(-1)
+	return clk, ttlContainer(t, e, &on)
+}
+
 func ttlItem(id string, ttl any) []byte {
 	v := map[string]any{"id": id, "orderId": "o1"}
 	if ttl != nil {
@@ -116,10 +126,7 @@ func TestTTLFollowsTheContainerDefaultAndTheItem(t *testing.T) {
 }
 
 func TestTTLLastsFromTheLastWrite(t *testing.T) {
-	clk := newTestClock()
-	_, e := startServer(t, cosmos.Options{Now: clk.Now, SweepInterval: time.Hour})
-	on := int32(-1)
-	c := ttlContainer(t, e, &on)
+	clk, c := ttlOnWithoutDefault(t)
 	ctx := testCtx(t)
 	pk := azcosmos.NewPartitionKeyString("o1")
 	_, err := c.CreateItem(ctx, pk, ttlItem("a", 30), nil)
@@ -138,10 +145,7 @@ func TestTTLLastsFromTheLastWrite(t *testing.T) {
 }
 
 func TestAnExpiredItemIsGoneForWritesToo(t *testing.T) {
-	clk := newTestClock()
-	_, e := startServer(t, cosmos.Options{Now: clk.Now, SweepInterval: time.Hour})
-	on := int32(-1)
-	c := ttlContainer(t, e, &on)
+	clk, c := ttlOnWithoutDefault(t)
 	ctx := testCtx(t)
 	pk := azcosmos.NewPartitionKeyString("o1")
 	for _, id := range []string{"replace", "patch", "delete", "create", "upsert", "batch"} {
