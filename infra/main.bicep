@@ -73,6 +73,11 @@ param otlpEndpoint string = ''
 @maxValue(1024)
 param stageConcurrency int = 64
 
+@description('Seconds checkout keeps a product\'s price before it reads the catalog again; 0 reads it on every checkout.')
+@minValue(0)
+@maxValue(3600)
+param catalogCacheSeconds int = 10
+
 @description('Object id of who uploads the app package (ElasticPremium only: Storage Blob Data Contributor on the package container). infra/deploy.sh passes the signed-in principal.')
 param deployerPrincipalId string = ''
 
@@ -169,6 +174,7 @@ module functionApp 'modules/functionapp.bicep' = {
     topicName: serviceBus.outputs.topicName
     logLevel: logLevel
     stageConcurrency: stageConcurrency
+    catalogCacheSeconds: catalogCacheSeconds
     otlpEndpoint: otlpEndpoint
   }
 }

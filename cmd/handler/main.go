@@ -18,6 +18,7 @@ import (
 
 	"github.com/ordersflow/orderpipeline/cmd/internal/pprofhttp"
 	"github.com/ordersflow/orderpipeline/handlers"
+	"github.com/ordersflow/orderpipeline/shared/catalog"
 	"github.com/ordersflow/orderpipeline/shared/config"
 	"github.com/ordersflow/orderpipeline/shared/cosmosstore"
 	"github.com/ordersflow/orderpipeline/shared/eventbus"
@@ -110,7 +111,7 @@ func build(cfg config.Config, tel *telemetry, log zerolog.Logger) (*handlers.Ser
 		_ = sender.Close(ctx)
 		_ = sb.Close(ctx)
 	}
-	srv, err := assemble(store, sender, cfg.StageConcurrency, tel, log)
+	srv, err := assemble(store, sender, cfg, tel, log)
 	if err != nil {
 		closeAll()
 		return nil, nil, err
@@ -118,7 +119,7 @@ func build(cfg config.Config, tel *telemetry, log zerolog.Logger) (*handlers.Ser
 	return srv, closeAll, nil
 }
 
-func assemble(store *cosmosstore.Store, sender eventbus.Sender, concurrency int, tel *telemetry, log zerolog.Logger) (*handlers.Server, error) {
+func assemble(store *cosmosstore.Store, sender eventbus.Sender, cfg config.Config, tel *telemetry, log zerolog.Logger) (*handlers.Server, error) {
 	rates, err := tax.Load()
 	if err != nil {
 		return nil, err
@@ -131,9 +132,21 @@ func assemble(store *cosmosstore.Store, sender eventbus.Sender, concurrency int,
 	if err != nil {
 		return nil, err
 	}
-	return handlers.New(handlers.Deps{Orders: store, Placements: store, History: store, Catalog: store, Tax: rates, Gateway: gateway,
-		Stock: store.Inventory(), Publisher: pub, DeadLetters: store, Idempotency: store, Log: log, StageConcurrency: concurrency,
+	prices := pricedCatalog{Cache: catalog.NewCache(store.Products, cfg.CatalogCache, nil), store: store}
+	return handlers.New(handlers.Deps{Orders: store, Placements: store, History: store, Catalog: prices, Tax: rates, Gateway: gateway,
+		Stock: store.Inventory(), Publisher: pub, DeadLetters: store, Idempotency: store, Log: log, StageConcurrency: cfg.StageConcurrency,
 		Tracing: tel.tracing, Metrics: tel.metrics})
+}
+
+// pricedCatalog prices checkouts from the cache and lists the catalog, with
+// its live stock, from the store.
+type pricedCatalog struct {
+	*catalog.Cache
+	store *cosmosstore.Store
+}
+
+func (c pricedCatalog) Catalog(ctx context.Context) ([]catalog.Listing, error) {
+	return c.store.Catalog(ctx)
 }
 
 // serve runs the HTTP server until ctx ends, then drains it.

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 	"github.com/rs/zerolog"
@@ -76,16 +77,60 @@ func TestBuildWiresTheStore(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&products))
 	assert.Len(t, products.Products, 9, "the seeded catalog, read through the wired store")
 
+	placeMug(t, h.URL)
+}
+
+// placeMug places an order of one MUG-CLASSIC through the handler at url
+// and returns the order's subtotal, read back from Cosmos DB.
+func placeMug(t *testing.T, url string) int64 {
+	t.Helper()
 	body := `{"customerId":"c","currency":"USD","lines":[{"sku":"MUG-CLASSIC","quantity":1}],
 		"shipTo":{"country":"US","region":"NY","postalCode":"10001"},"payment":{"token":"tok_visa"}}`
-	placed, err := http.Post(h.URL+"/api/orders", "application/json", strings.NewReader(body))
+	placed, err := http.Post(url+"/api/orders", "application/json", strings.NewReader(body))
 	require.NoError(t, err)
 	defer placed.Body.Close()
 	require.Equal(t, http.StatusAccepted, placed.StatusCode)
-	got, err := http.Get(h.URL + placed.Header.Get("Location"))
+	got, err := http.Get(url + placed.Header.Get("Location"))
 	require.NoError(t, err)
 	defer got.Body.Close()
-	assert.Equal(t, http.StatusOK, got.StatusCode, "the order was written to and read from Cosmos DB")
+	require.Equal(t, http.StatusOK, got.StatusCode, "the order was written to and read from Cosmos DB")
+	var o struct {
+		Subtotal int64 `json:"subtotal"`
+	}
+	require.NoError(t, json.NewDecoder(got.Body).Decode(&o))
+	return o.Subtotal
+}
+
+// TestCheckoutPricesFromTheCatalogCache changes a price in Cosmos DB: a
+// handler built with CATALOG_CACHE_SECONDS keeps pricing at the price it
+// read, one built with 0 prices at the new one at once.
+func TestCheckoutPricesFromTheCatalogCache(t *testing.T) {
+	cfg := emulatorConfig(t)
+	serve := func(cache time.Duration) string {
+		tel, err := newTelemetry(context.Background(), func(string) string { return "" })
+		require.NoError(t, err)
+		c := cfg
+		c.CatalogCache = cache
+		srv, closeClients, err := build(c, tel, zerolog.Nop())
+		require.NoError(t, err)
+		t.Cleanup(closeClients)
+		h := httptest.NewServer(srv)
+		t.Cleanup(h.Close)
+		return h.URL
+	}
+	cached, uncached := serve(time.Hour), serve(0)
+	require.EqualValues(t, 1250, placeMug(t, cached), "the demo catalog's price")
+
+	client, err := azcosmos.NewClientFromConnectionString(cfg.Cosmos.String, nil)
+	require.NoError(t, err)
+	products, err := client.NewContainer(cfg.Database, cfg.Containers.Catalog)
+	require.NoError(t, err)
+	doc := []byte(`{"id":"MUG-CLASSIC","sku":"MUG-CLASSIC","name":"Classic enamel mug","price":1500,"currency":"USD","taxCategory":"standard"}`)
+	_, err = products.ReplaceItem(context.Background(), azcosmos.NewPartitionKeyString("MUG-CLASSIC"), "MUG-CLASSIC", doc, nil)
+	require.NoError(t, err)
+
+	assert.EqualValues(t, 1250, placeMug(t, cached), "within CATALOG_CACHE_SECONDS: the price read before")
+	assert.EqualValues(t, 1500, placeMug(t, uncached), "CATALOG_CACHE_SECONDS=0: the price in the catalog")
 }
 
 func TestRealMainReportsMissingSettings(t *testing.T) {

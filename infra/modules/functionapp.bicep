@@ -98,6 +98,11 @@ param otlpEndpoint string = ''
 @maxValue(1024)
 param stageConcurrency int = 64
 
+@description('Seconds checkout keeps a product\'s price before it reads the catalog again (CATALOG_CACHE_SECONDS); 0 reads it on every checkout.')
+@minValue(0)
+@maxValue(3600)
+param catalogCacheSeconds int = 10
+
 var schema = loadJsonContent('../containers.json')
 var isFlex = hostingPlan == 'FlexConsumption'
 
@@ -118,6 +123,7 @@ var handlerSettings = {
   SERVICEBUS_TOPIC: topicName
   LOG_LEVEL: logLevel
   STAGE_CONCURRENCY: string(stageConcurrency)
+  CATALOG_CACHE_SECONDS: string(catalogCacheSeconds)
 }
 
 // ORDERS_CONTAINER=orders, LEASES_CONTAINER=leases, ...: one setting per

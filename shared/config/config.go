@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ordersflow/orderpipeline/shared/cosmosstore"
 )
@@ -35,6 +36,7 @@ const (
 	KeyTopic                = "SERVICEBUS_TOPIC"
 	KeyLogLevel             = "LOG_LEVEL"
 	KeyStageConcurrency     = "STAGE_CONCURRENCY"
+	KeyCatalogCacheSeconds  = "CATALOG_CACHE_SECONDS"
 )
 
 // Keys lists every setting of the app in a stable order: those Load reads,
@@ -48,7 +50,7 @@ func Keys() []string {
 		KeyDatabase, KeyOrdersContainer, KeyCatalogContainer, KeyInventoryContainer,
 		KeyPaymentsContainer, KeyDeadLettersContainer, KeyIdempotencyContainer, KeyLeasesContainer,
 		KeyServiceBusConnection, KeyServiceBusNamespace, KeyServiceBusCredential, KeyServiceBusClientID,
-		KeyTopic, KeyLogLevel, KeyStageConcurrency,
+		KeyTopic, KeyLogLevel, KeyStageConcurrency, KeyCatalogCacheSeconds,
 	}
 }
 
@@ -73,7 +75,16 @@ type Config struct {
 	// StageConcurrency bounds the orders of one change feed batch that a
 	// stage works on at once; 0 means the handler's default.
 	StageConcurrency int
+	// CatalogCache is how long checkout keeps a product's price before it
+	// reads the catalog again; 0 reads it on every checkout.
+	CatalogCache time.Duration
 }
+
+// DefaultCatalogCache is CatalogCache when CATALOG_CACHE_SECONDS is unset:
+// a price changed in the catalog reaches checkouts within 10 s, and a
+// checkout of SKUs sold in the last 10 s is one Cosmos DB call instead of
+// two.
+const DefaultCatalogCache = 10 * time.Second
 
 // Load reads the settings through getenv, applies defaults and reports every
 // missing or invalid setting together.
@@ -87,6 +98,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Topic:            r.get(KeyTopic, "order-events"),
 		LogLevel:         r.get(KeyLogLevel, "info"),
 		StageConcurrency: r.positive(KeyStageConcurrency, 1024),
+		CatalogCache:     r.seconds(KeyCatalogCacheSeconds, DefaultCatalogCache, 3600),
 		Containers:       r.containers(),
 	}
 	if len(r.problems) > 0 {
@@ -137,6 +149,20 @@ func (r *reader) positive(key string, limit int) int {
 		return 0
 	}
 	return n
+}
+
+// seconds reads an optional whole number of seconds from 0 to limit.
+func (r *reader) seconds(key string, def time.Duration, limit int) time.Duration {
+	v := r.get(key, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > limit {
+		r.problems = append(r.problems, fmt.Sprintf("%s must be a whole number of seconds from 0 to %d, got %q", key, limit, v))
+		return 0
+	}
+	return time.Duration(n) * time.Second
 }
 
 func (r *reader) connection(str, endpoint, credential, clientID string) Connection {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,11 +14,14 @@ func env(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
+// minimal is the least a handler needs: its two connections.
+var minimal = map[string]string{
+	KeyCosmosConnection:     "AccountEndpoint=http://127.0.0.1:1/;AccountKey=a2V5;",
+	KeyServiceBusConnection: "Endpoint=sb://127.0.0.1:2;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;",
+}
+
 func TestLoadDefaults(t *testing.T) {
-	cfg, err := Load(env(map[string]string{
-		KeyCosmosConnection:     "AccountEndpoint=http://127.0.0.1:1/;AccountKey=a2V5;",
-		KeyServiceBusConnection: "Endpoint=sb://127.0.0.1:2;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;",
-	}))
+	cfg, err := Load(env(minimal))
 	require.NoError(t, err)
 	assert.Equal(t, "8080", cfg.Port)
 	assert.Equal(t, "commerce", cfg.Database)
@@ -26,13 +30,33 @@ func TestLoadDefaults(t *testing.T) {
 	assert.Equal(t, "order-events", cfg.Topic)
 	assert.Equal(t, "info", cfg.LogLevel)
 	assert.Zero(t, cfg.StageConcurrency, "unset: the handler's default")
+	assert.Equal(t, DefaultCatalogCache, cfg.CatalogCache)
+}
+
+func TestLoadCatalogCache(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  time.Duration
+		ok    bool
+	}{{"30", 30 * time.Second, true}, {"0", 0, true}, {"3600", time.Hour, true},
+		{"-1", 0, false}, {"3601", 0, false}, {"10s", 0, false}, {"1.5", 0, false}} {
+		t.Run(tc.value, func(t *testing.T) {
+			m := map[string]string{KeyCatalogCacheSeconds: tc.value}
+			for k, v := range minimal {
+				m[k] = v
+			}
+			cfg, err := Load(env(m))
+			if !tc.ok {
+				assert.ErrorContains(t, err, KeyCatalogCacheSeconds)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, cfg.CatalogCache)
+		})
+	}
 }
 
 func TestLoadStageConcurrency(t *testing.T) {
-	base := map[string]string{
-		KeyCosmosConnection:     "AccountEndpoint=http://127.0.0.1:1/;AccountKey=a2V5;",
-		KeyServiceBusConnection: "Endpoint=sb://127.0.0.1:2;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;",
-	}
 	for _, tc := range []struct {
 		value string
 		want  int
@@ -40,7 +64,7 @@ func TestLoadStageConcurrency(t *testing.T) {
 	}{{"16", 16, true}, {"1", 1, true}, {"0", 0, false}, {"-4", 0, false}, {"many", 0, false}, {"100000", 0, false}} {
 		t.Run(tc.value, func(t *testing.T) {
 			m := map[string]string{KeyStageConcurrency: tc.value}
-			for k, v := range base {
+			for k, v := range minimal {
 				m[k] = v
 			}
 			cfg, err := Load(env(m))

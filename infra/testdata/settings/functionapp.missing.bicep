@@ -109,6 +109,7 @@ var handlerSettings = {
   SERVICEBUS__credential: 'managedidentity'
   SERVICEBUS_TOPIC: topicName
   STAGE_CONCURRENCY: '64'
+  CATALOG_CACHE_SECONDS: '10'
 }
 
 // ORDERS_CONTAINER=orders, LEASES_CONTAINER=leases, ...: one setting per
