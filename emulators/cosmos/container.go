@@ -36,7 +36,8 @@ type container struct {
 	feed    changeFeed
 	lsn     uint64 // last LSN assigned
 	deleted bool
-	garbage garbage // replaced versions still in the file
+	garbage garbage  // replaced versions still in the file
+	expiry  expiries // the items that can expire, by when
 
 	durable horizon // every write up to it is durable
 }

@@ -79,7 +79,9 @@
 // is refused with 400, as the service refuses it). An expired item is gone
 // from that moment for reads, queries, the change feed and writes (its id
 // can be created again); a sweep every Options.SweepInterval deletes it for
-// good, uncharged, and Expired counts them. Options.Now is the clock.
+// good, uncharged, and Expired counts them. The sweep takes expired items
+// from a heap of expiries, never scanning the live ones. Options.Now is the
+// clock.
 //
 // # Durability and fsync policy
 //

@@ -207,6 +207,7 @@ func (c *container) applyChanges(changes []change) (added []*document, doomed []
 			c.garbage.add(ch.key, old.lsn)
 		}
 		c.docs[ch.key] = ch.doc
+		c.expiry.written(ch.key, ch.doc, c.ttl.Load())
 		added = append(added, ch.doc)
 	}
 	return added, doomed

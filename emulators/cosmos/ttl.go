@@ -124,7 +124,7 @@ const maxSweep = 1000
 
 // sweepExpired deletes the container's expired items, as one commit: the
 // service's background deletion, which no client asked for and no client
-// is charged for here.
+// is charged for here. It visits only the expired items (expiry.go).
 func (c *container) sweepExpired() (*pending, int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -133,13 +133,8 @@ func (c *container) sweepExpired() (*pending, int) {
 	}
 	now := c.clock.now()
 	st := &stage{c: c, lsn: c.lsn, now: now}
-	for key, d := range c.docs {
-		if len(st.changes) == maxSweep {
-			break
-		}
-		if c.expired(d, now.Unix()) {
-			st.changes = append(st.changes, change{key: key}) // keys are unique: no set
-		}
+	for _, key := range c.expiry.due(c.docs, c.ttl.Load(), now.Unix(), maxSweep) {
+		st.changes = append(st.changes, change{key: key}) // keys are unique: no set
 	}
 	return c.commit(st), len(st.changes)
 }

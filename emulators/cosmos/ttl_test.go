@@ -268,3 +268,49 @@ func TestSweepDeletesExpiredItemsForGood(t *testing.T) {
 	assert.False(t, readable(t, again, "gone"), "deleted for good, not only hidden")
 	assert.True(t, readable(t, again, "kept"))
 }
+
+// TestSweepFollowsRewritesAndADefaultSwitchedOn: the sweeper deletes what
+// expires when a container's time to live is switched on, keeps an item
+// rewritten since its first version would have expired, and deletes it
+// once its rewrite has expired. A sentinel item that expires last tells
+// that a sweep has run past the rewritten item's first expiry.
+func TestSweepFollowsRewritesAndADefaultSwitchedOn(t *testing.T) {
+	clk := newTestClock()
+	srv, e := startServer(t, cosmos.Options{Now: clk.Now, SweepInterval: 5 * time.Millisecond})
+	c := ttlContainer(t, e, nil)
+	ctx := testCtx(t)
+	pk := azcosmos.NewPartitionKeyString("o1")
+	put := func(id string, ttl any) {
+		t.Helper()
+		_, err := c.UpsertItem(ctx, pk, ttlItem(id, ttl), nil)
+		require.NoError(t, err)
+	}
+	swept := func(n int64, why string) {
+		t.Helper()
+		require.Eventually(t, func() bool { return srv.Expired() == n }, 30*time.Second, 5*time.Millisecond, why)
+	}
+	put("early", 5)
+	put("forever", nil)
+	clk.advance(10 * time.Second)
+	props, err := c.Read(ctx, nil)
+	require.NoError(t, err)
+	on := int32(-1)
+	props.ContainerProperties.DefaultTimeToLive = &on
+	_, err = c.Replace(ctx, *props.ContainerProperties, nil)
+	require.NoError(t, err)
+	swept(1, "switched on, the item whose ttl is long up is deleted")
+
+	put("rewritten", 5)
+	clk.advance(3 * time.Second)
+	put("rewritten", 5)
+	clk.advance(3 * time.Second) // 6 s after the first write, 3 s after the rewrite
+	put("sentinel", 1)
+	clk.advance(time.Second)
+	swept(2, "the sentinel goes")
+	assert.True(t, readable(t, c, "rewritten"), "the rewrite counts, not the first write")
+	assert.True(t, readable(t, c, "forever"))
+
+	clk.advance(3 * time.Second)
+	swept(3, "5 s after the rewrite it goes")
+	assert.False(t, readable(t, c, "rewritten"))
+}
