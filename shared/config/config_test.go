@@ -33,49 +33,47 @@ func TestLoadDefaults(t *testing.T) {
 	assert.Equal(t, DefaultCatalogCache, cfg.CatalogCache)
 }
 
-func TestLoadCatalogCache(t *testing.T) {
-	for _, tc := range []struct {
-		value string
-		want  time.Duration
-		ok    bool
-	}{{"30", 30 * time.Second, true}, {"0", 0, true}, {"3600", time.Hour, true},
-		{"-1", 0, false}, {"3601", 0, false}, {"10s", 0, false}, {"1.5", 0, false}} {
+// settingCase is one value of a setting: what Load makes of it, or that
+// it refuses it.
+type settingCase[T any] struct {
+	value string
+	want  T
+	ok    bool
+}
+
+// checkSetting loads the minimal settings plus key set to each case's
+// value and compares what got reads from the config.
+func checkSetting[T any](t *testing.T, key string, cases []settingCase[T], got func(Config) T) {
+	t.Helper()
+	for _, tc := range cases {
 		t.Run(tc.value, func(t *testing.T) {
-			m := map[string]string{KeyCatalogCacheSeconds: tc.value}
+			m := map[string]string{key: tc.value}
 			for k, v := range minimal {
 				m[k] = v
 			}
 			cfg, err := Load(env(m))
 			if !tc.ok {
-				assert.ErrorContains(t, err, KeyCatalogCacheSeconds)
+				assert.ErrorContains(t, err, key)
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, tc.want, cfg.CatalogCache)
+			assert.Equal(t, tc.want, got(cfg))
 		})
 	}
 }
 
+func TestLoadCatalogCache(t *testing.T) {
+	checkSetting(t, KeyCatalogCacheSeconds, []settingCase[time.Duration]{
+		{"30", 30 * time.Second, true}, {"0", 0, true}, {"3600", time.Hour, true},
+		{"-1", 0, false}, {"3601", 0, false}, {"10s", 0, false}, {"1.5", 0, false},
+	}, func(c Config) time.Duration { return c.CatalogCache })
+}
+
 func TestLoadStageConcurrency(t *testing.T) {
-	for _, tc := range []struct {
-		value string
-		want  int
-		ok    bool
-	}{{"16", 16, true}, {"1", 1, true}, {"0", 0, false}, {"-4", 0, false}, {"many", 0, false}, {"100000", 0, false}} {
-		t.Run(tc.value, func(t *testing.T) {
-			m := map[string]string{KeyStageConcurrency: tc.value}
-			for k, v := range minimal {
-				m[k] = v
-			}
-			cfg, err := Load(env(m))
-			if !tc.ok {
-				assert.ErrorContains(t, err, KeyStageConcurrency)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, cfg.StageConcurrency)
-		})
-	}
+	checkSetting(t, KeyStageConcurrency, []settingCase[int]{
+		{"16", 16, true}, {"1", 1, true},
+		{"0", 0, false}, {"-4", 0, false}, {"many", 0, false}, {"100000", 0, false},
+	}, func(c Config) int { return c.StageConcurrency })
 }
 
 func TestLoadManagedIdentity(t *testing.T) {
