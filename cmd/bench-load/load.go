@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -134,9 +135,11 @@ type driver struct {
 	until   time.Time // zero: no limit
 	rate    float64   // orders/s; 0: closed loop
 	clients int
+	keys    string       // with -keys, the prefix of each order's Idempotency-Key; empty sends none
 	placed  atomic.Int64 // 202s
 	failed  atomic.Int64 // everything else
 	issued  atomic.Int64
+	keySeq  atomic.Int64 // Idempotency-Keys sent
 	genErr  atomic.Pointer[error]
 }
 
@@ -210,6 +213,9 @@ func (d *driver) place(ctx context.Context, client int, start time.Time) (checko
 		return c, false
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if d.keys != "" {
+		req.Header.Set("Idempotency-Key", d.keys+strconv.FormatInt(d.keySeq.Add(1), 10))
+	}
 	resp, err := d.hc.Do(req)
 	c.latency = time.Since(start)
 	if err != nil {

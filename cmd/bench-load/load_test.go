@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -87,4 +89,30 @@ func TestRunStopsWhenTheStockIsPromised(t *testing.T) {
 	assert.Less(t, len(got), 1000)
 	require.NotNil(t, d.genErr.Load())
 	assert.Contains(t, (*d.genErr.Load()).Error(), "-exhaust")
+}
+
+func TestKeysSendAFreshIdempotencyKeyWithEveryOrder(t *testing.T) {
+	var mu sync.Mutex
+	keys := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		keys[r.Header.Get("Idempotency-Key")]++
+		mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+		fmt.Fprint(w, `{"id":"o"}`)
+	}))
+	t.Cleanup(srv.Close)
+	d := newTestDriver(srv.URL, 40, 0)
+	d.keys = "run-"
+	require.Len(t, d.run(context.Background()), 40)
+	assert.Len(t, keys, 40, "one key per order")
+	for k, n := range keys {
+		assert.True(t, strings.HasPrefix(k, "run-"), k)
+		assert.Equal(t, 1, n, k)
+	}
+
+	keys = map[string]int{}
+	d = newTestDriver(srv.URL, 5, 0)
+	require.Len(t, d.run(context.Background()), 5)
+	assert.Equal(t, map[string]int{"": 5}, keys, "without -keys, none")
 }

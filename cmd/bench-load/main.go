@@ -52,6 +52,7 @@ type config struct {
 	drainTimeout     time.Duration
 	ru               bool
 	checkoutOnly     bool
+	keys             bool // an Idempotency-Key on every order
 	rawClients       int
 	rawDuration      time.Duration
 	out              string
@@ -78,6 +79,7 @@ func parseConfig(args []string) (config, error) {
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the order mix")
 	fs.DurationVar(&c.feedPollDelay, "feed-poll-delay", devstack.DefaultFeedPollDelay, "devstack -feed-poll-delay")
 	fs.DurationVar(&c.drainTimeout, "drain-timeout", 2*time.Minute, "how long to wait for the backlog to drain after the load")
+	fs.BoolVar(&c.keys, "keys", false, "send a fresh Idempotency-Key with every order, as a client that retries safely does (checkout then writes an idempotency record too)")
 	fs.BoolVar(&c.checkoutOnly, "checkout-only", false, "disable the change feed functions (AzureWebJobs.<name>.Disabled) to measure checkout on its own: no end-to-end figures")
 	fs.BoolVar(&c.ru, "ru", true, "collect request units by function from the handler's log (runs the handler at LOG_LEVEL=info)")
 	fs.IntVar(&c.rawClients, "raw-clients", 32, "SDK clients of the raw Cosmos emulator create benchmark")

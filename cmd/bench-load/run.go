@@ -98,6 +98,9 @@ func (m *measurement) load(ctx context.Context, cfg config, st *stack, hc *http.
 	}
 	d := &driver{hc: hc, base: st.url, gen: newGenerator(products, cfg.declined, cfg.exhaust, cfg.seed),
 		orders: cfg.orders, rate: cfg.rate, clients: cfg.clients}
+	if cfg.keys {
+		d.keys = fmt.Sprintf("bench-%d-", time.Now().UnixNano()) // fresh on every run, also against -base
+	}
 	m.begin = time.Now()
 	if cfg.duration > 0 {
 		d.until = m.begin.Add(cfg.duration)
@@ -154,7 +157,11 @@ func describeLoad(cfg config) string {
 	if cfg.duration > 0 {
 		limit = append(limit, cfg.duration.String())
 	}
-	return how + ", " + strings.Join(limit, " or ")
+	how += ", " + strings.Join(limit, " or ")
+	if cfg.keys {
+		how += ", an Idempotency-Key on each"
+	}
+	return how
 }
 
 // waitDrained waits until every accepted order is final and PublishEvents
