@@ -57,22 +57,23 @@ func (s *Server) checkout(w http.ResponseWriter, r *http.Request) error {
 // checkoutOnce places the order of one customer's Idempotency-Key at most
 // once (README, "Order ids and idempotency"). The key's record is created
 // before the order and holds the order and its OrderPlaced event; the
-// order batch follows. A retry finds the record; a concurrent duplicate loses the
-// record create (409) and reads the winner's. Either finishes the order
-// from the record if it is not written yet (the first request is still in
-// flight, or died between the two writes) and answers with the record's
-// order, so every path ends with one order and the first answer.
+// order batch follows. The record is created without being read first: a
+// first request, the common case, costs no read. A retry or a concurrent
+// duplicate loses the record create (409) and reads the record there is.
+// Either finishes the order from the record if it is not written yet (the
+// first request is still in flight, or died between the two writes) and
+// answers with the record's order, so every path ends with one order and
+// the first answer.
 func (s *Server) checkoutOnce(w http.ResponseWriter, r *http.Request, req order.PlaceRequest, p order.Placement) error {
 	ctx := r.Context()
 	id := order.IdempotencyRecordID(req.CustomerID, p.IdempotencyKey)
-	if rec, err := s.Idempotency.IdempotencyRecord(ctx, id); !errors.Is(err, order.ErrNotFound) {
-		if err != nil {
-			return fmt.Errorf("read idempotency record: %w", err)
-		}
-		return s.replayCheckout(w, r, rec, req)
-	}
 	o, placed, err := s.place(ctx, req, p)
 	if err != nil {
+		// The request cannot be placed now (a SKU left the catalog, say),
+		// but a retry of one placed before still gets its order.
+		if rec, rerr := s.Idempotency.IdempotencyRecord(ctx, id); rerr == nil {
+			return s.replayCheckout(w, r, rec, req)
+		}
 		return err
 	}
 	err = s.Idempotency.CreateIdempotencyRecord(ctx, order.NewIdempotencyRecord(p.IdempotencyKey, req, o, placed))

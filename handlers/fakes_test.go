@@ -141,6 +141,7 @@ type memIdempotency struct {
 	mu          sync.Mutex
 	records     map[string]order.IdempotencyRecord
 	afterCreate func(order.IdempotencyRecord)
+	reads       int // IdempotencyRecord calls
 }
 
 func (m *memIdempotency) CreateIdempotencyRecord(_ context.Context, rec order.IdempotencyRecord) error {
@@ -161,6 +162,7 @@ func (m *memIdempotency) CreateIdempotencyRecord(_ context.Context, rec order.Id
 func (m *memIdempotency) IdempotencyRecord(_ context.Context, id string) (order.IdempotencyRecord, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.reads++
 	rec, ok := m.records[id]
 	if !ok {
 		return rec, fmt.Errorf("record %s: %w", id, order.ErrNotFound)

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ordersflow/orderpipeline/shared/catalog"
 	"github.com/ordersflow/orderpipeline/shared/order"
 )
 
@@ -139,4 +140,41 @@ func TestDuplicateOvertakesTheFirst(t *testing.T) {
 	orders, events := f.store.count()
 	assert.Equal(t, 1, orders)
 	assert.Equal(t, 1, events)
+}
+
+// TestAFirstKeyedCheckoutReadsNoRecord: the record is created straight
+// away; only a retry, which loses the create, reads it.
+func TestAFirstKeyedCheckoutReadsNoRecord(t *testing.T) {
+	f := newFixture(t)
+	body := readTestdata(t, "checkout_request.json")
+	resp, first := f.checkout(t, body, "key-first")
+	require.Equal(t, http.StatusAccepted, resp.StatusCode, first)
+	assert.Zero(t, f.keys.reads, "a first request reads no record")
+	resp, again := f.checkout(t, body, "key-first")
+	require.Equal(t, http.StatusAccepted, resp.StatusCode, again)
+	assert.Equal(t, "true", resp.Header.Get("Idempotent-Replayed"))
+	assert.Equal(t, first, again)
+	assert.Equal(t, 1, f.keys.reads, "the retry reads the record it lost the create to")
+}
+
+// TestARetryOutlivesTheCatalog: a SKU leaves the catalog after an order
+// of it was placed with a key; the retry still gets that order, and a new
+// key is refused the SKU.
+func TestARetryOutlivesTheCatalog(t *testing.T) {
+	items, err := catalog.Demo()
+	require.NoError(t, err)
+	cat := &memCatalog{items: items}
+	f := newFixture(t, func(d *Deps) { d.Catalog = cat })
+	body := readTestdata(t, "checkout_request.json")
+	resp, first := f.checkout(t, body, "key-gone")
+	require.Equal(t, http.StatusAccepted, resp.StatusCode, first)
+	cat.items = nil
+
+	resp, again := f.checkout(t, body, "key-gone")
+	require.Equal(t, http.StatusAccepted, resp.StatusCode, again)
+	assert.Equal(t, first, again)
+	resp, other := f.checkout(t, body, "key-new")
+	assert.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, other)
+	orders, _ := f.store.count()
+	assert.Equal(t, 1, orders)
 }
