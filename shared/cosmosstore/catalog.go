@@ -38,7 +38,7 @@ func (s *Store) Products(ctx context.Context, skus []string) (map[string]catalog
 	rctx, cancel := s.withDeadline(ctx)
 	defer cancel()
 	resp, err := s.catalog.ReadManyItems(rctx, ids, nil)
-	s.observe(ctx, "read_products", resp.RequestCharge)
+	s.charged(ctx, "read_products", resp.RequestCharge, err)
 	if err != nil {
 		return nil, fmt.Errorf("look up %d products: %w", len(skus), translate(err))
 	}
@@ -137,7 +137,7 @@ func (s *Store) createIfAbsent(ctx context.Context, c *azcosmos.ContainerClient,
 	ctx, cancel := s.withDeadline(ctx)
 	defer cancel()
 	resp, err := c.CreateItem(ctx, pk(pkValue), raw, nil)
-	s.observe(ctx, "seed", resp.RequestCharge)
+	s.charged(ctx, "seed", resp.RequestCharge, err)
 	if err = translate(err); errors.Is(err, order.ErrConflict) {
 		return nil
 	}

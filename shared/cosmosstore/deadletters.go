@@ -20,7 +20,7 @@ func (s *Store) PutDeadLetter(ctx context.Context, d deadletter.DeadLetter) erro
 	ctx, cancel := s.withDeadline(ctx)
 	defer cancel()
 	resp, err := s.deadLetters.UpsertItem(ctx, pk(d.ID), raw, nil)
-	s.observe(ctx, "upsert_dead_letter", resp.RequestCharge)
+	s.charged(ctx, "upsert_dead_letter", resp.RequestCharge, err)
 	if err != nil {
 		return fmt.Errorf("record dead letter %s: %w", d.ID, translate(err))
 	}
@@ -59,7 +59,7 @@ func (s *Store) DeleteDeadLetter(ctx context.Context, id string) error {
 	ctx, cancel := s.withDeadline(ctx)
 	defer cancel()
 	resp, err := s.deadLetters.DeleteItem(ctx, pk(id), id, nil)
-	s.observe(ctx, "delete_dead_letter", resp.RequestCharge)
+	s.charged(ctx, "delete_dead_letter", resp.RequestCharge, err)
 	if err != nil {
 		return fmt.Errorf("delete dead letter %s: %w", id, translate(err))
 	}

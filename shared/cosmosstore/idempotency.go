@@ -21,7 +21,7 @@ func (s *Store) CreateIdempotencyRecord(ctx context.Context, rec order.Idempoten
 	ctx, cancel := s.withDeadline(ctx)
 	defer cancel()
 	resp, err := s.idempotency.CreateItem(ctx, pk(rec.ID), raw, nil)
-	s.observe(ctx, "create_idempotency_record", resp.RequestCharge)
+	s.charged(ctx, "create_idempotency_record", resp.RequestCharge, err)
 	if err != nil {
 		return fmt.Errorf("create idempotency record %s: %w", rec.ID, translate(err))
 	}

@@ -153,7 +153,7 @@ func (s *Store) commitStock(ctx context.Context, op string, b azcosmos.Transacti
 	ctx, cancel := s.withDeadline(ctx)
 	defer cancel()
 	resp, err := s.inventory.ExecuteTransactionalBatch(ctx, b, nil)
-	s.observe(ctx, op, resp.RequestCharge)
+	s.charged(ctx, op, resp.RequestCharge, err)
 	if err != nil {
 		return nil, translate(err)
 	}

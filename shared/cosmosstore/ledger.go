@@ -55,6 +55,6 @@ func (l Ledger) write(ctx context.Context, op string, e payment.Entry, o *azcosm
 	} else {
 		resp, err = l.s.payments.ReplaceItem(ctx, pk(e.ID), e.ID, raw, o)
 	}
-	l.s.observe(ctx, op, resp.RequestCharge)
+	l.s.charged(ctx, op, resp.RequestCharge, err)
 	return translate(err)
 }

@@ -55,7 +55,7 @@ func (s *Store) execute(ctx context.Context, op string, b azcosmos.Transactional
 	ctx, cancel := s.withDeadline(ctx)
 	defer cancel()
 	resp, err := s.orders.ExecuteTransactionalBatch(ctx, b, nil)
-	s.observe(ctx, op, resp.RequestCharge)
+	s.charged(ctx, op, resp.RequestCharge, err)
 	if err != nil {
 		return translate(err)
 	}
@@ -112,7 +112,7 @@ func (s *Store) read(ctx context.Context, c *azcosmos.ContainerClient, op, pkVal
 	ctx, cancel := s.withDeadline(ctx)
 	defer cancel()
 	resp, err := c.ReadItem(ctx, pk(pkValue), id, nil)
-	s.observe(ctx, op, resp.RequestCharge)
+	s.charged(ctx, op, resp.RequestCharge, err)
 	if err != nil {
 		return "", translate(err)
 	}
@@ -130,7 +130,7 @@ func (s *Store) query(ctx context.Context, c *azcosmos.ContainerClient, op strin
 		pctx, cancel := s.withDeadline(ctx)
 		page, err := pager.NextPage(pctx)
 		cancel()
-		s.observe(ctx, op, page.RequestCharge)
+		s.charged(ctx, op, page.RequestCharge, err)
 		if err != nil {
 			return translate(err)
 		}

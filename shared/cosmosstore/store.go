@@ -9,8 +9,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 )
 
@@ -70,3 +72,17 @@ func (s *Store) withDeadline(ctx context.Context) (context.Context, context.Canc
 }
 
 func pk(v string) azcosmos.PartitionKey { return azcosmos.NewPartitionKeyString(v) }
+
+// charged reports what one call cost to the observer: the request charge
+// of its response or, for a call the service refused (404, 409, 412, 429,
+// which Cosmos DB charges too), the charge on the error's response, which
+// azcosmos does not copy into the response it returns with the error.
+func (s *Store) charged(ctx context.Context, op string, ru float32, err error) {
+	var re *azcore.ResponseError
+	if ru == 0 && errors.As(err, &re) && re.RawResponse != nil {
+		if v, perr := strconv.ParseFloat(re.RawResponse.Header.Get("x-ms-request-charge"), 32); perr == nil {
+			ru = float32(v)
+		}
+	}
+	s.observe(ctx, op, ru)
+}

@@ -162,3 +162,20 @@ func TestDeadlineIsTranslated(t *testing.T) {
 	_, err := s.Order(ctx, "ord_1")
 	assert.ErrorIs(t, err, order.ErrUnavailable)
 }
+
+// TestRefusedCallsAreChargedToo: Cosmos DB charges a 404 and a 409, and
+// azcosmos returns their charge only on the error; the observer is told it.
+func TestRefusedCallsAreChargedToo(t *testing.T) {
+	s, ru := newStore(t)
+	ctx := context.Background()
+	before := *ru
+	_, err := s.Order(ctx, "ord_missing")
+	require.ErrorIs(t, err, order.ErrNotFound)
+	assert.InDelta(t, 1.0, *ru-before, 1e-6, "the 404 read's charge")
+
+	rec := order.IdempotencyRecord{ID: "idk_charge"}
+	require.NoError(t, s.CreateIdempotencyRecord(ctx, rec))
+	before = *ru
+	require.ErrorIs(t, s.CreateIdempotencyRecord(ctx, rec), order.ErrConflict)
+	assert.InDelta(t, 1.0, *ru-before, 1e-6, "the 409 create's charge")
+}
