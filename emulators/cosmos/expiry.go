@@ -34,6 +34,7 @@ func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiry)) }
 func (h *expiryHeap) Pop() any {
 	old := *h
 	e := old[len(old)-1]
+	old[len(old)-1] = expiry{} // the backing array must not keep the document alive
 	*h = old[:len(old)-1]
 	return e
 }
@@ -64,6 +65,7 @@ func (x *expiries) written(key string, d *document, def int64) {
 
 // rebuild indexes every item of docs for the default def.
 func (x *expiries) rebuild(docs map[string]*document, def int64) {
+	clear(x.entries) // nor keep the documents of the old entries
 	x.builtFor, x.missed, x.entries = def, false, x.entries[:0]
 	for key, d := range docs {
 		if at, ok := expiresAt(d, def); ok {
