@@ -26,6 +26,7 @@ var allEvents = []order.EventType{order.OrderPlaced, order.TaxApplied, order.Pay
 // at once and the other orders are still published.
 func (s *Server) publishEvents(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	s.yield.wait(ctx)
 	rc, docs, err := decodeInvocation(r, documentsBinding)
 	if err != nil {
 		s.finish(ctx, w, s.deadLetterEnvelope(ctx, "PublishEvents", r, err), "envelope dead-lettered")

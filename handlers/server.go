@@ -106,12 +106,16 @@ type Deps struct {
 	// StageConcurrency bounds how many orders of one change feed batch a
 	// stage works on at once; default DefaultStageConcurrency.
 	StageConcurrency int
+	// StageYieldCheckouts is how many checkouts in flight make the stages
+	// give way to checkout (yield.go); 0 never.
+	StageYieldCheckouts int
 }
 
 // Server serves every function of the app.
 type Server struct {
 	Deps
 	tel    *telemetry
+	yield  *yielder
 	stages map[string]stage
 	mux    *http.ServeMux
 }
@@ -129,7 +133,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("handlers: telemetry: %w", err)
 	}
-	s := &Server{Deps: d, tel: tel, mux: http.NewServeMux()}
+	s := &Server{Deps: d, tel: tel, yield: newYielder(d.StageYieldCheckouts), mux: http.NewServeMux()}
 	s.stages = map[string]stage{
 		"ApplyTax":       {on: []order.EventType{order.OrderPlaced}, run: s.applyTax},
 		"ProcessPayment": {on: []order.EventType{order.TaxApplied, order.FulfilmentFailed}, run: s.processPayment},
@@ -142,7 +146,10 @@ func New(d Deps) (*Server, error) {
 
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
-	s.http("Checkout", "POST /api/orders", s.checkout)
+	s.http("Checkout", "POST /api/orders", func(w http.ResponseWriter, r *http.Request) error {
+		defer s.yield.checkout()()
+		return s.checkout(w, r)
+	})
 	s.http("GetOrder", "GET /api/orders/{id}", s.getOrder)
 	s.http("ListProducts", "GET /api/products", s.listProducts)
 	s.http("ListDeadLetters", "GET /api/ops/dead-letters", s.listDeadLetters)

@@ -107,7 +107,8 @@ func (b *batch) forEach(ctx context.Context, streams [][]item, fn func(context.C
 	return g.Wait()
 }
 
-// runStream handles one order's events in feed order. After a failure the
+// runStream handles one order's events in feed order, each when checkout
+// leaves room for it (yield.go). After a failure the
 // order's later events never run in this attempt: on a transient failure
 // with retries left the invocation fails and the host retries the batch;
 // otherwise the failed event and the ones after it are dead-lettered, and
@@ -116,6 +117,7 @@ func (b *batch) runStream(ctx context.Context, items []item) error {
 	for i, it := range items {
 		err := it.err
 		if err == nil {
+			b.s.yield.wait(ctx)
 			err = b.run(withFeedState(ctx, it.state), it.ev)
 		}
 		if err == nil {

@@ -78,6 +78,11 @@ param stageConcurrency int = 64
 @maxValue(3600)
 param catalogCacheSeconds int = 10
 
+@description('Checkouts in flight at which the change feed stages give way to checkout; 0 never.')
+@minValue(0)
+@maxValue(1024)
+param stageYieldCheckouts int = 0
+
 @description('Object id of who uploads the app package (ElasticPremium only: Storage Blob Data Contributor on the package container). infra/deploy.sh passes the signed-in principal.')
 param deployerPrincipalId string = ''
 
@@ -175,6 +180,7 @@ module functionApp 'modules/functionapp.bicep' = {
     logLevel: logLevel
     stageConcurrency: stageConcurrency
     catalogCacheSeconds: catalogCacheSeconds
+    stageYieldCheckouts: stageYieldCheckouts
     otlpEndpoint: otlpEndpoint
   }
 }

@@ -134,7 +134,7 @@ func assemble(store *cosmosstore.Store, sender eventbus.Sender, cfg config.Confi
 	}
 	prices := pricedCatalog{Cache: catalog.NewCache(store.Products, cfg.CatalogCache, nil), store: store}
 	return handlers.New(handlers.Deps{Orders: store, Placements: store, History: store, Catalog: prices, Tax: rates, Gateway: gateway,
-		Stock: store.Inventory(), Publisher: pub, DeadLetters: store, Idempotency: store, Log: log, StageConcurrency: cfg.StageConcurrency,
+		Stock: store.Inventory(), Publisher: pub, DeadLetters: store, Idempotency: store, Log: log, StageConcurrency: cfg.StageConcurrency, StageYieldCheckouts: cfg.StageYieldCheckouts,
 		Tracing: tel.tracing, Metrics: tel.metrics})
 }
 

@@ -103,6 +103,11 @@ param stageConcurrency int = 64
 @maxValue(3600)
 param catalogCacheSeconds int = 10
 
+@description('Checkouts in flight at which the change feed stages give way to checkout (STAGE_YIELD_CHECKOUTS); 0 never.')
+@minValue(0)
+@maxValue(1024)
+param stageYieldCheckouts int = 0
+
 var schema = loadJsonContent('../containers.json')
 var isFlex = hostingPlan == 'FlexConsumption'
 
@@ -124,6 +129,7 @@ var handlerSettings = {
   LOG_LEVEL: logLevel
   STAGE_CONCURRENCY: string(stageConcurrency)
   CATALOG_CACHE_SECONDS: string(catalogCacheSeconds)
+  STAGE_YIELD_CHECKOUTS: string(stageYieldCheckouts)
 }
 
 // ORDERS_CONTAINER=orders, LEASES_CONTAINER=leases, ...: one setting per

@@ -37,6 +37,7 @@ const (
 	KeyLogLevel             = "LOG_LEVEL"
 	KeyStageConcurrency     = "STAGE_CONCURRENCY"
 	KeyCatalogCacheSeconds  = "CATALOG_CACHE_SECONDS"
+	KeyStageYieldCheckouts  = "STAGE_YIELD_CHECKOUTS"
 )
 
 // Keys lists every setting of the app in a stable order: those Load reads,
@@ -50,7 +51,7 @@ func Keys() []string {
 		KeyDatabase, KeyOrdersContainer, KeyCatalogContainer, KeyInventoryContainer,
 		KeyPaymentsContainer, KeyDeadLettersContainer, KeyIdempotencyContainer, KeyLeasesContainer,
 		KeyServiceBusConnection, KeyServiceBusNamespace, KeyServiceBusCredential, KeyServiceBusClientID,
-		KeyTopic, KeyLogLevel, KeyStageConcurrency, KeyCatalogCacheSeconds,
+		KeyTopic, KeyLogLevel, KeyStageConcurrency, KeyCatalogCacheSeconds, KeyStageYieldCheckouts,
 	}
 }
 
@@ -78,6 +79,9 @@ type Config struct {
 	// CatalogCache is how long checkout keeps a product's price before it
 	// reads the catalog again; 0 reads it on every checkout.
 	CatalogCache time.Duration
+	// StageYieldCheckouts is how many checkouts in flight make the change
+	// feed stages give way to checkout; 0 (the default) never.
+	StageYieldCheckouts int
 }
 
 // DefaultCatalogCache is CatalogCache when CATALOG_CACHE_SECONDS is unset:
@@ -91,15 +95,16 @@ const DefaultCatalogCache = 10 * time.Second
 func Load(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	cfg := Config{
-		Port:             r.get(KeyPort, "8080"),
-		Cosmos:           r.connection(KeyCosmosConnection, KeyCosmosEndpoint, KeyCosmosCredential, KeyCosmosClientID),
-		Database:         r.get(KeyDatabase, "commerce"),
-		ServiceBus:       r.connection(KeyServiceBusConnection, KeyServiceBusNamespace, KeyServiceBusCredential, KeyServiceBusClientID),
-		Topic:            r.get(KeyTopic, "order-events"),
-		LogLevel:         r.get(KeyLogLevel, "info"),
-		StageConcurrency: r.positive(KeyStageConcurrency, 1024),
-		CatalogCache:     r.seconds(KeyCatalogCacheSeconds, DefaultCatalogCache, 3600),
-		Containers:       r.containers(),
+		Port:                r.get(KeyPort, "8080"),
+		Cosmos:              r.connection(KeyCosmosConnection, KeyCosmosEndpoint, KeyCosmosCredential, KeyCosmosClientID),
+		Database:            r.get(KeyDatabase, "commerce"),
+		ServiceBus:          r.connection(KeyServiceBusConnection, KeyServiceBusNamespace, KeyServiceBusCredential, KeyServiceBusClientID),
+		Topic:               r.get(KeyTopic, "order-events"),
+		LogLevel:            r.get(KeyLogLevel, "info"),
+		StageConcurrency:    r.positive(KeyStageConcurrency, 1024),
+		CatalogCache:        r.seconds(KeyCatalogCacheSeconds, DefaultCatalogCache, 3600),
+		StageYieldCheckouts: r.whole(KeyStageYieldCheckouts, 1024),
+		Containers:          r.containers(),
 	}
 	if len(r.problems) > 0 {
 		return Config{}, fmt.Errorf("config: %w", errors.New(strings.Join(r.problems, "; ")))
@@ -138,14 +143,19 @@ func (r *reader) containers() cosmosstore.Containers {
 }
 
 // positive reads an optional whole number from 1 to limit; unset is 0.
-func (r *reader) positive(key string, limit int) int {
+func (r *reader) positive(key string, limit int) int { return r.number(key, 1, limit) }
+
+// whole reads an optional whole number from 0 to limit; unset is 0.
+func (r *reader) whole(key string, limit int) int { return r.number(key, 0, limit) }
+
+func (r *reader) number(key string, least, limit int) int {
 	v := r.get(key, "")
 	if v == "" {
 		return 0
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > limit {
-		r.problems = append(r.problems, fmt.Sprintf("%s must be a whole number from 1 to %d, got %q", key, limit, v))
+	if err != nil || n < least || n > limit {
+		r.problems = append(r.problems, fmt.Sprintf("%s must be a whole number from %d to %d, got %q", key, least, limit, v))
 		return 0
 	}
 	return n

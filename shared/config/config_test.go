@@ -31,6 +31,7 @@ func TestLoadDefaults(t *testing.T) {
 	assert.Equal(t, "info", cfg.LogLevel)
 	assert.Zero(t, cfg.StageConcurrency, "unset: the handler's default")
 	assert.Equal(t, DefaultCatalogCache, cfg.CatalogCache)
+	assert.Zero(t, cfg.StageYieldCheckouts, "unset: the stages never give way")
 }
 
 // settingCase is one value of a setting: what Load makes of it, or that
@@ -74,6 +75,13 @@ func TestLoadStageConcurrency(t *testing.T) {
 		{"16", 16, true}, {"1", 1, true},
 		{"0", 0, false}, {"-4", 0, false}, {"many", 0, false}, {"100000", 0, false},
 	}, func(c Config) int { return c.StageConcurrency })
+}
+
+func TestLoadStageYieldCheckouts(t *testing.T) {
+	checkSetting(t, KeyStageYieldCheckouts, []settingCase[int]{
+		{"16", 16, true}, {"0", 0, true}, {"1024", 1024, true},
+		{"-1", 0, false}, {"1025", 0, false}, {"some", 0, false},
+	}, func(c Config) int { return c.StageYieldCheckouts })
 }
 
 func TestLoadManagedIdentity(t *testing.T) {

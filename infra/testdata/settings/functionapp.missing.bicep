@@ -110,6 +110,7 @@ var handlerSettings = {
   SERVICEBUS_TOPIC: topicName
   STAGE_CONCURRENCY: '64'
   CATALOG_CACHE_SECONDS: '10'
+  STAGE_YIELD_CHECKOUTS: '0'
 }
 
 // ORDERS_CONTAINER=orders, LEASES_CONTAINER=leases, ...: one setting per

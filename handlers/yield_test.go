@@ -1,0 +1,176 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ordersflow/orderpipeline/shared/order"
+)
+
+// fakeClock is a yielder's clock: sleeping advances it, and each sleep is
+// reported on slept (when not nil) and waits for a word on resume.
+type fakeClock struct {
+	mu     sync.Mutex
+	t      time.Time
+	slept  chan time.Duration
+	resume chan struct{}
+	total  time.Duration
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) sleep(_ context.Context, d time.Duration) {
+	if c.slept != nil {
+		c.slept <- d
+		<-c.resume
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+	c.total += d
+}
+
+// within returns what ch gives, failing the test if that takes more than
+// a generous 10 s (a stage that never waited, or never stopped waiting).
+func within[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing came within 10 s")
+		panic("unreachable")
+	}
+}
+
+func yielderOn(at int, c *fakeClock) *yielder {
+	y := newYielder(at)
+	y.now, y.sleep = c.now, c.sleep
+	return y
+}
+
+func TestStagesGoOnWhileCheckoutIsQuiet(t *testing.T) {
+	c := &fakeClock{t: testNow}
+	y := yielderOn(2, c)
+	done := y.checkout() // one in flight: below the mark
+	y.wait(context.Background())
+	done()
+	y.wait(context.Background())
+	assert.Zero(t, c.total, "no stage waited")
+}
+
+func TestStagesWaitUntilABurstOfCheckoutsCalmsDown(t *testing.T) {
+	c := &fakeClock{t: testNow, slept: make(chan time.Duration), resume: make(chan struct{})}
+	y := yielderOn(2, c)
+	first, second := y.checkout(), y.checkout()
+	waited := make(chan struct{})
+	go func() {
+		y.wait(context.Background())
+		close(waited)
+	}()
+
+	assert.Equal(t, yieldHold, within(t, c.slept), "two in flight: the stage waits")
+	c.resume <- struct{}{}
+	assert.Equal(t, yieldHold, within(t, c.slept), "still two in flight: it waits again")
+	first()
+	second()
+	c.resume <- struct{}{}
+	// Both checkouts ended after the second sleep began, at its start on the
+	// clock; the sleep ended yieldHold after that, so checkout is calm now.
+	within(t, waited)
+	assert.Equal(t, 2*yieldHold, c.total)
+}
+
+func TestAStageWaitsAtMostYieldMost(t *testing.T) {
+	c := &fakeClock{t: testNow}
+	y := yielderOn(1, c)
+	defer y.checkout()() // a checkout that never ends
+	y.wait(context.Background())
+	assert.Equal(t, yieldMost, c.total)
+}
+
+func TestAStageStopsWaitingWhenItsInvocationEnds(t *testing.T) {
+	c := &fakeClock{t: testNow, slept: make(chan time.Duration), resume: make(chan struct{})}
+	y := yielderOn(1, c)
+	defer y.checkout()()
+	ctx, cancel := context.WithCancel(context.Background())
+	waited := make(chan struct{})
+	go func() {
+		y.wait(ctx)
+		close(waited)
+	}()
+	within(t, c.slept)
+	cancel()
+	c.resume <- struct{}{}
+	within(t, waited)
+	assert.Equal(t, yieldHold, c.total, "one sleep, not yieldMost of them")
+}
+
+func TestZeroNeverYields(t *testing.T) {
+	c := &fakeClock{t: testNow}
+	y := yielderOn(0, c)
+	defer y.checkout()()
+	defer y.checkout()()
+	y.wait(context.Background())
+	assert.Zero(t, c.total)
+	assert.Zero(t, y.inFlight.Load(), "nothing is counted when it is off")
+}
+
+// blockingPlacements holds CreateOrder until release is closed, once armed.
+type blockingPlacements struct {
+	*memOrders
+	armed   bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingPlacements) CreateOrder(ctx context.Context, o order.Order, ev order.Event) error {
+	if b.armed {
+		close(b.entered)
+		<-b.release
+	}
+	return b.memOrders.CreateOrder(ctx, o, ev)
+}
+
+func TestAStageGivesWayToACheckoutInFlight(t *testing.T) {
+	var placements *blockingPlacements
+	f := newFixture(t, func(d *Deps) {
+		placements = &blockingPlacements{memOrders: d.Placements.(*memOrders), entered: make(chan struct{}), release: make(chan struct{})}
+		d.Placements = placements
+		d.StageYieldCheckouts = 1
+	})
+	id := f.placeOrder(t, "tok_visa", 1)
+	placed, err := f.store.Event(context.Background(), id, order.OrderPlaced)
+	require.NoError(t, err)
+
+	c := &fakeClock{t: testNow, slept: make(chan time.Duration, 1), resume: make(chan struct{})}
+	f.srv.yield.now, f.srv.yield.sleep = c.now, c.sleep
+	placements.armed = true
+	checkedOut := make(chan struct{})
+	go func() {
+		defer close(checkedOut)
+		f.placeOrder(t, "tok_visa", 1)
+	}()
+	within(t, placements.entered) // a checkout is in flight
+
+	taxed := make(chan int)
+	go func() { taxed <- f.invoke("ApplyTax", envelopeFor(t, &RetryContext{MaxRetryCount: 5}, placed)).Code }()
+	assert.Equal(t, yieldHold, within(t, c.slept), "ApplyTax waits for the checkout")
+	assert.Equal(t, []order.EventType{order.OrderPlaced}, f.store.types(id), "and has not run")
+
+	close(placements.release)
+	within(t, checkedOut)
+	c.resume <- struct{}{}
+	assert.Equal(t, http.StatusOK, within(t, taxed))
+	assert.Equal(t, []order.EventType{order.OrderPlaced, order.TaxApplied}, f.store.types(id))
+}
