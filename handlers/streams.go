@@ -107,12 +107,12 @@ func (b *batch) forEach(ctx context.Context, streams [][]item, fn func(context.C
 	return g.Wait()
 }
 
-// runStream handles one order's events in feed order, each when checkout
-// leaves room for it (yield.go). After a failure the
-// order's later events never run in this attempt: on a transient failure
-// with retries left the invocation fails and the host retries the batch;
-// otherwise the failed event and the ones after it are dead-lettered, and
-// can be replayed in order.
+// runStream handles one order's events in feed order, each once checkout
+// leaves room for it (yield.go). After a failure the order's later events
+// never run in this attempt: on a transient failure with retries left the
+// invocation fails and the host retries the batch; otherwise the failed
+// event and the ones after it are dead-lettered, and can be replayed in
+// order.
 func (b *batch) runStream(ctx context.Context, items []item) error {
 	for i, it := range items {
 		err := it.err

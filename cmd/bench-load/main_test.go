@@ -149,6 +149,29 @@ func TestCheckoutOnlyLeavesEveryOrderPlaced(t *testing.T) {
 	assert.Contains(t, out.String(), "cost of 1,000,000 checkouts (only: -checkout-only)")
 }
 
+// TestStagesThatYieldStillFinishEveryOrder runs a few orders with the
+// stages giving way at one checkout in flight: every order still ends
+// final, none lost to a stage that waited.
+func TestStagesThatYieldStillFinishEveryOrder(t *testing.T) {
+	app, devstack := buildStack(t)
+	outDir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var out strings.Builder
+	err := realMain(ctx, []string{"-app", app, "-devstack", devstack, "-yield-checkouts", "1", "-orders", "24", "-clients", "8",
+		"-declined", "0.25", "-raw-duration", "0", "-out", outDir}, &out)
+	require.NoError(t, err, out.String())
+	t.Log(out.String())
+
+	r := readReport(t, outDir)
+	assert.Contains(t, r.Load, "STAGE_YIELD_CHECKOUTS=1")
+	assert.Equal(t, 24, r.Checkout.Accepted)
+	assert.Equal(t, 24, r.EndToEnd.Final, "every order reached Fulfilled or Cancelled")
+	assert.Positive(t, r.EndToEnd.Cancelled, "tok_declined orders were cancelled")
+	assert.True(t, r.Backlog.Drained)
+	assert.Equal(t, 24*4, r.FeedDocs["event"])
+}
+
 func TestFeedFunctionsAreTheTriggeredOnes(t *testing.T) {
 	root, err := sbemu.RepoRoot()
 	require.NoError(t, err)

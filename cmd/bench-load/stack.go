@@ -62,6 +62,9 @@ func startStack(ctx context.Context, cfg config, data string) (*stack, error) {
 		st.ru = newRUCollector()
 	}
 	var env []string
+	if cfg.yieldCheckouts > 0 {
+		env = append(env, fmt.Sprintf("STAGE_YIELD_CHECKOUTS=%d", cfg.yieldCheckouts))
+	}
 	if cfg.checkoutOnly {
 		fns, err := feedFunctions(cfg.app)
 		if err != nil {

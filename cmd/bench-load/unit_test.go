@@ -119,6 +119,9 @@ func TestParseConfigRefusesWhatItCannotDo(t *testing.T) {
 		{"-base", "http://127.0.0.1:7071"},
 		{"-base", "http://127.0.0.1:7071", "-cosmos", "AccountEndpoint=x", "-pprof-dir", "p"},
 		{"-base", "http://127.0.0.1:7071", "-cosmos", "AccountEndpoint=x", "-checkout-only"},
+		{"-base", "http://127.0.0.1:7071", "-cosmos", "AccountEndpoint=x", "-yield-checkouts", "16"},
+		{"-yield-checkouts", "-1"},
+		{"-yield-checkouts", "1025"},
 	} {
 		_, err := parseConfig(args)
 		assert.Error(t, err, "%q", args)
@@ -126,4 +129,7 @@ func TestParseConfigRefusesWhatItCannotDo(t *testing.T) {
 	c, err := parseConfig([]string{"-checkout-only"})
 	require.NoError(t, err)
 	assert.True(t, c.checkoutOnly)
+	c, err = parseConfig([]string{"-yield-checkouts", "16"})
+	require.NoError(t, err)
+	assert.Equal(t, 16, c.yieldCheckouts)
 }
