@@ -197,9 +197,6 @@ func (o *Options) defaults() error {
 	if o.Console == nil {
 		o.Console = os.Stderr
 	}
-	if o.CosmosPartitions == nil {
-		o.CosmosPartitions = map[string]int{"orders": 4} // several leases per trigger
-	}
 	if o.Hosts > 1 && o.FuncHost == "" {
 		if o.FuncHost, err = funcHostBinary(); err != nil {
 			return err
