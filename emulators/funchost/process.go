@@ -97,7 +97,8 @@ func (p *handlerProc) awaitFirstReady(ctx context.Context, exited <-chan error) 
 	}
 }
 
-// spawn starts one handler process; exited receives its Wait result.
+// spawn starts one handler process; exited receives its Wait result, then
+// is closed.
 func (p *handlerProc) spawn() (<-chan error, error) {
 	cmd := exec.Command(p.hc.Executable, p.hc.Arguments...)
 	cmd.Dir = p.hc.WorkingDir
@@ -114,7 +115,10 @@ func (p *handlerProc) spawn() (<-chan error, error) {
 	p.mu.Unlock()
 	p.con.printf("Custom handler started (pid %d) on port %d", cmd.Process.Pid, p.port)
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	go func() {
+		exited <- cmd.Wait()
+		close(exited) // a second receive, after the exit was taken, does not block
+	}()
 	return exited, nil
 }
 

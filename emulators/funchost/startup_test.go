@@ -1,11 +1,13 @@
 package funchost
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -127,6 +129,31 @@ func TestStartupErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAHandlerThatExitsAtStartFailsStart: a handler that quits before it
+// answers (a bad app setting, say) fails Start with its exit status and its
+// own words on the console, instead of leaving Start waiting forever.
+func TestAHandlerThatExitsAtStartFailsStart(t *testing.T) {
+	root := stageApp(t, forwardingHostJSON, httpFunctions, nil)
+	script := "#!/bin/sh\necho 'config: STAGE_CONCURRENCY must be a whole number' >&2\nexit 3\n"
+	require.NoError(t, os.WriteFile(filepath.Join(root, "handler"), []byte(script), 0o755))
+	logs := &syncBuffer{}
+	h, err := New(Config{ScriptRoot: root, Addr: "127.0.0.1:0", Settings: map[string]string{"AzureWebJobsStorage": storageConn}, Log: logs})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	started := make(chan error, 1)
+	go func() { started <- h.Start(ctx) }()
+	select {
+	case err := <-started:
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "exited before it answered GET /")
+		assert.Contains(t, err.Error(), "exit status 3")
+	case <-time.After(30 * time.Second):
+		t.Fatalf("Start had not returned 30 s after the handler exited:\n%s", logs.String())
+	}
+	assert.Contains(t, logs.String(), "handler: config: STAGE_CONCURRENCY must be a whole number")
 }
 
 // TestLoadsTheAppsOwnFunctionFiles stages the real host.json and
