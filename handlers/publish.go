@@ -26,7 +26,7 @@ var allEvents = []order.EventType{order.OrderPlaced, order.TaxApplied, order.Pay
 // at once and the other orders are still published.
 func (s *Server) publishEvents(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	s.yield.wait(ctx)
+	s.yield.waitBatch(ctx)
 	rc, docs, err := decodeInvocation(r, documentsBinding)
 	if err != nil {
 		s.finish(ctx, w, s.deadLetterEnvelope(ctx, "PublishEvents", r, err), "envelope dead-lettered")
@@ -35,6 +35,7 @@ func (s *Server) publishEvents(w http.ResponseWriter, r *http.Request) {
 	b := &batch{s: s, fn: "PublishEvents",
 		inv: deadLetterSource{invocationID: r.Header.Get(invocationHeader), rc: rc}}
 	orders := streams(docs, allEvents)
+	s.yield.wait(ctx, oldest(orders))
 	err = b.publishAll(ctx, orders)
 	events := 0
 	for _, o := range orders {
@@ -69,6 +70,18 @@ func (b *batch) publishAll(ctx context.Context, streams [][]item) error {
 		keep(b.settle(ctx, sendable[i], res))
 	}
 	return first
+}
+
+// oldest is when the earliest event of the streams was written; zero if
+// none could be decoded.
+func oldest(streams [][]item) time.Time {
+	var t time.Time
+	for _, st := range streams {
+		if at := st[0].ev.At; st[0].err == nil && (t.IsZero() || at.Before(t)) {
+			t = at
+		}
+	}
+	return t
 }
 
 // eventsOf are the events of each stream.

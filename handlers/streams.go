@@ -117,7 +117,7 @@ func (b *batch) runStream(ctx context.Context, items []item) error {
 	for i, it := range items {
 		err := it.err
 		if err == nil {
-			b.s.yield.wait(ctx)
+			b.s.yield.wait(ctx, it.ev.At)
 			err = b.run(withFeedState(ctx, it.state), it.ev)
 		}
 		if err == nil {

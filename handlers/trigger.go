@@ -59,7 +59,7 @@ type deadLetterSource struct {
 func (s *Server) trigger(fn string, st stage) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		s.yield.wait(ctx)
+		s.yield.waitBatch(ctx)
 		rc, docs, err := decodeInvocation(r, documentsBinding)
 		if err != nil {
 			s.finish(ctx, w, s.deadLetterEnvelope(ctx, fn, r, err), "envelope dead-lettered")

@@ -16,12 +16,19 @@ import (
 // finish in waves (the emulator commits many at once): without it every
 // trough between two waves let all the stages' workers through.
 //
-// The price is the pipeline's lag: under a checkout load that never calms
-// down, orders move on only once per yieldMost per step, so the setting is
-// off (0) unless chosen. README, "Checkout first", has the measurements.
+// The price is the pipeline's lag, and yieldLag bounds it: a step on an
+// event written yieldLag ago or earlier never waits, nor does a batch
+// while the stages have lately met such events, so under a checkout load
+// that does not calm down they fall about that far behind and then take
+// their share of the CPU again. README, "Checkout first", has the
+// measurements.
 const (
 	yieldHold = 50 * time.Millisecond
 	yieldMost = 2 * time.Second
+	yieldLag  = 5 * time.Second
+	// behindFor is how long after meeting an event yieldLag old the
+	// stages take it that they are behind (and batches do not wait).
+	behindFor = time.Second
 )
 
 // yielder counts the checkouts in flight and holds the stages back while
@@ -29,8 +36,9 @@ const (
 type yielder struct {
 	at int64 // 0: never yield
 
-	inFlight atomic.Int64
-	lastBusy atomic.Int64 // UnixNano of the last checkout that found at least `at` in flight
+	inFlight    atomic.Int64
+	lastBusy    atomic.Int64 // UnixNano of the last checkout that found at least `at` in flight
+	behindUntil atomic.Int64 // UnixNano until which the stages count as behind
 
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) // returns after d or when ctx ends
@@ -60,15 +68,34 @@ func (y *yielder) calmAt(now time.Time) time.Time {
 	return time.Unix(0, y.lastBusy.Load()).Add(yieldHold)
 }
 
-// wait returns when a stage may take its next step: at once unless
-// checkout is busy, else once it has calmed down, after yieldMost, or when
-// ctx ends.
-func (y *yielder) wait(ctx context.Context) {
+// waitBatch returns when a stage may decode and start a batch: as wait,
+// for a batch whose age is not known yet, unless the stages are behind.
+func (y *yielder) waitBatch(ctx context.Context) {
+	if y == nil || y.at <= 0 || y.now().UnixNano() < y.behindUntil.Load() {
+		return
+	}
+	y.wait(ctx, y.now()) // taken as new: the wait is bounded by yieldMost only
+}
+
+// wait returns when a stage may take its next step on an event written at
+// `written`: at once unless checkout is busy, or if the event is yieldLag
+// old (the stages then count as behind for behindFor); else once checkout
+// has calmed down, after yieldMost, when the event reaches yieldLag, or
+// when ctx ends.
+func (y *yielder) wait(ctx context.Context, written time.Time) {
 	if y == nil || y.at <= 0 {
 		return
 	}
 	now := y.now()
+	behind := written.Add(yieldLag)
+	if !now.Before(behind) {
+		y.behindUntil.Store(now.Add(behindFor).UnixNano())
+		return
+	}
 	giveUp := now.Add(yieldMost)
+	if behind.Before(giveUp) {
+		giveUp = behind
+	}
 	for ctx.Err() == nil {
 		calm := y.calmAt(now)
 		if !calm.After(now) || !now.Before(giveUp) {

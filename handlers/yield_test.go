@@ -63,9 +63,9 @@ func TestStagesGoOnWhileCheckoutIsQuiet(t *testing.T) {
 	c := &fakeClock{t: testNow}
 	y := yielderOn(2, c)
 	done := y.checkout() // one in flight: below the mark
-	y.wait(context.Background())
+	y.wait(context.Background(), testNow)
 	done()
-	y.wait(context.Background())
+	y.wait(context.Background(), testNow)
 	assert.Zero(t, c.total, "no stage waited")
 }
 
@@ -75,7 +75,7 @@ func TestStagesWaitUntilABurstOfCheckoutsCalmsDown(t *testing.T) {
 	first, second := y.checkout(), y.checkout()
 	waited := make(chan struct{})
 	go func() {
-		y.wait(context.Background())
+		y.wait(context.Background(), testNow)
 		close(waited)
 	}()
 
@@ -95,8 +95,32 @@ func TestAStageWaitsAtMostYieldMost(t *testing.T) {
 	c := &fakeClock{t: testNow}
 	y := yielderOn(1, c)
 	defer y.checkout()() // a checkout that never ends
-	y.wait(context.Background())
+	y.wait(context.Background(), testNow)
 	assert.Equal(t, yieldMost, c.total)
+}
+
+func TestAStageThatFellBehindDoesNotWait(t *testing.T) {
+	c := &fakeClock{t: testNow}
+	y := yielderOn(1, c)
+	defer y.checkout()()
+	y.wait(context.Background(), testNow.Add(-yieldLag))
+	assert.Zero(t, c.total, "an event yieldLag old goes on at once")
+	y.wait(context.Background(), testNow.Add(-yieldLag+yieldMost/2))
+	assert.Equal(t, yieldMost/2, c.total, "a younger one waits until it is yieldLag old")
+}
+
+func TestBatchesDoNotWaitWhileTheStagesAreBehind(t *testing.T) {
+	c := &fakeClock{t: testNow}
+	y := yielderOn(1, c)
+	defer y.checkout()()
+	y.waitBatch(context.Background())
+	assert.Equal(t, yieldMost, c.total, "a batch waits while checkout is busy")
+	y.wait(context.Background(), c.now().Add(-yieldLag)) // a step meets an old event
+	y.waitBatch(context.Background())
+	assert.Equal(t, yieldMost, c.total, "the next batch goes on at once")
+	c.sleep(context.Background(), behindFor)
+	y.waitBatch(context.Background())
+	assert.Equal(t, yieldMost+behindFor+yieldMost, c.total, "behindFor later batches wait again")
 }
 
 func TestAStageStopsWaitingWhenItsInvocationEnds(t *testing.T) {
@@ -106,7 +130,7 @@ func TestAStageStopsWaitingWhenItsInvocationEnds(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	waited := make(chan struct{})
 	go func() {
-		y.wait(ctx)
+		y.wait(ctx, testNow)
 		close(waited)
 	}()
 	within(t, c.slept)
@@ -121,7 +145,7 @@ func TestZeroNeverYields(t *testing.T) {
 	y := yielderOn(0, c)
 	defer y.checkout()()
 	defer y.checkout()()
-	y.wait(context.Background())
+	y.wait(context.Background(), testNow)
 	assert.Zero(t, c.total)
 	assert.Zero(t, y.inFlight.Load(), "nothing is counted when it is off")
 }
