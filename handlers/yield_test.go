@@ -198,3 +198,15 @@ func TestAStageGivesWayToACheckoutInFlight(t *testing.T) {
 	assert.Equal(t, http.StatusOK, within(t, taxed))
 	assert.Equal(t, []order.EventType{order.OrderPlaced, order.TaxApplied}, f.store.types(id))
 }
+
+func TestOldestIsTheEarliestDecodedEvent(t *testing.T) {
+	at := func(s int) order.Event { return order.Event{At: testNow.Add(time.Duration(s) * time.Second)} }
+	got := oldest([][]item{
+		{{ev: at(5)}},
+		{{err: assert.AnError}},    // undecodable: no time of its own
+		{{ev: at(2)}, {ev: at(1)}}, // a stream's first event is its earliest
+		{{ev: at(3)}},
+	})
+	assert.Equal(t, testNow.Add(2*time.Second), got)
+	assert.True(t, oldest([][]item{{{err: assert.AnError}}}).IsZero())
+}
