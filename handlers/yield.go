@@ -50,7 +50,7 @@ func newYielder(at int) *yielder {
 
 // checkout counts one checkout in flight until the returned func is called.
 func (y *yielder) checkout() (done func()) {
-	if y.at <= 0 {
+	if y == nil || y.at <= 0 {
 		return func() {}
 	}
 	if y.inFlight.Add(1) >= y.at {

@@ -148,6 +148,11 @@ func TestZeroNeverYields(t *testing.T) {
 	y.wait(context.Background(), testNow)
 	assert.Zero(t, c.total)
 	assert.Zero(t, y.inFlight.Load(), "nothing is counted when it is off")
+
+	var none *yielder
+	none.checkout()()
+	none.wait(context.Background(), testNow)
+	none.waitBatch(context.Background())
 }
 
 // blockingPlacements holds CreateOrder until release is closed, once armed.
