@@ -73,17 +73,9 @@ func stageStack() (app, devstack string, err error) {
 // checks that every figure of the report is there and that the counts add
 // up. Timings are printed, never asserted.
 func TestSmallRunReportsEveryFigure(t *testing.T) {
-	app, devstack := buildStack(t)
-	outDir, profDir := t.TempDir(), t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	var out strings.Builder
-	err := realMain(ctx, []string{"-app", app, "-devstack", devstack, "-orders", "24", "-clients", "4", "-declined", "0.25",
-		"-raw-clients", "2", "-raw-duration", "100ms", "-out", outDir, "-pprof-dir", profDir, "-pprof-seconds", "1"}, &out)
-	require.NoError(t, err, out.String())
-	t.Log(out.String())
-
-	r := readReport(t, outDir)
+	profDir := t.TempDir()
+	r, outDir, out := benchRun(t, 4*time.Minute, "-orders", "24", "-clients", "4", "-declined", "0.25",
+		"-raw-clients", "2", "-raw-duration", "100ms", "-pprof-dir", profDir, "-pprof-seconds", "1")
 	assert.Equal(t, 24, r.Checkout.Sent)
 	assert.Equal(t, 24, r.Checkout.Accepted)
 	assert.Equal(t, r.Checkout.Accepted, r.EndToEnd.Final+r.EndToEnd.NotFinal)
@@ -117,24 +109,14 @@ func TestSmallRunReportsEveryFigure(t *testing.T) {
 	assertSeriesFiles(t, outDir, r)
 	assertProfiles(t, profDir)
 	for _, want := range []string{"bench-load report", "checkout ", "end to end ", "backlog ", "CPU per order", "request units by function", "serverless Cosmos DB cost of 1,000,000 orders: $", "raw Cosmos "} {
-		assert.Contains(t, out.String(), want)
+		assert.Contains(t, out, want)
 	}
 }
 
 // TestCheckoutOnlyLeavesEveryOrderPlaced runs checkout with the change
 // feed functions disabled: every order is accepted and none moves on.
 func TestCheckoutOnlyLeavesEveryOrderPlaced(t *testing.T) {
-	app, devstack := buildStack(t)
-	outDir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	var out strings.Builder
-	err := realMain(ctx, []string{"-app", app, "-devstack", devstack, "-checkout-only", "-orders", "20", "-clients", "4",
-		"-raw-duration", "0", "-out", outDir}, &out)
-	require.NoError(t, err, out.String())
-	t.Log(out.String())
-
-	r := readReport(t, outDir)
+	r, _, out := benchRun(t, 3*time.Minute, "-checkout-only", "-orders", "20", "-clients", "4", "-raw-duration", "0")
 	assert.ElementsMatch(t, []string{"ApplyTax", "ProcessPayment", "FulfilOrder", "PublishEvents"}, r.Disabled)
 	assert.Equal(t, 20, r.Checkout.Accepted)
 	assert.Equal(t, 0, r.EndToEnd.Final, "no order moved past Placed")
@@ -145,25 +127,16 @@ func TestCheckoutOnlyLeavesEveryOrderPlaced(t *testing.T) {
 	}
 	assert.True(t, fns["Checkout"])
 	assert.False(t, fns["ApplyTax"], "ApplyTax never ran: %v", r.RU)
-	assert.Contains(t, out.String(), "end to end   not measured: -checkout-only disabled")
-	assert.Contains(t, out.String(), "cost of 1,000,000 checkouts (only: -checkout-only)")
+	assert.Contains(t, out, "end to end   not measured: -checkout-only disabled")
+	assert.Contains(t, out, "cost of 1,000,000 checkouts (only: -checkout-only)")
 }
 
 // TestStagesThatYieldStillFinishEveryOrder runs a few orders with the
 // stages giving way at one checkout in flight: every order still ends
 // final, none lost to a stage that waited.
 func TestStagesThatYieldStillFinishEveryOrder(t *testing.T) {
-	app, devstack := buildStack(t)
-	outDir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	var out strings.Builder
-	err := realMain(ctx, []string{"-app", app, "-devstack", devstack, "-yield-checkouts", "1", "-orders", "24", "-clients", "8",
-		"-declined", "0.25", "-raw-duration", "0", "-out", outDir}, &out)
-	require.NoError(t, err, out.String())
-	t.Log(out.String())
-
-	r := readReport(t, outDir)
+	r, _, _ := benchRun(t, 3*time.Minute, "-yield-checkouts", "1", "-orders", "24", "-clients", "8",
+		"-declined", "0.25", "-raw-duration", "0")
 	assert.Contains(t, r.Load, "STAGE_YIELD_CHECKOUTS=1")
 	assert.Equal(t, 24, r.Checkout.Accepted)
 	assert.Equal(t, 24, r.EndToEnd.Final, "every order reached Fulfilled or Cancelled")
@@ -183,6 +156,22 @@ func TestFeedFunctionsAreTheTriggeredOnes(t *testing.T) {
 }
 
 // readReport reads the report.json a run wrote into dir.
+// benchRun runs bench-load with args on a fresh stack (buildStack's), its
+// report in a temporary directory, and returns the report, that directory
+// and what it printed.
+func benchRun(t *testing.T, timeout time.Duration, args ...string) (r report, outDir, out string) {
+	t.Helper()
+	app, devstack := buildStack(t)
+	outDir = t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var printed strings.Builder
+	err := realMain(ctx, append([]string{"-app", app, "-devstack", devstack, "-out", outDir}, args...), &printed)
+	require.NoError(t, err, printed.String())
+	t.Log(printed.String())
+	return readReport(t, outDir), outDir, printed.String()
+}
+
 func readReport(t *testing.T, dir string) report {
 	t.Helper()
 	var r report
