@@ -110,6 +110,24 @@ bench-load: build deps ## Load a fresh durable local stack (3,000 orders, 64 cli
 	$(GO) build -o dist/devstack ./cmd/devstack
 	$(GO) run ./cmd/bench-load -app $(APP) -devstack dist/devstack $(ARGS)
 
+# bench-ab checks BASE out into a worktree of its own, builds it there and
+# lends it this tree's npm packages (a BASE that changed them compares with
+# today's), then alternates the two builds under the same load.
+AB_TREE := dist/bench-ab/base
+# Through a variable, as make -n runs a recipe line that names $(MAKE).
+AB_BUILD = $(MAKE) -C $(AB_TREE) build APP=dist/app
+
+.PHONY: bench-ab
+bench-ab: build deps-run ## Compare this tree with BASE (a git revision, default HEAD) under bench-load: PAIRS (3) alternating pairs of runs on fresh stacks, every figure's ratio pair by pair, into dist/bench-ab; ARGS= as bench-load's
+	$(GO) build -o dist/devstack ./cmd/devstack
+	rm -rf $(AB_TREE) && git worktree prune
+	git worktree add --detach $(AB_TREE) $(or $(BASE),HEAD)
+	$(AB_BUILD)
+	cd $(AB_TREE) && $(GO) build -o dist/devstack ./cmd/devstack
+	for d in $(RUN_NPM_DIRS); do ln -sfn $(CURDIR)/$$d/node_modules $(AB_TREE)/$$d/node_modules; done
+	$(GO) run ./cmd/bench-load -app $(APP) -devstack dist/devstack -vs $(AB_TREE) -pairs $(or $(PAIRS),3) -out dist/bench-ab $(ARGS); \
+	  status=$$?; git worktree remove --force $(AB_TREE); exit $$status
+
 .PHONY: chaos
 chaos: build deps-run ## Chaos run: 10,000 orders on a durable stack under Cosmos 429/503/latency, a Service Bus outage, kill -9 of handler, broker and stack; audits every promise (ORDERS=, ARGS=)
 	$(GO) build -o dist/devstack ./cmd/devstack

@@ -6,10 +6,12 @@
 // function, and the Cosmos DB emulator's raw create rate in the same run.
 //
 //	bench-load [-clients 64 | -rate 300] [-orders 3000 | -duration 30s] [-base URL -cosmos CONN [-pid PID]]
+//	bench-load -vs DIR [-pairs 3] [load flags]
 //
 // By default it starts devstack (-devstack, built by make bench-load) on a
 // fresh data directory. It prints a progress line a second and a report,
 // and writes the time series to -out as CSV and SVG, and the report as JSON.
+// With -vs it compares two builds under the same load instead (pairs.go).
 package main
 
 import (
@@ -61,6 +63,9 @@ type config struct {
 	pprofSeconds     int
 	database         string
 	ordersC, leasesC string
+	vs               string // -vs: the tree of build A of a comparison
+	pairs            int
+	tree             string // the directory devstack runs in ("" this one's): a comparison's A runs in its own tree
 }
 
 func parseConfig(args []string) (config, error) {
@@ -89,6 +94,8 @@ func parseConfig(args []string) (config, error) {
 	fs.StringVar(&c.out, "out", "dist/bench", "directory for load.csv, load.svg and report.json")
 	fs.StringVar(&c.pprofDir, "pprof-dir", "", "profile the stack's processes and this one under load into this directory (devstack, handler and bench-load pprof, node .cpuprofile)")
 	fs.IntVar(&c.pprofSeconds, "pprof-seconds", 15, "length of the CPU profiles taken with -pprof-dir")
+	fs.StringVar(&c.vs, "vs", "", "compare with another build: the tree holding its dist/app and dist/devstack (A; this run's -app and -devstack are B), in -pairs alternating pairs of runs, each on a fresh stack (make bench-ab)")
+	fs.IntVar(&c.pairs, "pairs", 3, "with -vs: pairs of runs")
 	fs.StringVar(&c.database, "database", "commerce", "with -base: the Cosmos DB database")
 	fs.StringVar(&c.ordersC, "orders-container", "orders", "with -base: the orders container")
 	fs.StringVar(&c.leasesC, "leases-container", "leases", "with -base: the leases container")
@@ -114,6 +121,10 @@ func (c config) validate() error {
 		return errors.New("-pprof-dir needs a stack this command starts (no -base)")
 	case c.base != "" && c.checkoutOnly:
 		return errors.New("-checkout-only needs a stack this command starts (no -base)")
+	case c.vs != "" && (c.base != "" || c.pprofDir != ""):
+		return errors.New("-vs starts a fresh stack for every run: it takes neither -base nor -pprof-dir")
+	case c.vs != "" && (c.pairs < 1 || c.pairs > 20):
+		return errors.New("-pairs is a whole number from 1 to 20")
 	case c.yieldCheckouts < 0 || c.yieldCheckouts > 1024:
 		return errors.New("-yield-checkouts is a whole number from 0 to 1024")
 	case c.base != "" && c.yieldCheckouts > 0:
@@ -126,6 +137,9 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	cfg, err := parseConfig(args)
 	if err != nil {
 		return err
+	}
+	if cfg.vs != "" {
+		return runPairs(ctx, cfg, out)
 	}
 	st, cleanup, err := openStack(ctx, cfg)
 	if err != nil {

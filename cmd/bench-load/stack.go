@@ -75,7 +75,7 @@ func startStack(ctx context.Context, cfg config, data string) (*stack, error) {
 			env = append(env, "AzureWebJobs."+fn+".Disabled=true")
 		}
 	}
-	return st, st.spawn(ctx, cfg.devstack, args, env)
+	return st, st.spawn(ctx, cfg.devstack, cfg.tree, args, env)
 }
 
 // feedFunctions are the functions of the staged app that a cosmosDBTrigger
@@ -126,9 +126,12 @@ func profileArgs(dir string) (profileAddrs, error) {
 	return profileAddrs{devstack: ports[0], handler: ports[1], nodeDir: nodeDir}, os.MkdirAll(nodeDir, 0o755)
 }
 
-// spawn starts devstack with this process's environment and env.
-func (st *stack) spawn(ctx context.Context, bin string, args, env []string) error {
+// spawn starts devstack with this process's environment and env, in
+// directory dir (devstack finds its emulators from there; "" is this
+// process's own).
+func (st *stack) spawn(ctx context.Context, bin, dir string, args, env []string) error {
 	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	// Its own group keeps Ctrl-C for this process, which then stops devstack
 	// in order; if this process dies first, the kernel stops devstack too.

@@ -43,6 +43,18 @@ func TestMakeRunInstallsOnlyWhatItRuns(t *testing.T) {
 	assert.Contains(t, test, "mod download")
 }
 
+// TestMakeBenchABBuildsBaseInItsOwnTree: BASE is checked out and built in
+// a worktree, bench-load alternates it with this tree, and the worktree
+// goes away however the comparison ended.
+func TestMakeBenchABBuildsBaseInItsOwnTree(t *testing.T) {
+	out := makeDry(t, nil, "-B", "bench-ab", "BASE=v1.2", "PAIRS=5", "ARGS=-orders 100")
+	assert.Contains(t, out, "git worktree add --detach dist/bench-ab/base v1.2")
+	assert.Contains(t, out, "make -C dist/bench-ab/base build APP=dist/app")
+	assert.Contains(t, out, "-vs dist/bench-ab/base -pairs 5 -out dist/bench-ab -orders 100")
+	assert.Contains(t, out, "git worktree remove --force dist/bench-ab/base")
+	assert.Contains(t, makeDry(t, nil, "-B", "bench-ab"), "git worktree add --detach dist/bench-ab/base HEAD", "BASE defaults to HEAD")
+}
+
 func TestMakeReset(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	require.NoError(t, os.MkdirAll(filepath.Join(data, "cosmos"), 0o755))
@@ -67,7 +79,7 @@ func TestMakeHelpListsEveryTarget(t *testing.T) {
 			listed[f[0]] = true
 		}
 	}
-	for _, target := range []string{"run", "reset", "deps-run", "deps", "test", "fuzz"} {
+	for _, target := range []string{"run", "reset", "deps-run", "deps", "test", "fuzz", "bench-load", "bench-ab"} {
 		assert.True(t, listed[target], "make help lists %s", target)
 	}
 }
