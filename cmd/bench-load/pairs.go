@@ -74,6 +74,9 @@ var figures = []figure{
 		}
 		return sum, len(r.CPU) > 0
 	}},
+	{"CPU per order, devstack, ms", cpuOf("devstack")},
+	{"CPU per order, handler, ms", cpuOf("handler")},
+	{"CPU per order, Service Bus emulator, ms", cpuOf("servicebus")},
 	{"raw creates/s", func(r *report) (float64, bool) {
 		if r.Raw == nil {
 			return 0, false
@@ -87,6 +90,19 @@ var figures = []figure{
 		return r.Checkout.PerSec / r.Raw.PerSec, r.Checkout.Accepted > 0
 	}},
 	{"end to end / raw", func(r *report) (float64, bool) { return r.RawRatio, r.RawRatio > 0 }},
+}
+
+// cpuOf reads the CPU per order of the process whose name starts with
+// name (a row of the report's CPU table).
+func cpuOf(name string) func(r *report) (float64, bool) {
+	return func(r *report) (float64, bool) {
+		for _, c := range r.CPU {
+			if strings.HasPrefix(c.Process, name) {
+				return c.MsPerOrder, true
+			}
+		}
+		return 0, false
+	}
 }
 
 // buildsOf is the two sides of -vs DIR: A is DIR's dist/app and
@@ -243,7 +259,7 @@ func median(v []float64) float64 {
 func printComparison(w io.Writer, c *comparison) {
 	fmt.Fprintf(w, "\nbench-load comparison: B/A pair by pair (A = %s)\n", c.BuildA)
 	for _, r := range c.Figures {
-		fmt.Fprintf(w, "  %-34s A %s   B %s   B/A %s   median %.3f\n", r.Figure, join(r.A, num), join(r.B, num), join(r.Ratios, ratio), r.Median)
+		fmt.Fprintf(w, "  %-41s A %s   B %s   B/A %s   median %.3f\n", r.Figure, join(r.A, num), join(r.B, num), join(r.Ratios, ratio), r.Median)
 	}
 }
 

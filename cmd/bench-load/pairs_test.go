@@ -18,7 +18,8 @@ import (
 
 func runOf(pair int, side string, checkout, e2e, raw float64) pairRun {
 	r := &report{Checkout: checkoutReport{Accepted: 10, PerSec: checkout}, Raw: &rawCreates{PerSec: raw},
-		CPU: []cpuRow{{MsPerOrder: 1}, {MsPerOrder: 2}}}
+		CPU: []cpuRow{{Process: "devstack (Cosmos emulator + host)", MsPerOrder: 1}, {Process: "handler", MsPerOrder: 2},
+			{Process: "servicebus emulator (node)", MsPerOrder: 0.5}}}
 	if e2e > 0 {
 		r.EndToEnd = e2eReport{Final: 10, PerSec: e2e}
 		r.RawRatio = e2e / raw
@@ -53,7 +54,8 @@ func TestRatiosArePairByPairAndTheirMedian(t *testing.T) {
 	assert.InDeltaSlice(t, []float64{1.2, 0.9, 1.25}, e2e.Ratios, 1e-9)
 	assert.InDelta(t, 1.2, e2e.Median, 1e-9)
 	cpu := rowOf(t, rows, "CPU per order, every process, ms")
-	assert.Equal(t, []float64{3, 3, 3}, cpu.A, "the processes' figures summed")
+	assert.Equal(t, []float64{3.5, 3.5, 3.5}, cpu.A, "the processes' figures summed")
+	assert.Equal(t, []float64{2, 2, 2}, rowOf(t, rows, "CPU per order, handler, ms").B, "one process's own")
 	ratio := rowOf(t, rows, "end to end / raw")
 	assert.InDelta(t, (90.0/3000)/(100.0/2000), ratio.Ratios[1], 1e-9)
 }
