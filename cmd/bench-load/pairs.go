@@ -16,9 +16,9 @@ import (
 // With -vs, bench-load runs the same load on two builds in turn, each run
 // on a fresh stack, and compares them pair by pair. The machines this
 // project is measured on are shared: within an hour the emulator's raw
-// create rate moved from 10,000/s to 19,000/s, and back, between runs a
-// minute apart, so two figures taken at different times say little about
-// two builds. A ratio taken within one pair, from runs a few seconds apart,
+// create rate, measured after each run, moved between 9,613/s and
+// 18,421/s, often from one run to the next, so two figures taken at
+// different times say little about two builds. A ratio taken within one pair, from runs a few seconds apart,
 // says much more; the median of several says more still. The pairs
 // alternate which build goes first (A B, B A, A B …), so a machine that
 // speeds up or slows down during the comparison favours neither.
