@@ -133,6 +133,9 @@ func runPairs(ctx context.Context, cfg config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := clearPairs(cfg.out); err != nil {
+		return err
+	}
 	cmp := &comparison{BuildA: cfg.vs, BuildB: "this tree (-app " + cfg.app + ", -devstack " + cfg.devstack + ")"}
 	fmt.Fprintf(out, "bench-load: %s, %d %s of runs; A = %s, B = %s\n", describeLoad(cfg), cfg.pairs, plural(cfg.pairs, "pair", "pairs"), cmp.BuildA, cmp.BuildB)
 	for pair := 1; pair <= cfg.pairs; pair++ {
@@ -160,6 +163,21 @@ func runPairs(ctx context.Context, cfg config, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "  wrote        %s\n", path)
+	return nil
+}
+
+// clearPairs removes what an earlier comparison wrote to dir (pairs.json
+// and the pair-N-X directories), so that none of it passes for this one's.
+func clearPairs(dir string) error {
+	old, err := filepath.Glob(filepath.Join(dir, "pair-*-[AB]"))
+	if err != nil {
+		return err
+	}
+	for _, p := range append(old, filepath.Join(dir, "pairs.json")) {
+		if err := os.RemoveAll(p); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -237,6 +255,9 @@ func ratios(runs []pairRun) []ratioRow {
 			if p[0] != 0 && !math.IsNaN(p[0]) && !math.IsNaN(p[1]) {
 				row.Ratios = append(row.Ratios, p[1]/p[0])
 			}
+		}
+		if len(row.Ratios) == 0 {
+			continue // A was 0 in every pair (node's CPU with -checkout-only): no ratio to take
 		}
 		row.Median = median(row.Ratios)
 		rows = append(rows, row)

@@ -69,6 +69,23 @@ func TestARunWithoutAFigureLeavesItsRowOut(t *testing.T) {
 	assert.InDelta(t, 1.2, rowOf(t, rows, "checkout / raw").Median, 1e-9)
 }
 
+// With -checkout-only node does nothing: its CPU per order is 0 in every
+// run, a ratio of nothing. The row is left out, and what is left encodes
+// (a NaN median did not).
+func TestAFigureThatIsZeroForAEverywhereHasNoRow(t *testing.T) {
+	runs := []pairRun{runOf(1, "A", 100, 0, 1000), runOf(1, "B", 120, 0, 1000)}
+	for _, r := range runs {
+		r.Report.CPU[2].MsPerOrder = 0
+	}
+	rows := ratios(runs)
+	for _, r := range rows {
+		assert.NotEqual(t, "CPU per order, Service Bus emulator, ms", r.Figure)
+		assert.NotEmpty(t, r.Ratios, r.Figure)
+	}
+	_, err := json.Marshal(comparison{Runs: runs, Figures: rows})
+	assert.NoError(t, err)
+}
+
 func TestMedian(t *testing.T) {
 	assert.True(t, math.IsNaN(median(nil)))
 	assert.InDelta(t, 2.0, median([]float64{3, 1, 2}), 1e-9)
@@ -100,6 +117,8 @@ func TestVsComparesTwoBuildsOnFreshStacks(t *testing.T) {
 		require.NoError(t, os.Symlink(target, filepath.Join(tree, link)))
 	}
 	out := t.TempDir()
+	stale := filepath.Join(out, "pair-7-B")
+	require.NoError(t, os.MkdirAll(stale, 0o755))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var printed strings.Builder
@@ -130,4 +149,5 @@ func TestVsComparesTwoBuildsOnFreshStacks(t *testing.T) {
 		assert.Positive(t, rows[f.name].Median, f.name)
 	}
 	assert.Contains(t, printed.String(), "bench-load comparison: B/A pair by pair")
+	assert.NoDirExists(t, stale, "an earlier comparison's runs are cleared")
 }
