@@ -81,7 +81,7 @@ param catalogCacheSeconds int = 10
 @description('Checkouts in flight at which the change feed stages give way to checkout; 0 never.')
 @minValue(0)
 @maxValue(1024)
-param stageYieldCheckouts int = 0
+param stageYieldCheckouts int = 16
 
 @description('Object id of who uploads the app package (ElasticPremium only: Storage Blob Data Contributor on the package container). infra/deploy.sh passes the signed-in principal.')
 param deployerPrincipalId string = ''

@@ -54,7 +54,7 @@ type config struct {
 	drainTimeout     time.Duration
 	ru               bool
 	checkoutOnly     bool
-	yieldCheckouts   int
+	yieldCheckouts   int  // STAGE_YIELD_CHECKOUTS; -1 leaves it unset
 	keys             bool // an Idempotency-Key on every order
 	rawClients       int
 	rawDuration      time.Duration
@@ -87,7 +87,7 @@ func parseConfig(args []string) (config, error) {
 	fs.DurationVar(&c.drainTimeout, "drain-timeout", 2*time.Minute, "how long to wait for the backlog to drain after the load")
 	fs.BoolVar(&c.keys, "keys", false, "send a fresh Idempotency-Key with every order, as a client that retries safely does (checkout then writes an idempotency record too)")
 	fs.BoolVar(&c.checkoutOnly, "checkout-only", false, "disable the change feed functions (AzureWebJobs.<name>.Disabled) to measure checkout on its own: no end-to-end figures")
-	fs.IntVar(&c.yieldCheckouts, "yield-checkouts", 0, "start the stack with STAGE_YIELD_CHECKOUTS set to this (the stages give way while as many checkouts are in flight); 0 leaves it off")
+	fs.IntVar(&c.yieldCheckouts, "yield-checkouts", -1, "start the stack with STAGE_YIELD_CHECKOUTS set to this (the stages give way while as many checkouts are in flight; 0 never); -1 leaves it unset: the handler's default, 16")
 	fs.BoolVar(&c.ru, "ru", true, "collect request units by function from the handler's log (runs the handler at LOG_LEVEL=info)")
 	fs.IntVar(&c.rawClients, "raw-clients", 32, "SDK clients of the raw Cosmos emulator create benchmark")
 	fs.DurationVar(&c.rawDuration, "raw-duration", 3*time.Second, "how long the raw create benchmark runs (0 skips it)")
@@ -125,9 +125,9 @@ func (c config) validate() error {
 		return errors.New("-vs starts a fresh stack for every run: it takes neither -base nor -pprof-dir")
 	case c.vs != "" && (c.pairs < 1 || c.pairs > 20):
 		return errors.New("-pairs is a whole number from 1 to 20")
-	case c.yieldCheckouts < 0 || c.yieldCheckouts > 1024:
-		return errors.New("-yield-checkouts is a whole number from 0 to 1024")
-	case c.base != "" && c.yieldCheckouts > 0:
+	case c.yieldCheckouts < -1 || c.yieldCheckouts > 1024:
+		return errors.New("-yield-checkouts is a whole number from 0 to 1024, or -1 for the handler's default")
+	case c.base != "" && c.yieldCheckouts >= 0:
 		return errors.New("-yield-checkouts needs a stack this command starts (no -base): set STAGE_YIELD_CHECKOUTS on the running stack instead")
 	}
 	return nil

@@ -161,7 +161,7 @@ func describeLoad(cfg config) string {
 	if cfg.keys {
 		how += ", an Idempotency-Key on each"
 	}
-	if cfg.yieldCheckouts > 0 {
+	if cfg.yieldCheckouts >= 0 {
 		how += fmt.Sprintf(", STAGE_YIELD_CHECKOUTS=%d", cfg.yieldCheckouts)
 	}
 	return how

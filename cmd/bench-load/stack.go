@@ -62,7 +62,7 @@ func startStack(ctx context.Context, cfg config, data string) (*stack, error) {
 		st.ru = newRUCollector()
 	}
 	var env []string
-	if cfg.yieldCheckouts > 0 {
+	if cfg.yieldCheckouts >= 0 {
 		env = append(env, fmt.Sprintf("STAGE_YIELD_CHECKOUTS=%d", cfg.yieldCheckouts))
 	}
 	if cfg.checkoutOnly {

@@ -120,7 +120,8 @@ func TestParseConfigRefusesWhatItCannotDo(t *testing.T) {
 		{"-base", "http://127.0.0.1:7071", "-cosmos", "AccountEndpoint=x", "-pprof-dir", "p"},
 		{"-base", "http://127.0.0.1:7071", "-cosmos", "AccountEndpoint=x", "-checkout-only"},
 		{"-base", "http://127.0.0.1:7071", "-cosmos", "AccountEndpoint=x", "-yield-checkouts", "16"},
-		{"-yield-checkouts", "-1"},
+		{"-base", "http://127.0.0.1:7071", "-cosmos", "AccountEndpoint=x", "-yield-checkouts", "0"},
+		{"-yield-checkouts", "-2"},
 		{"-yield-checkouts", "1025"},
 	} {
 		_, err := parseConfig(args)
@@ -132,4 +133,10 @@ func TestParseConfigRefusesWhatItCannotDo(t *testing.T) {
 	c, err = parseConfig([]string{"-yield-checkouts", "16"})
 	require.NoError(t, err)
 	assert.Equal(t, 16, c.yieldCheckouts)
+	c, err = parseConfig([]string{"-yield-checkouts", "0"})
+	require.NoError(t, err)
+	assert.Zero(t, c.yieldCheckouts, "0 turns checkout first off")
+	c, err = parseConfig(nil)
+	require.NoError(t, err)
+	assert.Equal(t, -1, c.yieldCheckouts, "unset: the handler's default")
 }

@@ -106,7 +106,7 @@ param catalogCacheSeconds int = 10
 @description('Checkouts in flight at which the change feed stages give way to checkout (STAGE_YIELD_CHECKOUTS); 0 never.')
 @minValue(0)
 @maxValue(1024)
-param stageYieldCheckouts int = 0
+param stageYieldCheckouts int = 16
 
 var schema = loadJsonContent('../containers.json')
 var isFlex = hostingPlan == 'FlexConsumption'

@@ -80,9 +80,15 @@ type Config struct {
 	// reads the catalog again; 0 reads it on every checkout.
 	CatalogCache time.Duration
 	// StageYieldCheckouts is how many checkouts in flight make the change
-	// feed stages give way to checkout; 0 (the default) never.
+	// feed stages give way to checkout; 0 never.
 	StageYieldCheckouts int
 }
+
+// DefaultStageYieldCheckouts is StageYieldCheckouts when
+// STAGE_YIELD_CHECKOUTS is unset: checkout first once 16 are in flight,
+// which a shop of a few orders a second never reaches and a burst does at
+// once (README, "Checkout first", has the measurements behind 16).
+const DefaultStageYieldCheckouts = 16
 
 // DefaultCatalogCache is CatalogCache when CATALOG_CACHE_SECONDS is unset:
 // a price changed in the catalog reaches checkouts within 10 s, and a
@@ -103,7 +109,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:            r.get(KeyLogLevel, "info"),
 		StageConcurrency:    r.positive(KeyStageConcurrency, 1024),
 		CatalogCache:        r.seconds(KeyCatalogCacheSeconds, DefaultCatalogCache, 3600),
-		StageYieldCheckouts: r.whole(KeyStageYieldCheckouts, 1024),
+		StageYieldCheckouts: r.whole(KeyStageYieldCheckouts, DefaultStageYieldCheckouts, 1024),
 		Containers:          r.containers(),
 	}
 	if len(r.problems) > 0 {
@@ -145,8 +151,13 @@ func (r *reader) containers() cosmosstore.Containers {
 // positive reads an optional whole number from 1 to limit; unset is 0.
 func (r *reader) positive(key string, limit int) int { return r.number(key, 1, limit) }
 
-// whole reads an optional whole number from 0 to limit; unset is 0.
-func (r *reader) whole(key string, limit int) int { return r.number(key, 0, limit) }
+// whole reads an optional whole number from 0 to limit, def when unset.
+func (r *reader) whole(key string, def, limit int) int {
+	if r.get(key, "") == "" {
+		return def
+	}
+	return r.number(key, 0, limit)
+}
 
 func (r *reader) number(key string, least, limit int) int {
 	v := r.get(key, "")

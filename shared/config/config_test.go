@@ -31,7 +31,7 @@ func TestLoadDefaults(t *testing.T) {
 	assert.Equal(t, "info", cfg.LogLevel)
 	assert.Zero(t, cfg.StageConcurrency, "unset: the handler's default")
 	assert.Equal(t, DefaultCatalogCache, cfg.CatalogCache)
-	assert.Zero(t, cfg.StageYieldCheckouts, "unset: the stages never give way")
+	assert.Equal(t, DefaultStageYieldCheckouts, cfg.StageYieldCheckouts, "unset: checkout first from 16 in flight")
 }
 
 // settingCase is one value of a setting: what Load makes of it, or that
