@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -20,8 +21,18 @@ import (
 // event written yieldLag ago or earlier never waits, nor does a batch
 // while the stages have lately met such events, so under a checkout load
 // that does not calm down they fall about that far behind and then take
-// their share of the CPU again. README, "Checkout first", has the
-// measurements.
+// their share of the CPU again.
+//
+// Giving way pays only when checkout is short of CPU, as in a flash sale
+// whose shoppers come back as fast as they are served. When checkouts
+// merely arrive in numbers the stack can serve (a steady load near
+// capacity, whose queue forms in a stall), the stages give way, the queue
+// empties within milliseconds, and all the stages bought is lag that a
+// busy machine has no spare CPU to make up. So a surge must last a while
+// before the stages give way to it, and one that calms down soon after
+// they do was such a false alarm: the next must last twice as long, up
+// to yieldOnMost; yieldForget of calm starts afresh. README, "Checkout
+// first", has the measurements.
 const (
 	yieldHold = 50 * time.Millisecond
 	yieldMost = 2 * time.Second
@@ -29,6 +40,16 @@ const (
 	// behindFor is how long after meeting an event yieldLag old the
 	// stages take it that they are behind (and batches do not wait).
 	behindFor = time.Second
+
+	// yieldOnLeast is how long a surge must last before the stages give
+	// way to it, at first; each false alarm doubles it, to yieldOnMost.
+	yieldOnLeast = 100 * time.Millisecond
+	yieldOnMost  = 2 * time.Second
+	// yieldProof is how long a surge must go on once the stages give way
+	// for it not to count as a false alarm.
+	yieldProof = 500 * time.Millisecond
+	// yieldForget is the calm after which a surge waits yieldOnLeast again.
+	yieldForget = 5 * time.Second
 )
 
 // yielder counts the checkouts in flight and holds the stages back while
@@ -37,15 +58,21 @@ type yielder struct {
 	at int64 // 0: never yield
 
 	inFlight    atomic.Int64
-	lastBusy    atomic.Int64 // UnixNano of the last checkout that found at least `at` in flight
+	lastBusy    atomic.Int64 // UnixNano of the last moment at least `at` checkouts were seen in flight
 	behindUntil atomic.Int64 // UnixNano until which the stages count as behind
+
+	mu        sync.Mutex   // held to begin and judge a surge
+	surgeFrom atomic.Int64 // UnixNano of the first busy checkout of the latest surge
+	onAfter   atomic.Int64 // how long a surge must last before the stages give way to it
 
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) // returns after d or when ctx ends
 }
 
 func newYielder(at int) *yielder {
-	return &yielder{at: int64(at), now: time.Now, sleep: sleepCtx}
+	y := &yielder{at: int64(at), now: time.Now, sleep: sleepCtx}
+	y.onAfter.Store(int64(yieldOnLeast))
+	return y
 }
 
 // checkout counts one checkout in flight until the returned func is called.
@@ -54,14 +81,56 @@ func (y *yielder) checkout() (done func()) {
 		return func() {}
 	}
 	if y.inFlight.Add(1) >= y.at {
-		y.lastBusy.Store(y.now().UnixNano())
+		y.busy(y.now().UnixNano())
 	}
-	return func() { y.inFlight.Add(-1) }
+	// One that ends with `at` in flight saw the surge go on until now, also
+	// through a stall (a slow durable commit) in which none began.
+	return func() {
+		if y.inFlight.Add(-1) >= y.at-1 {
+			y.lastBusy.Store(y.now().UnixNano())
+		}
+	}
 }
 
-// calmAt is when the stages may go on: now when checkout is quiet,
-// otherwise yieldHold after it was last busy.
+// busy notes a checkout that found at least `at` in flight. One that comes
+// more than yieldHold after the last begins a new surge, and the surge
+// before it is judged.
+func (y *yielder) busy(now int64) {
+	last := y.lastBusy.Load()
+	if now-last <= int64(yieldHold) {
+		y.lastBusy.Store(now)
+		return
+	}
+	y.mu.Lock()
+	defer y.mu.Unlock()
+	if last = y.lastBusy.Load(); now-last > int64(yieldHold) {
+		y.onAfter.Store(y.nextOnAfter(last, now))
+		y.surgeFrom.Store(now)
+	}
+	y.lastBusy.Store(now)
+}
+
+// nextOnAfter is how long the surge beginning now must last before the
+// stages give way to it, given the one that was last busy at last.
+func (y *yielder) nextOnAfter(last, now int64) int64 {
+	on := y.onAfter.Load()
+	gaveWay := last - (y.surgeFrom.Load() + on) // how long the stages gave way to it
+	switch {
+	case now-last >= int64(yieldForget):
+		return int64(yieldOnLeast)
+	case gaveWay > 0 && gaveWay < int64(yieldProof):
+		return min(2*on, int64(yieldOnMost))
+	}
+	return on
+}
+
+// calmAt is when the stages may go on: now when checkout is quiet or its
+// surge is too young to give way to, otherwise yieldHold after it was
+// last busy.
 func (y *yielder) calmAt(now time.Time) time.Time {
+	if now.UnixNano() < y.surgeFrom.Load()+y.onAfter.Load() {
+		return now
+	}
 	if y.inFlight.Load() >= y.at {
 		return now.Add(yieldHold)
 	}

@@ -40,6 +40,13 @@ func (c *fakeClock) sleep(_ context.Context, d time.Duration) {
 	c.total += d
 }
 
+// advance moves the clock on without anyone sleeping.
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
 // within returns what ch gives, failing the test if that takes more than
 // a generous 10 s (a stage that never waited, or never stopped waiting).
 func within[T any](t *testing.T, ch <-chan T) T {
@@ -73,6 +80,7 @@ func TestStagesWaitUntilABurstOfCheckoutsCalmsDown(t *testing.T) {
 	c := &fakeClock{t: testNow, slept: make(chan time.Duration), resume: make(chan struct{})}
 	y := yielderOn(2, c)
 	first, second := y.checkout(), y.checkout()
+	c.advance(yieldOnLeast) // a surge old enough to give way to
 	waited := make(chan struct{})
 	go func() {
 		y.wait(context.Background(), testNow)
@@ -95,7 +103,8 @@ func TestAStageWaitsAtMostYieldMost(t *testing.T) {
 	c := &fakeClock{t: testNow}
 	y := yielderOn(1, c)
 	defer y.checkout()() // a checkout that never ends
-	y.wait(context.Background(), testNow)
+	c.advance(yieldOnLeast)
+	y.wait(context.Background(), c.now())
 	assert.Equal(t, yieldMost, c.total)
 }
 
@@ -103,9 +112,10 @@ func TestAStageThatFellBehindDoesNotWait(t *testing.T) {
 	c := &fakeClock{t: testNow}
 	y := yielderOn(1, c)
 	defer y.checkout()()
-	y.wait(context.Background(), testNow.Add(-yieldLag))
+	c.advance(yieldOnLeast)
+	y.wait(context.Background(), c.now().Add(-yieldLag))
 	assert.Zero(t, c.total, "an event yieldLag old goes on at once")
-	y.wait(context.Background(), testNow.Add(-yieldLag+yieldMost/2))
+	y.wait(context.Background(), c.now().Add(-yieldLag+yieldMost/2))
 	assert.Equal(t, yieldMost/2, c.total, "a younger one waits until it is yieldLag old")
 }
 
@@ -113,6 +123,7 @@ func TestBatchesDoNotWaitWhileTheStagesAreBehind(t *testing.T) {
 	c := &fakeClock{t: testNow}
 	y := yielderOn(1, c)
 	defer y.checkout()()
+	c.advance(yieldOnLeast)
 	y.waitBatch(context.Background())
 	assert.Equal(t, yieldMost, c.total, "a batch waits while checkout is busy")
 	y.wait(context.Background(), c.now().Add(-yieldLag)) // a step meets an old event
@@ -127,6 +138,7 @@ func TestAStageStopsWaitingWhenItsInvocationEnds(t *testing.T) {
 	c := &fakeClock{t: testNow, slept: make(chan time.Duration), resume: make(chan struct{})}
 	y := yielderOn(1, c)
 	defer y.checkout()()
+	c.advance(yieldOnLeast)
 	ctx, cancel := context.WithCancel(context.Background())
 	waited := make(chan struct{})
 	go func() {
@@ -178,12 +190,13 @@ func TestAStageGivesWayToACheckoutInFlight(t *testing.T) {
 		d.Placements = placements
 		d.StageYieldCheckouts = 1
 	})
+	c := &fakeClock{t: testNow, slept: make(chan time.Duration, 1), resume: make(chan struct{})}
+	f.srv.yield.now, f.srv.yield.sleep = c.now, c.sleep
 	id := f.placeOrder(t, "tok_visa", 1)
 	placed, err := f.store.Event(context.Background(), id, order.OrderPlaced)
 	require.NoError(t, err)
 
-	c := &fakeClock{t: testNow, slept: make(chan time.Duration, 1), resume: make(chan struct{})}
-	f.srv.yield.now, f.srv.yield.sleep = c.now, c.sleep
+	c.advance(yieldForget) // that checkout's surge is long over
 	placements.armed = true
 	checkedOut := make(chan struct{})
 	go func() {
@@ -191,6 +204,7 @@ func TestAStageGivesWayToACheckoutInFlight(t *testing.T) {
 		f.placeOrder(t, "tok_visa", 1)
 	}()
 	within(t, placements.entered) // a checkout is in flight
+	c.advance(yieldOnLeast)       // long enough to give way to
 
 	taxed := make(chan int)
 	go func() { taxed <- f.invoke("ApplyTax", envelopeFor(t, &RetryContext{MaxRetryCount: 5}, placed)).Code }()
@@ -214,4 +228,102 @@ func TestOldestIsTheEarliestDecodedEvent(t *testing.T) {
 	})
 	assert.Equal(t, testNow.Add(2*time.Second), got)
 	assert.True(t, oldest([][]item{{{err: assert.AnError}}}).IsZero())
+}
+
+// goesOn reports whether a stage would go on at once, without waiting.
+func goesOn(c *fakeClock, y *yielder) bool {
+	before := c.total
+	y.wait(context.Background(), c.now())
+	return c.total == before
+}
+
+func TestAYoungSurgeDoesNotHoldTheStagesBack(t *testing.T) {
+	c := &fakeClock{t: testNow}
+	y := yielderOn(1, c)
+	defer y.checkout()()
+	assert.True(t, goesOn(c, y), "a surge that has just begun")
+	c.advance(yieldOnLeast - time.Millisecond)
+	assert.True(t, goesOn(c, y), "still younger than yieldOnLeast")
+	c.advance(time.Millisecond)
+	assert.False(t, goesOn(c, y), "yieldOnLeast old: the stages give way")
+}
+
+// surge makes a surge of busy checkouts, one every yieldHold, that goes on
+// for `gaveWay` once the stages give way to it, and ends it with a calm of
+// yieldHold and a little more.
+func surge(c *fakeClock, y *yielder, gaveWay time.Duration) {
+	start := c.now()
+	y.checkout()() // begins the surge, and judges the one before
+	d := time.Duration(y.onAfter.Load()) + gaveWay
+	for c.advance(yieldHold); c.now().Sub(start) <= d; c.advance(yieldHold) {
+		y.checkout()()
+	}
+	c.advance(yieldHold + time.Millisecond)
+}
+
+func TestASurgeThatCalmsSoonAfterTheStagesGiveWayIsAFalseAlarm(t *testing.T) {
+	c := &fakeClock{t: testNow}
+	y := yielderOn(1, c)
+	surge(c, y, yieldHold) // the stages gave way for yieldHold, then it calmed
+
+	done := y.checkout()
+	defer done()
+	c.advance(yieldOnLeast)
+	assert.True(t, goesOn(c, y), "the next surge must last twice as long")
+	c.advance(yieldOnLeast)
+	assert.False(t, goesOn(c, y), "and then the stages give way")
+}
+
+func TestFalseAlarmsWaitAtMostYieldOnMost(t *testing.T) {
+	c := &fakeClock{t: testNow}
+	y := yielderOn(1, c)
+	for range 10 {
+		surge(c, y, yieldHold)
+	}
+	done := y.checkout()
+	defer done()
+	assert.Equal(t, int64(yieldOnMost), y.onAfter.Load())
+	c.advance(yieldOnMost)
+	assert.False(t, goesOn(c, y), "a surge yieldOnMost old is given way to")
+}
+
+func TestASurgeThatGoesOnKeepsTheStagesGivingWay(t *testing.T) {
+	c := &fakeClock{t: testNow}
+	y := yielderOn(1, c)
+	surge(c, y, yieldProof) // checkout stayed busy while the stages gave way
+
+	done := y.checkout()
+	defer done()
+	c.advance(yieldOnLeast)
+	assert.False(t, goesOn(c, y), "the next surge is given way to as soon")
+}
+
+func TestCalmForgetsFalseAlarms(t *testing.T) {
+	c := &fakeClock{t: testNow}
+	y := yielderOn(1, c)
+	for range 3 {
+		surge(c, y, yieldHold)
+	}
+	// Each surge is judged when the next begins: two so far.
+	require.Equal(t, int64(4*yieldOnLeast), y.onAfter.Load(), "two false alarms judged")
+
+	c.advance(yieldForget)
+	done := y.checkout()
+	defer done()
+	c.advance(yieldOnLeast)
+	assert.False(t, goesOn(c, y), "after yieldForget of calm a surge is given way to as soon as at first")
+}
+
+func TestAStallInASurgeDoesNotEndIt(t *testing.T) {
+	c := &fakeClock{t: testNow}
+	y := yielderOn(2, c)
+	first, second := y.checkout(), y.checkout()
+	c.advance(yieldOnLeast)
+	require.False(t, goesOn(c, y), "the stages give way to the surge")
+
+	c.advance(3 * yieldHold) // a slow commit: no checkout begins or ends
+	first()                  // it ends with two in flight: the surge went on
+	defer second()
+	defer y.checkout()()
+	assert.False(t, goesOn(c, y), "the checkout after the stall belongs to the same surge")
 }
