@@ -77,6 +77,15 @@ var figures = []figure{
 	{"CPU per order, devstack, ms", cpuOf("devstack")},
 	{"CPU per order, handler, ms", cpuOf("handler")},
 	{"CPU per order, Service Bus emulator, ms", cpuOf("servicebus")},
+	{"read/write calls per order, every process", func(r *report) (float64, bool) {
+		sum := 0.0
+		for _, c := range r.CPU {
+			sum += c.CallsPerOrder
+		}
+		return sum, sum > 0
+	}},
+	{"read/write calls per order, devstack", callsOf("devstack")},
+	{"read/write calls per order, handler", callsOf("handler")},
 	{"raw creates/s", func(r *report) (float64, bool) {
 		if r.Raw == nil {
 			return 0, false
@@ -92,17 +101,25 @@ var figures = []figure{
 	{"end to end / raw", func(r *report) (float64, bool) { return r.RawRatio, r.RawRatio > 0 }},
 }
 
-// cpuOf reads the CPU per order of the process whose name starts with
-// name (a row of the report's CPU table).
-func cpuOf(name string) func(r *report) (float64, bool) {
+// ofProcess reads v of the process whose name starts with name (a row of
+// the report's CPU table); a zero figure is not known.
+func ofProcess(name string, v func(cpuRow) float64) func(r *report) (float64, bool) {
 	return func(r *report) (float64, bool) {
 		for _, c := range r.CPU {
 			if strings.HasPrefix(c.Process, name) {
-				return c.MsPerOrder, true
+				return v(c), v(c) > 0
 			}
 		}
 		return 0, false
 	}
+}
+
+func cpuOf(name string) func(r *report) (float64, bool) {
+	return ofProcess(name, func(c cpuRow) float64 { return c.MsPerOrder })
+}
+
+func callsOf(name string) func(r *report) (float64, bool) {
+	return ofProcess(name, func(c cpuRow) float64 { return c.CallsPerOrder })
 }
 
 // buildsOf is the two sides of -vs DIR: A is DIR's dist/app and

@@ -62,13 +62,14 @@ type backlogReport struct {
 }
 
 type cpuRow struct {
-	Process      string  `json:"process"`
-	PID          int     `json:"pid"`
-	Seconds      float64 `json:"seconds"`
-	LoadSeconds  float64 `json:"duringLoadSeconds"`
-	DrainSeconds float64 `json:"afterLoadSeconds"`
-	MsPerOrder   float64 `json:"msPerOrder"`
-	PeakRSSMiB   float64 `json:"peakRSSMiB,omitempty"` // VmHWM when the backlog drained
+	Process       string  `json:"process"`
+	PID           int     `json:"pid"`
+	Seconds       float64 `json:"seconds"`
+	LoadSeconds   float64 `json:"duringLoadSeconds"`
+	DrainSeconds  float64 `json:"afterLoadSeconds"`
+	MsPerOrder    float64 `json:"msPerOrder"`
+	PeakRSSMiB    float64 `json:"peakRSSMiB,omitempty"`             // VmHWM when the backlog drained
+	CallsPerOrder float64 `json:"readWriteCallsPerOrder,omitempty"` // read and write system calls
 }
 
 type ruRow struct {
@@ -209,6 +210,9 @@ func (r *report) summariseCPU(m *measurement) {
 		if i < len(m.peakRSS) && m.peakRSS[i] > 0 {
 			row.PeakRSSMiB = float64(m.peakRSS[i]) / (1 << 20)
 		}
+		if i < len(m.ioAfter) && i < len(m.ioBefore) && m.ioBefore[i] >= 0 && m.ioAfter[i] >= 0 {
+			row.CallsPerOrder = perOrder(float64(m.ioAfter[i]-m.ioBefore[i]), r.Checkout.Accepted)
+		}
 		r.CPU = append(r.CPU, row)
 	}
 }
@@ -235,10 +239,10 @@ func (r *report) print(w io.Writer) {
 	} else {
 		r.printEndToEnd(w)
 	}
-	fmt.Fprintln(w, "  CPU per order (utime+stime; during load / after) and peak resident memory (VmHWM):")
+	fmt.Fprintln(w, "  CPU per order (utime+stime; during load / after), read and write system calls per order, peak resident memory (VmHWM):")
 	for _, p := range r.CPU {
-		fmt.Fprintf(w, "    %-36s pid %-7d %7.2f s  %6.2f ms/order   (%.2f / %.2f s)   peak RSS %4.0f MiB\n",
-			p.Process, p.PID, p.Seconds, p.MsPerOrder, p.LoadSeconds, p.DrainSeconds, p.PeakRSSMiB)
+		fmt.Fprintf(w, "    %-36s pid %-7d %7.2f s  %6.2f ms/order   (%.2f / %.2f s)   %6.1f r/w calls/order   peak RSS %4.0f MiB\n",
+			p.Process, p.PID, p.Seconds, p.MsPerOrder, p.LoadSeconds, p.DrainSeconds, p.CallsPerOrder, p.PeakRSSMiB)
 	}
 	r.printRU(w)
 	fmt.Fprintf(w, "  change feed  orders container documents by kind: %v\n", r.FeedDocs)

@@ -38,6 +38,8 @@ type measurement struct {
 	cpuLoadEnd []time.Duration
 	cpuAfter   []time.Duration
 	peakRSS    []int64 // bytes, when the backlog drained; -1 unknown
+	ioBefore   []int64 // read and write system calls; -1 unknown
+	ioAfter    []int64
 	ru         []stageRU
 	raw        *rawCreates
 	profiles   []string
@@ -105,7 +107,7 @@ func (m *measurement) load(ctx context.Context, cfg config, st *stack, hc *http.
 	if cfg.duration > 0 {
 		d.until = m.begin.Add(cfg.duration)
 	}
-	m.cpuBefore = cpuTimes(m.procs)
+	m.cpuBefore, m.ioBefore = cpuTimes(m.procs), ioCalls(m.procs)
 	profiles := startProfiles(ctx, st.pprof, cfg.pprofDir, cfg.pprofSeconds)
 	fmt.Fprintf(out, "bench-load: %s on %s, %d SKUs\n", describeLoad(cfg), st.url, len(products))
 	stopProgress := m.progress(ctx, d, tr, out)
@@ -120,7 +122,7 @@ func (m *measurement) load(ctx context.Context, cfg config, st *stack, hc *http.
 		m.drainedOK = m.waitDrained(ctx, tr, int(d.placed.Load()))
 	}
 	m.drained = time.Now()
-	m.cpuAfter = cpuTimes(m.procs)
+	m.cpuAfter, m.ioAfter = cpuTimes(m.procs), ioCalls(m.procs)
 	m.peakRSS = peakRSSes(m.procs)
 	stopProgress()
 	if st.ru != nil {

@@ -28,6 +28,15 @@ func TestStackProcessesFindsThisProcess(t *testing.T) {
 	assert.GreaterOrEqual(t, times[0], time.Duration(0))
 }
 
+func TestParseIOCalls(t *testing.T) {
+	assert.Equal(t, int64(10+4), parseIOCalls("rchar: 6976\nwchar: 0\nsyscr: 10\nsyscw: 4\nread_bytes: 0\n"))
+	assert.Equal(t, int64(-1), parseIOCalls("rchar: 6976\nsyscr: 10\n"), "no syscw")
+	assert.Equal(t, int64(-1), parseIOCalls("syscr: x\nsyscw: 1\n"))
+	calls := ioCalls([]process{{PID: os.Getpid()}, {PID: -1}})
+	assert.Positive(t, calls[0], "this process has read its binary's files")
+	assert.Equal(t, int64(-1), calls[1])
+}
+
 func TestParseVmHWM(t *testing.T) {
 	assert.Equal(t, int64(51200<<10), parseVmHWM("Name:\tdevstack\nVmPeak:\t 1234567 kB\nVmHWM:\t   51200 kB\nVmRSS:\t 40000 kB\n"))
 	assert.Equal(t, int64(-1), parseVmHWM("Name:\tzombie\nState:\tZ (zombie)\n"), "a zombie has no VmHWM")
