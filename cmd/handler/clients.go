@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
@@ -88,7 +90,37 @@ func cosmosHTTPClient() *http.Client {
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12, Renegotiation: tls.RenegotiateFreelyAsClient},
 		HTTP2:                 &http.HTTP2Config{SendPingTimeout: 2 * time.Second, PingTimeout: time.Second},
 	}
-	return &http.Client{Transport: t, Timeout: 65 * time.Second}
+	return &http.Client{Transport: wholeBodies{t}, Timeout: 65 * time.Second}
+}
+
+// wholeBodyMax is the largest request body wholeBodies holds in memory:
+// more than any item or transactional batch the handler writes.
+const wholeBodyMax = 1 << 20
+
+// wholeBodies sends a request and its body in one write. net/http writes
+// a request's headers on their own and then its body unless the body is a
+// *bytes.Reader, *bytes.Buffer or *strings.Reader (isKnownInMemoryReader
+// in net/http's transfer.go), and azcore wraps every body in a
+// ReadSeekCloser of its own. So each Cosmos DB call with a body cost the
+// handler two writes and the emulator a second read and wake-up. A copy of
+// a few kilobytes is cheaper than a system call; the request keeps its
+// GetBody, so a retried request resends the same bytes.
+type wholeBodies struct{ next http.RoundTripper }
+
+func (t wholeBodies) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body == nil || req.Body == http.NoBody || req.ContentLength <= 0 || req.ContentLength > wholeBodyMax {
+		return t.next.RoundTrip(req)
+	}
+	body := make([]byte, req.ContentLength)
+	_, err := io.ReadFull(req.Body, body)
+	_ = req.Body.Close() // a RoundTripper closes the body, also on error
+	if err != nil {
+		return nil, fmt.Errorf("read request body: %w", err)
+	}
+	whole := *req // RoundTrip must not change the caller's request
+	whole.Body = io.NopCloser(bytes.NewReader(body))
+	whole.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	return t.next.RoundTrip(&whole)
 }
 
 // newCosmosClient builds the Cosmos DB client.

@@ -2,6 +2,7 @@ package funchost
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,16 +15,21 @@ import (
 )
 
 // forwardRequest streams the raw request to the handler at the same path
-// and relays the handler's raw response. The body is never held in memory.
-// The response is read while the body is still being sent, so a handler
-// that answers early (a 413 of its own) and closes is relayed as it
-// answered. It returns 0 when the invocation failed.
+// and relays the handler's raw response. A body larger than smallBody is
+// never held in memory: the response is read while the body is still
+// being sent, so a handler that answers early (a 413 of its own) and
+// closes is relayed as it answered. It returns 0 when the invocation
+// failed.
 func (s *httpFront) forwardRequest(w http.ResponseWriter, r *http.Request, id string) int {
 	ctx, cancel := context.WithTimeout(r.Context(), s.h.hc.FunctionTimeout)
 	defer cancel()
 	_ = http.NewResponseController(w).EnableFullDuplex() // the handler may read while it answers
 	body := &clientBody{r: r.Body}
-	out, err := outgoingRequest(ctx, s.h.proc.baseURL(), r, body, id)
+	upload, err := body.upload(r.ContentLength)
+	if err != nil {
+		return s.forwardFailed(w, clientBodyError(err))
+	}
+	out, err := outgoingRequest(ctx, s.h.proc.baseURL(), r, upload, id)
 	if err != nil {
 		writeProblem(w, http.StatusBadRequest, "the request cannot be forwarded")
 		return 0
@@ -83,6 +89,13 @@ func outgoingRequest(ctx context.Context, base string, r *http.Request, body io.
 	return out, nil
 }
 
+// smallBody is the largest request body the host reads whole before it
+// forwards the request, as a checkout's is. net/http writes a request's
+// headers and its body apart unless the body is one it knows to be in
+// memory (isKnownInMemoryReader in its transfer.go), so a streamed body
+// cost the host a second write and the handler a second read.
+const smallBody = 64 << 10
+
 // errClientBody marks a failure to read the caller's body (stalled past
 // the read timeout, or gone).
 var errClientBody = errors.New("read request body")
@@ -107,6 +120,22 @@ func (b *clientBody) Read(p []byte) (int, error) {
 		b.mu.Unlock()
 	}
 	return n, err
+}
+
+// upload is the body to send the handler: read whole into memory when
+// the caller declared at most smallBody, else streamed as it arrives.
+func (b *clientBody) upload(declared int64) (io.Reader, error) {
+	if declared <= 0 || declared > smallBody {
+		return b, nil
+	}
+	whole := make([]byte, declared)
+	if _, err := io.ReadFull(b, whole); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	b.done = true
+	b.mu.Unlock()
+	return bytes.NewReader(whole), nil
 }
 
 // open reports whether the caller may still be sending the body.
